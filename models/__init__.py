@@ -1,0 +1,30 @@
+"""SQLModel tables, enums and the engine. Imports nothing else of ours.
+
+Every table module is imported here so that `SQLModel.metadata` (Alembic's target) is whole.
+"""
+
+from .calendar import CalendarDay
+from .cases import Case, CaseEvent, CaseFacts, CaseNumberCounter
+from .regions import OrgUnit, Region
+from .rules import Rule
+from .slips import Attachment, CaseSlip, Slip, SlipFields, SlipVersion
+from .users import User
+from .whitelist import WhitelistEntry
+
+__all__ = [
+    "Attachment",
+    "CalendarDay",
+    "Case",
+    "CaseEvent",
+    "CaseFacts",
+    "CaseNumberCounter",
+    "CaseSlip",
+    "OrgUnit",
+    "Region",
+    "Rule",
+    "Slip",
+    "SlipFields",
+    "SlipVersion",
+    "User",
+    "WhitelistEntry",
+]

@@ -1,0 +1,308 @@
+"""The product's vocabulary: every enumerated value with its Chinese label.
+
+Values are stored as strings (VARCHAR, no native enum) so migrations stay simple on
+SQLite and PostgreSQL; `label` is what users read.
+"""
+
+from enum import StrEnum
+
+
+class Labeled(StrEnum):
+    """A string enum whose members carry the Chinese word users see."""
+
+    @property
+    def label(self) -> str:
+        return _LABELS[type(self)][self]
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+
+class RegionLevel(Labeled):
+    PROVINCE = "province"
+    CITY = "city"
+    COUNTY = "county"
+    TOWNSHIP = "township"
+
+
+class OrgKind(Labeled):
+    BUDGET = "budget"
+    TREASURY = "treasury"
+    AGRI_FINANCE = "agri_finance"
+    SUPERVISION = "supervision"
+    POVERTY_OFFICE = "poverty_office"
+    LEADERSHIP = "leadership"
+    OTHER = "other"
+
+
+class Role(Labeled):
+    ADMIN = "admin"
+    HANDLER = "handler"
+    SUPERVISOR = "supervisor"
+    TREASURY = "treasury"
+    POVERTY_OFFICE = "poverty_office"
+    SUPERVISION = "supervision"
+    LEADER = "leader"
+    PROVINCE = "province"
+    AUDITOR = "auditor"
+    INTEGRATION = "integration"
+    # Not a login: the actor of events the system raises by itself (deadline sweeps).
+    SYSTEM = "system"
+
+
+class RuleCategory(Labeled):
+    INDICATOR = "indicator"
+    EXPENDITURE = "expenditure"
+    PERFORMANCE = "performance"
+    HOUSEHOLD = "household"
+
+
+class Level(Labeled):
+    YELLOW_BELL = "yellow_bell"
+    YELLOW_LIGHT = "yellow_light"
+    RED_LIGHT = "red_light"
+    GREEN = "green"
+
+
+class WarningType(Labeled):
+    INDICATOR_RECEIPT = "indicator_receipt"
+    INDICATOR_ALLOCATION = "indicator_allocation"
+    CASH_EXPENDITURE = "cash_expenditure"
+    ACCOUNT_RISK = "account_risk"
+    PAYMENT_CYCLE = "payment_cycle"
+    FUND_RISK = "fund_risk"
+    ENTERPRISE_RISK = "enterprise_risk"
+    PERSONAL_RISK = "personal_risk"
+
+
+class State(Labeled):
+    YELLOW_BELL = "yellow_bell"
+    YELLOW_LIGHT = "yellow_light"
+    VERIFYING = "verifying"
+    RED_LIGHT = "red_light"
+    RECTIFYING = "rectifying"
+    RECTIFICATION_REVIEW = "rectification_review"
+    GREEN = "green"
+    CLEARED = "cleared"
+    TRANSFERRED = "transferred"
+
+    @property
+    def level(self) -> Level:
+        return STATE_LEVEL[self]
+
+    @property
+    def is_open(self) -> bool:
+        return self not in CLOSED_STATES
+
+
+class Event(Labeled):
+    RAISE = "raise"
+    COMPLETE_DUTY = "complete_duty"
+    BELL_DEADLINE_PASSED = "bell_deadline_passed"
+    START_VERIFY = "start_verify"
+    SUBMIT_VERIFICATION = "submit_verification"
+    START_RECTIFY = "start_rectify"
+    SUBMIT_RECTIFICATION = "submit_rectification"
+    APPROVE_RECTIFICATION = "approve_rectification"
+    REJECT_RECTIFICATION = "reject_rectification"
+    TRANSFER = "transfer"
+    REASSIGN = "reassign"
+
+
+class Resolution(Labeled):
+    NORMAL = "normal"
+    RECTIFIED = "rectified"
+    CLEARED = "cleared"
+    TRANSFERRED = "transferred"
+
+
+class SlipKind(Labeled):
+    VERIFICATION = "verification"
+    RECTIFICATION = "rectification"
+
+
+class Conclusion(Labeled):
+    NORMAL = "normal"
+    VIOLATION = "violation"
+
+
+class VerifyMethod(Labeled):
+    PHONE = "phone"
+    DOCUMENTS = "documents"
+    SITE_VISIT = "site_visit"
+    SYSTEM_DATA = "system_data"
+
+
+class ViolationType(Labeled):
+    IDLE_FUNDS = "idle_funds"
+    MISAPPROPRIATION = "misappropriation"
+    FALSE_CLAIM = "false_claim"
+    OVER_STANDARD = "over_standard"
+    INELIGIBLE_RECIPIENT = "ineligible_recipient"
+    IRREGULAR_CASH = "irregular_cash"
+    LATE_ALLOCATION = "late_allocation"
+    DATA_ERROR = "data_error"
+    OTHER = "other"
+
+
+class Measure(Labeled):
+    CORRECTED = "corrected"
+    FUNDS_RECOVERED = "funds_recovered"
+    DISBURSEMENT_SUSPENDED = "disbursement_suspended"
+    NOTICE_CIRCULATED = "notice_circulated"
+    TRANSFERRED = "transferred"
+
+
+class WhitelistKind(Labeled):
+    PAYEE = "payee"
+    ACCOUNT = "account"
+
+
+class DayKind(Labeled):
+    HOLIDAY = "holiday"
+    WORKDAY = "workday"
+
+
+STATE_LEVEL: dict[State, Level] = {
+    State.YELLOW_BELL: Level.YELLOW_BELL,
+    State.YELLOW_LIGHT: Level.YELLOW_LIGHT,
+    State.VERIFYING: Level.YELLOW_LIGHT,
+    State.RED_LIGHT: Level.RED_LIGHT,
+    State.RECTIFYING: Level.RED_LIGHT,
+    State.RECTIFICATION_REVIEW: Level.RED_LIGHT,
+    # Handed to other authorities: still counts as red in statistics.
+    State.TRANSFERRED: Level.RED_LIGHT,
+    State.GREEN: Level.GREEN,
+    State.CLEARED: Level.GREEN,
+}
+CLOSED_STATES = frozenset({State.GREEN, State.CLEARED, State.TRANSFERRED})
+OPEN_STATES = tuple(s for s in State if s not in CLOSED_STATES)
+
+
+def states_of_level(level: Level) -> list[State]:
+    return [s for s, lv in STATE_LEVEL.items() if lv == level]
+
+
+_LABELS: dict[type, dict] = {
+    RegionLevel: {
+        RegionLevel.PROVINCE: "省",
+        RegionLevel.CITY: "市",
+        RegionLevel.COUNTY: "县（区）",
+        RegionLevel.TOWNSHIP: "乡镇",
+    },
+    OrgKind: {
+        OrgKind.BUDGET: "预算部门",
+        OrgKind.TREASURY: "国库部门",
+        OrgKind.AGRI_FINANCE: "农财部门",
+        OrgKind.SUPERVISION: "监督检查部门",
+        OrgKind.POVERTY_OFFICE: "脱贫办",
+        OrgKind.LEADERSHIP: "局领导",
+        OrgKind.OTHER: "其他",
+    },
+    Role: {
+        Role.ADMIN: "系统管理员",
+        Role.HANDLER: "经办人",
+        Role.SUPERVISOR: "处室负责人",
+        Role.TREASURY: "国库处",
+        Role.POVERTY_OFFICE: "脱贫办",
+        Role.SUPERVISION: "监督检查局",
+        Role.LEADER: "局领导",
+        Role.PROVINCE: "省财政厅",
+        Role.AUDITOR: "审计查阅",
+        Role.INTEGRATION: "接口账户",
+        Role.SYSTEM: "系统",
+    },
+    RuleCategory: {
+        RuleCategory.INDICATOR: "指标管理",
+        RuleCategory.EXPENDITURE: "支出管理",
+        RuleCategory.PERFORMANCE: "绩效管理",
+        RuleCategory.HOUSEHOLD: "到人到户",
+    },
+    Level: {
+        Level.YELLOW_BELL: "黄色警铃",
+        Level.YELLOW_LIGHT: "黄灯",
+        Level.RED_LIGHT: "红灯",
+        Level.GREEN: "绿灯",
+    },
+    WarningType: {
+        WarningType.INDICATOR_RECEIPT: "指标接收",
+        WarningType.INDICATOR_ALLOCATION: "指标分配",
+        WarningType.CASH_EXPENDITURE: "现金支出",
+        WarningType.ACCOUNT_RISK: "账户风险",
+        WarningType.PAYMENT_CYCLE: "支付周期",
+        WarningType.FUND_RISK: "资金风险",
+        WarningType.ENTERPRISE_RISK: "企业风险",
+        WarningType.PERSONAL_RISK: "个人风险",
+    },
+    State: {
+        State.YELLOW_BELL: "黄色警铃",
+        State.YELLOW_LIGHT: "黄灯待核实",
+        State.VERIFYING: "核实中",
+        State.RED_LIGHT: "红灯待整改",
+        State.RECTIFYING: "整改中",
+        State.RECTIFICATION_REVIEW: "整改待审核",
+        State.GREEN: "绿灯（已办结）",
+        State.CLEARED: "警铃已解除",
+        State.TRANSFERRED: "已移交",
+    },
+    Event: {
+        Event.RAISE: "产生预警",
+        Event.COMPLETE_DUTY: "按时履职，解除警铃",
+        Event.BELL_DEADLINE_PASSED: "警铃到期转为预警",
+        Event.START_VERIFY: "开始核实",
+        Event.SUBMIT_VERIFICATION: "提交核实处理单",
+        Event.START_RECTIFY: "开始整改",
+        Event.SUBMIT_RECTIFICATION: "提交整改处理单",
+        Event.APPROVE_RECTIFICATION: "审核通过整改",
+        Event.REJECT_RECTIFICATION: "退回整改",
+        Event.TRANSFER: "移交其他部门",
+        Event.REASSIGN: "改派经办人",
+    },
+    Resolution: {
+        Resolution.NORMAL: "认定正常",
+        Resolution.RECTIFIED: "已整改",
+        Resolution.CLEARED: "警铃解除",
+        Resolution.TRANSFERRED: "已移交",
+    },
+    SlipKind: {
+        SlipKind.VERIFICATION: "核实处理单",
+        SlipKind.RECTIFICATION: "整改处理单",
+    },
+    Conclusion: {
+        Conclusion.NORMAL: "正常",
+        Conclusion.VIOLATION: "违规",
+    },
+    VerifyMethod: {
+        VerifyMethod.PHONE: "电话核实",
+        VerifyMethod.DOCUMENTS: "调阅材料",
+        VerifyMethod.SITE_VISIT: "实地核查",
+        VerifyMethod.SYSTEM_DATA: "系统数据比对",
+    },
+    ViolationType: {
+        ViolationType.IDLE_FUNDS: "资金闲置",
+        ViolationType.MISAPPROPRIATION: "挤占挪用",
+        ViolationType.FALSE_CLAIM: "虚报冒领",
+        ViolationType.OVER_STANDARD: "超标准发放",
+        ViolationType.INELIGIBLE_RECIPIENT: "发放对象不符",
+        ViolationType.IRREGULAR_CASH: "违规提现",
+        ViolationType.LATE_ALLOCATION: "指标下达不及时",
+        ViolationType.DATA_ERROR: "数据录入错误",
+        ViolationType.OTHER: "其他",
+    },
+    Measure: {
+        Measure.CORRECTED: "已纠正",
+        Measure.FUNDS_RECOVERED: "收回资金",
+        Measure.DISBURSEMENT_SUSPENDED: "暂缓拨付",
+        Measure.NOTICE_CIRCULATED: "通报",
+        Measure.TRANSFERRED: "移交",
+    },
+    WhitelistKind: {
+        WhitelistKind.PAYEE: "收款人",
+        WhitelistKind.ACCOUNT: "账户",
+    },
+    DayKind: {
+        DayKind.HOLIDAY: "节假日",
+        DayKind.WORKDAY: "工作日（调休上班）",
+    },
+}

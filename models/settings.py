@@ -1,0 +1,83 @@
+"""One Settings class for the whole product (environment prefix WARNFLOW_)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_SECRET = "warnflow-demo-secret-do-not-use-in-production"
+DEFAULT_DEMO_PASSWORD = "Warnflow@2026"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the product; the message says what to set."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WARNFLOW_", env_file=".env", extra="ignore")
+
+    # Unset means the embedded default: a SQLite file under var_dir.
+    database_url: str | None = None
+    var_dir: Path = Path("var")
+    demo: bool = False
+    demo_password: str = DEFAULT_DEMO_PASSWORD
+    secret_key: SecretStr | None = None
+    timezone: str = "Asia/Shanghai"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    # Working-day deadlines used when a rule leaves its own empty.
+    # Henan art. 16: suspicious data verified within 5 working days.
+    default_verify_days: int = Field(5, ge=1, le=60)
+    default_rectify_days: int = Field(15, ge=1, le=120)
+    default_review_days: int = Field(3, ge=1, le=30)
+    default_bell_lead_days: int = Field(3, ge=0, le=30)
+    calendar_cache_seconds: float = 30.0
+    upload_max_bytes: int = 20 * 1024 * 1024
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'warnflow.sqlite3').resolve()}"
+
+    @property
+    def database_kind(self) -> str:
+        return "sqlite" if self.resolved_database_url.startswith("sqlite") else "postgresql"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.var_dir / "files"
+
+    def signing_key(self) -> str:
+        """The session-signing secret; outside demo mode it must be set by the operator."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            value = self.secret_key.get_secret_value()
+            if value == DEMO_SECRET and not self.demo:
+                raise ConfigError(
+                    "WARNFLOW_SECRET_KEY 仍是演示密钥，生产环境不得使用。"
+                    " Set WARNFLOW_SECRET_KEY to a random value (e.g. `openssl rand -hex 32`)."
+                )
+            if len(value) < 32 and not self.demo:
+                raise ConfigError(
+                    "WARNFLOW_SECRET_KEY 太短（至少 32 个字符）。"
+                    " Set WARNFLOW_SECRET_KEY to at least 32 random characters."
+                )
+            return value
+        if self.demo:
+            return DEMO_SECRET
+        raise ConfigError(
+            "未设置 WARNFLOW_SECRET_KEY，拒绝启动。"
+            " Set WARNFLOW_SECRET_KEY (e.g. `export WARNFLOW_SECRET_KEY=$(openssl rand -hex 32)`),"
+            " or run the demo with `warnflow demo`."
+        )
+
+    def check_can_serve(self) -> None:
+        """Refuse to start with default secrets outside the demo."""
+        self.signing_key()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

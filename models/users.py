@@ -1,0 +1,38 @@
+"""People and machine accounts. One role, one org unit each (DOMAIN.md "Who uses it")."""
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from .enums import Role
+from .types import UTCDateTime, enum_column, utcnow
+
+
+class UserBase(SQLModel):
+    username: str = Field(max_length=64, unique=True, index=True)
+    full_name: str = Field(max_length=64)
+    role: Role = Field(sa_type=enum_column(Role))
+    position: str | None = Field(default=None, max_length=64)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254)
+
+
+class User(UserBase, table=True):
+    # "user" is reserved in PostgreSQL.
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_unit_id: int = Field(foreign_key="org_unit.id", index=True)
+    password_hash: str = Field(max_length=255)
+    is_active: bool = True
+    failed_login_count: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class UserPublic(UserBase):
+    id: int
+    org_unit_id: int
+    is_active: bool

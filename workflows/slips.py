@@ -1,0 +1,180 @@
+"""Processing slips: what a valid slip says, filing one (for one case or a batch) and amending
+it with every earlier version kept."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlmodel import Session
+
+from models import Case, CaseSlip, Region, Slip, SlipVersion
+from models.enums import Conclusion, Measure, Role, SlipKind, VerifyMethod, ViolationType
+
+from .actors import Actor
+from .errors import FieldError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed, StaleVersion
+from .numbering import allocate_numbers
+
+SLIP_PREFIX = {SlipKind.VERIFICATION: "HS", SlipKind.RECTIFICATION: "ZG"}
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
+Amount = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
+
+
+class SlipInput(BaseModel):
+    """A slip as a handler fills it in; `check()` applies the rules that depend on its kind."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: SlipKind
+    methods: list[VerifyMethod] = []
+    findings: Text = ""
+    conclusion: Conclusion | None = None
+    violation_type: ViolationType | None = None
+    amount_involved: Amount | None = None
+    measures: list[Measure] = []
+    measures_detail: Text = ""
+    amount_recovered: Amount | None = None
+    completed_on: date | None = None
+    filler_name: ShortText = ""
+    filler_phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] = ""
+
+    def check(self, *, prefix: str = "slip", today: date | None = None) -> None:
+        """Raise InvalidInput naming every field that is missing or inconsistent."""
+        errors: list[FieldError] = []
+
+        def need(ok: bool, name: str, message: str) -> None:
+            if not ok:
+                errors.append(FieldError(f"{prefix}.{name}", "required", message))
+
+        if self.kind == SlipKind.VERIFICATION:
+            need(bool(self.methods), "methods", "请选择核实方式")
+            need(bool(self.findings), "findings", "请填写核实情况")
+            need(self.conclusion is not None, "conclusion", "请选择认定结论（正常或违规）")
+            if self.conclusion == Conclusion.VIOLATION:
+                need(self.violation_type is not None, "violation_type", "认定违规时须选择违规类型")
+                need(self.amount_involved is not None, "amount_involved", "认定违规时须填写涉及金额")
+            elif self.conclusion == Conclusion.NORMAL and self.violation_type is not None:
+                errors.append(
+                    FieldError(f"{prefix}.violation_type", "inconsistent", "认定正常时不应填写违规类型")
+                )
+        else:
+            need(bool(self.measures), "measures", "请选择整改措施")
+            need(bool(self.measures_detail), "measures_detail", "请填写整改情况说明")
+            need(self.completed_on is not None, "completed_on", "请填写整改完成日期")
+            if Measure.FUNDS_RECOVERED in self.measures:
+                need(
+                    bool(self.amount_recovered),
+                    "amount_recovered",
+                    "选择“收回资金”时须填写收回金额",
+                )
+            if self.completed_on and today and self.completed_on > today:
+                errors.append(
+                    FieldError(f"{prefix}.completed_on", "future_date", "整改完成日期不能晚于今天")
+                )
+        need(bool(self.filler_name), "filler_name", "请填写填报人")
+        if errors:
+            raise InvalidInput("处理单填写不完整或有误，请按提示修改", errors=errors)
+
+    def fields(self) -> dict:
+        return self.model_dump(mode="json", exclude={"kind"})
+
+
+def file_slip(
+    session: Session, *, slip: SlipInput, actor: Actor, case_ids: list[int], as_of: datetime
+) -> int:
+    """Store a new slip, version 1, linked to every case it covers; returns its id."""
+    connection = session.connection()
+    number = allocate_numbers(session, prefix=SLIP_PREFIX[slip.kind], at=as_of)[0]
+    values = slip.model_dump(exclude={"kind"})
+    slip_id = connection.execute(
+        sa.insert(Slip.__table__)
+        .values(
+            number=number,
+            kind=slip.kind,
+            version=1,
+            filed_by_id=actor.user_id,
+            filed_at=as_of,
+            updated_at=as_of,
+            **values,
+        )
+        .returning(Slip.__table__.c.id)
+    ).scalar_one()
+    connection.execute(
+        sa.insert(SlipVersion.__table__).values(
+            slip_id=slip_id, version=1, fields=slip.fields(), author_id=actor.user_id, created_at=as_of
+        )
+    )
+    connection.execute(
+        sa.insert(CaseSlip.__table__), [{"case_id": cid, "slip_id": slip_id} for cid in case_ids]
+    )
+    return slip_id
+
+
+def amend_slip(
+    session: Session,
+    *,
+    slip_id: int,
+    version: int,
+    changes: SlipInput,
+    reason: str,
+    actor: Actor,
+    as_of: datetime,
+) -> int:
+    """Amend a slip (修改): a new version; the earlier ones stay. Returns the new version.
+
+    The conclusion cannot change here: it moved the case, and only a new verification may.
+    """
+    current = session.get(Slip, slip_id)
+    if current is None:
+        raise NotFound("处理单不存在")
+    _check_slip_scope(session, slip_id=slip_id, actor=actor)
+    if changes.kind != current.kind:
+        raise InvalidInput.single("slip.kind", "immutable", "处理单类型不能修改")
+    if current.kind == SlipKind.VERIFICATION and changes.conclusion != current.conclusion:
+        raise InvalidInput.single(
+            "slip.conclusion", "immutable", "认定结论不能通过修改处理单变更，请重新核实"
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput.single("reason", "required", "请填写修改原因")
+    changes.check()
+    slips = Slip.__table__
+    new_version = session.connection().execute(
+        sa.update(slips)
+        .where(slips.c.id == slip_id, slips.c.version == version)
+        .values(version=slips.c.version + 1, updated_at=as_of, **changes.model_dump(exclude={"kind"}))
+        .returning(slips.c.version)
+    ).scalar_one_or_none()
+    if new_version is None:
+        raise StaleVersion("处理单已被他人修改，请刷新后重试")
+    session.connection().execute(
+        sa.insert(SlipVersion.__table__).values(
+            slip_id=slip_id,
+            version=new_version,
+            fields=changes.fields(),
+            author_id=actor.user_id,
+            created_at=as_of,
+            reason=reason,
+        )
+    )
+    session.expire(current)
+    return new_version
+
+
+def _check_slip_scope(session: Session, *, slip_id: int, actor: Actor) -> None:
+    """A slip may be amended only by a handler who may act on every case it covers."""
+    rows = session.connection().execute(
+        sa.select(Case.org_unit_id, Region.path)
+        .join(CaseSlip, CaseSlip.case_id == Case.id)
+        .join(Region, Region.id == Case.region_id)
+        .where(CaseSlip.slip_id == slip_id)
+    ).all()
+    if not rows or not all(
+        actor.in_scope(region_path=r.path, org_unit_id=r.org_unit_id) for r in rows
+    ):
+        raise OutOfScope("无权修改该处理单")
+    if actor.role != Role.HANDLER:
+        raise RoleNotAllowed("只有经办人可以修改处理单")

@@ -1,0 +1,338 @@
+"""`transition()`: the only way a case changes state (ARCHITECTURE.md rule 1).
+
+Every refusal (scope, stale version, state, role, input) is decided before anything is
+written; the write itself is a guarded UPDATE … WHERE version = :v RETURNING, so two
+concurrent actions on one case cannot both win. Callers own the transaction.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.orm.util import identity_key
+from sqlmodel import Session
+
+from models import Case, CaseEvent, Region, Rule, User
+from models.enums import Event, Level, Role, State
+from models.settings import get_settings
+
+from .actors import Actor
+from .calendar import WorkingCalendar, load_calendar, local_date
+from .errors import (
+    BatchRefused,
+    DomainError,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    OutOfScope,
+    RoleNotAllowed,
+    StaleVersion,
+)
+from .lifecycle import LIFECYCLE, Branch, Deadline, Outcome, Step
+from .slips import SlipInput, file_slip
+
+CASES = Case.__table__
+EVENTS = CaseEvent.__table__
+
+# Everything transition() needs to decide, in one indexed read.
+_CONTEXT = (
+    sa.select(
+        CASES.c.id,
+        CASES.c.number,
+        CASES.c.state,
+        CASES.c.version,
+        CASES.c.org_unit_id,
+        CASES.c.assignee_id,
+        CASES.c.due_on,
+        CASES.c.duty_due_on,
+        Region.__table__.c.path.label("region_path"),
+        Rule.__table__.c.verify_days,
+        Rule.__table__.c.rectify_days,
+        Rule.__table__.c.review_days,
+        Rule.__table__.c.bell_becomes,
+    )
+    .join(Region.__table__, Region.__table__.c.id == CASES.c.region_id)
+    .join(Rule.__table__, Rule.__table__.c.id == CASES.c.rule_id)
+)
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    case_id: int
+    number: str
+    event: Event
+    from_state: State
+    to_state: State
+    version: int
+    due_on: date | None
+    slip_id: int | None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    context: Row
+    step: Step
+    outcome: Outcome
+    due_on: date | None
+
+
+def transition(
+    session: Session,
+    *,
+    case_id: int,
+    event: Event | str,
+    actor: Actor,
+    version: int,
+    as_of: datetime,
+    slip: SlipInput | None = None,
+    comment: str | None = None,
+    assignee_id: int | None = None,
+    calendar: WorkingCalendar | None = None,
+) -> TransitionResult:
+    """Apply one event to one case, or raise a DomainError having written nothing."""
+    event = _parse_event(event)
+    calendar = calendar or load_calendar(session)
+    context = _load(session, case_id)
+    plan = _plan(session, context, event, actor, version, as_of, slip, comment, assignee_id, calendar)
+    new_version = _update(session, plan, version, as_of, assignee_id)
+    slip_id = None
+    if plan.step.slip:
+        slip_id = file_slip(session, slip=slip, actor=actor, case_ids=[case_id], as_of=as_of)
+    return _record(session, plan, new_version, event, actor, as_of, slip_id, comment, assignee_id)
+
+
+def transition_many(
+    session: Session,
+    *,
+    cases: list[tuple[int, int]],
+    event: Event | str,
+    actor: Actor,
+    as_of: datetime,
+    slip: SlipInput | None = None,
+    comment: str | None = None,
+    assignee_id: int | None = None,
+    calendar: WorkingCalendar | None = None,
+) -> list[TransitionResult]:
+    """One event (and one slip, 批量认定/批量整改) over many (case id, version) pairs: all or none."""
+    event = _parse_event(event)
+    if not cases:
+        raise InvalidInput.single("cases", "required", "请至少选择一个案件")
+    if len({case_id for case_id, _ in cases}) != len(cases):
+        raise InvalidInput.single("cases", "duplicate", "同一案件不能重复选择")
+    calendar = calendar or load_calendar(session)
+    plans: list[_Plan] = []
+    refused: list[dict] = []
+    for case_id, version in cases:
+        try:
+            context = _load(session, case_id)
+            plans.append(
+                _plan(session, context, event, actor, version, as_of, slip, comment, assignee_id, calendar)
+            )
+        except DomainError as error:
+            refused.append({"case_id": case_id, **error.as_dict()})
+    if refused:
+        raise BatchRefused(f"{len(refused)} 个案件不能办理，全部未提交", items=refused)
+    # The guarded UPDATEs can still lose a race: undo the whole batch if one does.
+    with session.begin_nested():
+        versions = [
+            _update(session, plan, version, as_of, assignee_id)
+            for plan, (_, version) in zip(plans, cases, strict=True)
+        ]
+        slip_id = None
+        if plans[0].step.slip:
+            slip_id = file_slip(
+                session, slip=slip, actor=actor, case_ids=[p.context.id for p in plans], as_of=as_of
+            )
+        return [
+            _record(session, plan, new_version, event, actor, as_of, slip_id, comment, assignee_id)
+            for plan, new_version in zip(plans, versions, strict=True)
+        ]
+
+
+def _parse_event(event: Event | str) -> Event:
+    try:
+        return Event(event)
+    except ValueError:
+        raise InvalidInput.single("event", "unknown_event", f"未知的操作：{event}") from None
+
+
+def _load(session: Session, case_id: int) -> Row:
+    context = session.connection().execute(_CONTEXT.where(CASES.c.id == case_id)).one_or_none()
+    if context is None:
+        raise NotFound("案件不存在")
+    return context
+
+
+def _plan(
+    session: Session,
+    context: Row,
+    event: Event,
+    actor: Actor,
+    version: int,
+    as_of: datetime,
+    slip: SlipInput | None,
+    comment: str | None,
+    assignee_id: int | None,
+    calendar: WorkingCalendar,
+) -> _Plan:
+    number = context.number
+    if actor.role != Role.SYSTEM and not actor.in_scope(
+        region_path=context.region_path, org_unit_id=context.org_unit_id
+    ):
+        raise OutOfScope(f"案件 {number} 不在您的管辖范围内")
+    if version != context.version:
+        raise StaleVersion(f"案件 {number} 已被他人办理（版本 {context.version}），请刷新后重试")
+    state = State(context.state)
+    step = LIFECYCLE.get((state, event))
+    if step is None:
+        raise InvalidState(f"案件 {number} 当前状态为“{state.label}”，不能执行“{event.label}”")
+    if actor.role not in step.roles:
+        if actor.role == Role.ADMIN:
+            raise RoleNotAllowed("系统管理员不得办理案件（不得混岗）")
+        allowed = "、".join(r.label for r in sorted(step.roles))
+        raise RoleNotAllowed(f"“{event.label}”只能由{allowed}办理，您的角色是{actor.role.label}")
+    _check_input(session, context, step, as_of, slip, comment, assignee_id)
+    outcome = step.outcomes[_branch_key(step, context, slip)]
+    due_on = _deadline(outcome.deadline, context, local_date(as_of), calendar)
+    return _Plan(context=context, step=step, outcome=outcome, due_on=due_on)
+
+
+def _check_input(
+    session: Session,
+    context: Row,
+    step: Step,
+    as_of: datetime,
+    slip: SlipInput | None,
+    comment: str | None,
+    assignee_id: int | None,
+) -> None:
+    if step.slip is not None:
+        if slip is None:
+            raise InvalidInput.single("slip", "required", f"此操作须填写{step.slip.label}")
+        if slip.kind != step.slip:
+            raise InvalidInput.single("slip.kind", "wrong_kind", f"此操作须填写{step.slip.label}")
+        slip.check(today=local_date(as_of))
+    elif slip is not None:
+        raise InvalidInput.single("slip", "not_expected", "此操作不需要处理单")
+    if step.needs_comment and not (comment or "").strip():
+        raise InvalidInput.single("comment", "required", "请填写原因或意见")
+    if step.needs_assignee:
+        _check_assignee(session, context, assignee_id)
+
+
+def _check_assignee(session: Session, context: Row, assignee_id: int | None) -> None:
+    if assignee_id is None:
+        raise InvalidInput.single("assignee_id", "required", "请选择新的经办人")
+    if assignee_id == context.assignee_id:
+        raise InvalidInput.single("assignee_id", "unchanged", "新经办人与当前经办人相同")
+    assignee = session.connection().execute(
+        sa.select(User.role, User.org_unit_id, User.is_active).where(User.id == assignee_id)
+    ).one_or_none()
+    if (
+        assignee is None
+        or not assignee.is_active
+        or assignee.role != Role.HANDLER
+        or assignee.org_unit_id != context.org_unit_id
+    ):
+        raise InvalidInput.single(
+            "assignee_id", "invalid_assignee", "新经办人须为本处室在岗的经办人"
+        )
+
+
+def _branch_key(step: Step, context: Row, slip: SlipInput | None) -> str:
+    if step.branch == Branch.CONCLUSION:
+        return slip.conclusion.value
+    if step.branch == Branch.BELL_BECOMES:
+        return context.bell_becomes or Level.YELLOW_LIGHT.value
+    return ""
+
+
+def _deadline(kind: Deadline, context: Row, today: date, calendar: WorkingCalendar) -> date | None:
+    settings = get_settings()
+    match kind:
+        case Deadline.KEEP:
+            return context.due_on
+        case Deadline.CLEAR:
+            return None
+        case Deadline.DUTY:
+            return calendar.next_working_day(context.duty_due_on)
+        case Deadline.VERIFY:
+            days = context.verify_days or settings.default_verify_days
+        case Deadline.RECTIFY:
+            days = context.rectify_days or settings.default_rectify_days
+        case Deadline.REVIEW:
+            days = context.review_days or settings.default_review_days
+    return calendar.add_working_days(today, days)
+
+
+def _update(
+    session: Session, plan: _Plan, version: int, as_of: datetime, assignee_id: int | None
+) -> int:
+    """The guarded write; returns the case's new version or refuses a lost race."""
+    context, outcome = plan.context, plan.outcome
+    values: dict = {"state": outcome.to, "due_on": plan.due_on, "updated_at": as_of}
+    if outcome.to != context.state:
+        values.update(entered_step_at=as_of, escalation_level=0)
+    if outcome.resolution is not None:
+        values.update(resolution=outcome.resolution, closed_at=as_of)
+    if plan.step.needs_assignee:
+        values["assignee_id"] = assignee_id
+    new_version = session.connection().execute(
+        sa.update(CASES)
+        .where(CASES.c.id == context.id, CASES.c.version == version, CASES.c.state == context.state)
+        .values(version=CASES.c.version + 1, **values)
+        .returning(CASES.c.version)
+    ).scalar_one_or_none()
+    if new_version is None:
+        raise StaleVersion(f"案件 {context.number} 已被他人办理，请刷新后重试")
+    # The write bypasses the ORM for speed; a copy already loaded in this session must not
+    # go on showing the old state.
+    loaded = session.identity_map.get(identity_key(Case, context.id))
+    if loaded is not None:
+        session.expire(loaded)
+    return new_version
+
+
+def _record(
+    session: Session,
+    plan: _Plan,
+    new_version: int,
+    event: Event,
+    actor: Actor,
+    as_of: datetime,
+    slip_id: int | None,
+    comment: str | None,
+    assignee_id: int | None,
+) -> TransitionResult:
+    """The event row: one per accepted event, numbered by the version it produced."""
+    context, outcome = plan.context, plan.outcome
+    data: dict = {}
+    if plan.step.needs_assignee:
+        data = {"from_assignee_id": context.assignee_id, "to_assignee_id": assignee_id}
+    session.connection().execute(
+        sa.insert(EVENTS).values(
+            case_id=context.id,
+            seq=new_version,
+            event=event,
+            from_state=context.state,
+            to_state=outcome.to,
+            actor_id=actor.user_id,
+            actor_role=actor.role,
+            at=as_of,
+            comment=(comment or "").strip() or None,
+            slip_id=slip_id,
+            due_on=plan.due_on,
+            data=data,
+        )
+    )
+    return TransitionResult(
+        case_id=context.id,
+        number=context.number,
+        event=event,
+        from_state=State(context.state),
+        to_state=outcome.to,
+        version=new_version,
+        due_on=plan.due_on,
+        slip_id=slip_id,
+    )
