@@ -105,7 +105,7 @@ def fast_password_hashing():
     """argon2id with test-sized cost: the same code path, milliseconds instead of 50 ms."""
     from argon2 import PasswordHasher
 
-    import workflows.accounts as accounts
+    from workflows import accounts
 
     production = accounts._hasher
     accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

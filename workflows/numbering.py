@@ -2,7 +2,6 @@
 
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 

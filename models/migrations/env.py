@@ -13,9 +13,7 @@ FOREIGN_TABLES = {"apscheduler_jobs"}
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    if type_ == "table" and (name in FOREIGN_TABLES or name.startswith("prefect_")):
-        return False
-    return True
+    return not (type_ == "table" and (name in FOREIGN_TABLES or name.startswith("prefect_")))
 
 
 def render_item(type_, obj, autogen_context):

@@ -7,9 +7,8 @@ Create Date: 2026-11-23 09:41:29.094529
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate renders sqlmodel.sql.sqltypes.AutoString)
+import sqlmodel
 from alembic import op
-
 
 revision: str = '301303bd0f87'
 down_revision: str | None = None
