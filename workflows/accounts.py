@@ -44,8 +44,12 @@ def create_user(
     phone: str | None = None,
     email: str | None = None,
     as_of: datetime | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """Open an account (flushes, never commits)."""
+    """Open an account (flushes, never commits).
+
+    `password_hash` lets a bulk load that gives many accounts one password hash it once.
+    """
     errors: list[FieldError] = []
     if not USERNAME.match(username or ""):
         errors.append(
@@ -70,7 +74,7 @@ def create_user(
         full_name=full_name.strip(),
         role=role,
         org_unit_id=org_unit_id,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         position=position,
         phone=phone,
         email=email,

@@ -1,0 +1,48 @@
+"""The FastAPI application. This issue serves only /healthz; pages and /api/v1 come next."""
+
+from importlib.metadata import version as package_version
+
+import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlmodel import Session
+
+from models.db import get_engine
+from models.migrate import current_heads
+from models.settings import Settings, get_settings
+from workflows.calendar import LOCAL_TZ, load_calendar
+from workflows.clock import now_utc
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="warnflow 财政扶贫资金动态监控预警处理",
+        version=package_version("warnflow"),
+        docs_url="/docs",
+    )
+
+    @app.get("/healthz", tags=["运维"])
+    def healthz() -> JSONResponse:
+        """Version, database kind and reachability, schema revision, calendar coverage."""
+        body: dict = {
+            "status": "ok",
+            "version": package_version("warnflow"),
+            "database": settings.database_kind,
+        }
+        engine = get_engine(settings.resolved_database_url)
+        try:
+            with Session(engine) as session:
+                revision = MigrationContext.configure(session.connection()).get_current_revision()
+                today = now_utc().astimezone(LOCAL_TZ).date()
+                body["calendar"] = load_calendar(session).coverage(today)
+            body["schema"] = {"revision": revision, "up_to_date": (revision,) == current_heads()}
+            if not body["schema"]["up_to_date"]:
+                body["status"] = "degraded"
+        except sa.exc.SQLAlchemyError as error:
+            body.update(status="error", error=f"数据库不可用：{type(error).__name__}")
+            return JSONResponse(body, status_code=503)
+        return JSONResponse(body)
+
+    return app

@@ -1,0 +1,189 @@
+"""`warnflow`: the operator's command line (demo, serve, migrate, users, calendar)."""
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from models.db import session_scope
+from models.enums import Role
+from models.migrate import upgrade
+from models.settings import ConfigError, get_settings
+from workflows.errors import DomainError
+
+from .cli_calendar import calendar_app
+
+app = typer.Typer(
+    help="warnflow：财政扶贫资金动态监控预警处理系统（fund-monitoring warning handling）",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(calendar_app, name="calendar")
+users_app = typer.Typer(help="用户管理：开通、变更、停用账户（user accounts）", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+console = Console()
+err = Console(stderr=True)
+
+Host = Annotated[str | None, typer.Option(help="监听地址 (default: settings, 127.0.0.1)")]
+Port = Annotated[int | None, typer.Option(help="端口 (default: settings, 8000)")]
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]错误：[/]{message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (Alembic upgrade head)."""
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    console.print(f"数据库已更新到最新结构（{settings.database_kind}）。")
+
+
+@app.command()
+def serve(host: Host = None, port: Port = None) -> None:
+    """Serve the web app and API (refuses to start with default secrets outside the demo)."""
+    import uvicorn
+
+    from .app import create_app
+
+    settings = get_settings()
+    try:
+        settings.check_can_serve()
+    except ConfigError as error:
+        fail(str(error), code=1)
+    upgrade(settings.resolved_database_url)
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+def demo(
+    host: Host = None,
+    port: Port = None,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="装载后启动服务")] = True,
+) -> None:
+    """Migrate a SQLite database under ./var/, load the demo province once, print logins, serve."""
+    from workflows.demo import NAMED_LOGINS, demo_logins, load_demo
+
+    os.environ["WARNFLOW_DEMO"] = "1"
+    get_settings.cache_clear()
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    try:
+        with session_scope() as session:
+            report = load_demo(session, password=settings.demo_password)
+            logins = demo_logins(session)
+    except DomainError as error:
+        fail(f"演示数据未装载：{_describe(error)}（检查 WARNFLOW_DEMO_PASSWORD）")
+    if report.created:
+        console.print(f"已装载演示数据：{report.summary}")
+    else:
+        console.print("演示数据已存在，保留原有数据（未重复装载）。")
+    url = f"http://{host or settings.host}:{port or settings.port}"
+    table = Table(title=f"演示账户（密码均为 {settings.demo_password}，可用 WARNFLOW_DEMO_PASSWORD 修改）")
+    for column in ("用户名", "角色", "姓名", "单位"):
+        table.add_column(column)
+    tutorial = {username for username, *_ in NAMED_LOGINS}
+    for row in logins:
+        if row[0] in tutorial:
+            table.add_row(*row)
+    console.print(table)
+    others = [row for row in logins if row[0] not in tutorial]
+    if others:
+        console.print(
+            f"另有 {len(others)} 个各市县经办人、处室负责人账户（密码相同），例如："
+            + "、".join(f"{u}（{unit}{role}）" for u, role, _, unit in others[:4])
+            + "；完整名单：warnflow users list"
+        )
+    console.print(f"warnflow 演示已就绪：{url}  （健康检查 {url}/healthz）")
+    if serve_after:
+        serve(host=host, port=port)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List accounts with role, unit and status."""
+    from workflows.accounts import list_users
+
+    with session_scope() as session:
+        rows = list_users(session)
+    table = Table()
+    for column in ("用户名", "姓名", "角色", "单位", "状态"):
+        table.add_column(column)
+    for user, unit in rows:
+        status = "正常" if user.is_active else "已停用"
+        table.add_row(user.username, user.full_name, Role(user.role).label, unit.name, status)
+    console.print(table)
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    full_name: Annotated[str, typer.Option("--name", help="姓名")],
+    role: Annotated[Role, typer.Option(help="角色")],
+    unit: Annotated[str, typer.Option(help="所属单位编码 (org unit code)")],
+    password: Annotated[str, typer.Option(prompt="密码", hide_input=True, confirmation_prompt=True)],
+    phone: Annotated[str | None, typer.Option(help="联系电话")] = None,
+    position: Annotated[str | None, typer.Option(help="职务")] = None,
+) -> None:
+    """Open an account."""
+    from workflows.accounts import create_user, get_unit_by_code
+
+    try:
+        with session_scope() as session:
+            org_unit = get_unit_by_code(session, unit)
+            create_user(
+                session, username=username, full_name=full_name, role=role,
+                org_unit_id=org_unit.id, password=password, phone=phone, position=position,
+            )
+    except DomainError as error:
+        fail(_describe(error))
+    console.print(f"已开通账户 {username}（{role.label}，{org_unit.name}）。")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    username: str,
+    password: Annotated[str, typer.Option(prompt="新密码", hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Reset a password (also clears a login lock)."""
+    from workflows.accounts import get_user_by_username, set_password
+
+    try:
+        with session_scope() as session:
+            set_password(session, user=get_user_by_username(session, username), password=password)
+    except DomainError as error:
+        fail(_describe(error))
+    console.print(f"已重置 {username} 的密码。")
+
+
+@users_app.command("revoke")
+def users_revoke(username: str) -> None:
+    """Revoke (deactivate) an account; its history stays."""
+    from workflows.accounts import get_user_by_username, revoke_user
+    from workflows.clock import now_utc
+
+    try:
+        with session_scope() as session:
+            revoke_user(session, user=get_user_by_username(session, username), as_of=now_utc())
+    except DomainError as error:
+        fail(_describe(error))
+    console.print(f"已停用账户 {username}。")
+
+
+def _describe(error: DomainError) -> str:
+    details = "；".join(f"{e.field}：{e.message}" for e in error.errors)
+    return f"{error.message}（{details}）" if details else error.message
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m api.cli`
+    app(prog_name="warnflow")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
