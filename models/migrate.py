@@ -6,7 +6,23 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
+from .types import UTCDateTime
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+# Tables other libraries own (APScheduler's job store, Prefect's) are not ours to migrate.
+FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    return not (type_ == "table" and (name in FOREIGN_TABLES or name.startswith("prefect_")))
+
+
+def render_item(type_, obj, autogen_context):
+    """Render our column types as plain SQLAlchemy ones so migrations never import app code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:

@@ -5,22 +5,8 @@ from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table)
 from models.db import make_engine
+from models.migrate import include_object, render_item
 from models.settings import get_settings
-from models.types import UTCDateTime
-
-# Tables other libraries own (APScheduler's job store) are not ours to migrate.
-FOREIGN_TABLES = {"apscheduler_jobs"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    return not (type_ == "table" and (name in FOREIGN_TABLES or name.startswith("prefect_")))
-
-
-def render_item(type_, obj, autogen_context):
-    """Render our column types as plain SQLAlchemy ones so migrations never import app code."""
-    if type_ == "type" and isinstance(obj, UTCDateTime):
-        return "sa.DateTime(timezone=True)"
-    return False
 
 
 def run_migrations() -> None:
