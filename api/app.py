@@ -11,7 +11,7 @@ from sqlmodel import Session
 from models.db import get_engine
 from models.migrate import current_heads
 from models.settings import Settings, get_settings
-from workflows.calendar import LOCAL_TZ, load_calendar
+from workflows.calendar import LOCAL_TZ, WorkingCalendar, load_calendar
 from workflows.clock import now_utc
 
 
@@ -35,11 +35,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             with Session(engine) as session:
                 revision = MigrationContext.configure(session.connection()).get_current_revision()
+                up_to_date = (revision,) == current_heads()
                 today = now_utc().astimezone(LOCAL_TZ).date()
-                body["calendar"] = load_calendar(session).coverage(today)
-            body["schema"] = {"revision": revision, "up_to_date": (revision,) == current_heads()}
-            if not body["schema"]["up_to_date"]:
-                body["status"] = "degraded"
+                # Overrides live in a table an unmigrated database does not have yet.
+                calendar = load_calendar(session) if up_to_date else WorkingCalendar()
+                body["calendar"] = calendar.coverage(today)
+            body["schema"] = {"revision": revision, "up_to_date": up_to_date}
+            if not up_to_date:
+                body.update(status="degraded", error="数据库结构不是最新版本，请运行 warnflow migrate")
         except sa.exc.SQLAlchemyError as error:
             body.update(status="error", error=f"数据库不可用：{type(error).__name__}")
             return JSONResponse(body, status_code=503)
