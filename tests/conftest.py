@@ -118,3 +118,18 @@ def world(session):
     from tests.factories import build_world
 
     return build_world(session)
+
+
+@pytest.fixture
+def cli_db(tmp_path, monkeypatch):
+    """A migrated SQLite file that the CLI (which commits) sees through WARNFLOW_DATABASE_URL."""
+    from models.db import get_engine
+    from models.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    upgrade(url)
+    monkeypatch.setenv("WARNFLOW_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+    get_engine(url).dispose()

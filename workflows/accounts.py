@@ -109,11 +109,8 @@ def revoke_user(session: Session, *, user: User, as_of: datetime) -> None:
     session.flush()
 
 
-def get_unit_by_code(session: Session, code: str) -> OrgUnit:
-    unit = session.exec(select(OrgUnit).where(OrgUnit.code == code)).first()
-    if unit is None:
-        raise InvalidInput.single("unit", "unknown", f"单位编码 {code} 不存在")
-    return unit
+def find_unit(session: Session, code: str) -> OrgUnit | None:
+    return session.exec(select(OrgUnit).where(OrgUnit.code == code)).first()
 
 
 def list_users(session: Session) -> list[tuple[User, OrgUnit]]:

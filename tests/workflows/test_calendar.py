@@ -15,8 +15,6 @@ from api.cli_calendar import calendar_app
 from models.calendar import CalendarDay
 from models.db import get_engine
 from models.enums import DayKind
-from models.migrate import upgrade
-from models.settings import get_settings
 from workflows.calendar import (
     WorkingCalendar,
     invalidate_calendar_cache,
@@ -313,17 +311,6 @@ def test_uncommitted_overrides_stay_private(session, engine):
 # -- CLI ------------------------------------------------------------------------------------
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_db(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-    upgrade(url)
-    monkeypatch.setenv("WARNFLOW_DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
-    get_engine(url).dispose()
 
 
 def stored_days(url: str) -> list[tuple]:
