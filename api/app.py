@@ -1,4 +1,4 @@
-"""The FastAPI application. This issue serves only /healthz; pages and /api/v1 come next."""
+"""The FastAPI application: /healthz, the JSON API under /api/v1 and the HTML pages."""
 
 from importlib.metadata import version as package_version
 
@@ -14,6 +14,10 @@ from models.settings import Settings, get_settings
 from workflows.calendar import LOCAL_TZ, WorkingCalendar, load_calendar
 from workflows.clock import now_utc
 
+from .errors import install_error_handlers
+from .pages import page_routers
+from .routes import api_routers
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -22,6 +26,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=package_version("warnflow"),
         docs_url="/docs",
     )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in api_routers():
+        app.include_router(router, prefix="/api/v1")
+    for router in page_routers():
+        app.include_router(router)
 
     @app.get("/healthz", tags=["运维"])
     def healthz() -> JSONResponse:

@@ -3,9 +3,11 @@
 Every table module is imported here so that `SQLModel.metadata` (Alembic's target) is whole.
 """
 
+from .audit import AuditEvent
 from .calendar import CalendarDay
 from .cases import Case, CaseEvent, CaseFacts, CaseNumberCounter
 from .regions import OrgUnit, Region
+from .routing import DepartmentRoute
 from .rules import Rule
 from .slips import Attachment, CaseSlip, Slip, SlipFields, SlipVersion
 from .users import User
@@ -13,12 +15,14 @@ from .whitelist import WhitelistEntry
 
 __all__ = [
     "Attachment",
+    "AuditEvent",
     "CalendarDay",
     "Case",
     "CaseEvent",
     "CaseFacts",
     "CaseNumberCounter",
     "CaseSlip",
+    "DepartmentRoute",
     "OrgUnit",
     "Region",
     "Rule",

@@ -110,6 +110,21 @@ class Event(Labeled):
     REASSIGN = "reassign"
 
 
+class AuditKind(Labeled):
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOCKED = "locked"
+    LOGOUT = "logout"
+    PASSWORD_RESET = "password_reset"
+    USER_CREATED = "user_created"
+    USER_CHANGED = "user_changed"
+    USER_REVOKED = "user_revoked"
+    RULE_CHANGED = "rule_changed"
+    CALENDAR_CHANGED = "calendar_changed"
+    WHITELIST_CHANGED = "whitelist_changed"
+    ROUTING_CHANGED = "routing_changed"
+
+
 class Resolution(Labeled):
     NORMAL = "normal"
     RECTIFIED = "rectified"
@@ -258,6 +273,20 @@ _LABELS: dict[type, dict] = {
         Event.REJECT_RECTIFICATION: "退回整改",
         Event.TRANSFER: "移交其他部门",
         Event.REASSIGN: "改派经办人",
+    },
+    AuditKind: {
+        AuditKind.LOGIN: "登录",
+        AuditKind.LOGIN_FAILED: "登录失败",
+        AuditKind.LOCKED: "账户锁定",
+        AuditKind.LOGOUT: "退出登录",
+        AuditKind.PASSWORD_RESET: "重置密码",
+        AuditKind.USER_CREATED: "开通账户",
+        AuditKind.USER_CHANGED: "变更账户",
+        AuditKind.USER_REVOKED: "停用账户",
+        AuditKind.RULE_CHANGED: "修改规则",
+        AuditKind.CALENDAR_CHANGED: "修改工作日历",
+        AuditKind.WHITELIST_CHANGED: "修改白名单",
+        AuditKind.ROUTING_CHANGED: "修改分派规则",
     },
     Resolution: {
         Resolution.NORMAL: "认定正常",

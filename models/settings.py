@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     default_review_days: int = Field(3, ge=1, le=30)
     default_bell_lead_days: int = Field(3, ge=0, le=30)
     calendar_cache_seconds: float = 30.0
+    # How long a login lasts (a working day by default).
+    session_minutes: int = Field(480, ge=5, le=7 * 24 * 60)
+    # Cookies marked Secure need HTTPS; turn on behind a TLS proxy.
+    secure_cookies: bool = False
     upload_max_bytes: int = 20 * 1024 * 1024
 
     @property

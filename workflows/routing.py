@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from models import Case, OrgUnit, Region, User
+from models import Case, DepartmentRoute, OrgUnit, Region, User
 from models.enums import OPEN_STATES, OrgKind, Role, WarningType
 
 from .errors import InvalidInput
@@ -21,10 +21,36 @@ DEPARTMENT_FOR_WARNING_TYPE: dict[WarningType, OrgKind] = {
 }
 
 
+def department_kind(session: Session, warning_type: WarningType) -> OrgKind:
+    """The kind of department that rectifies this warning type: an admin's setting, else the
+    default of Henan art. 17."""
+    chosen = session.get(DepartmentRoute, warning_type)
+    return chosen.org_kind if chosen else DEPARTMENT_FOR_WARNING_TYPE[warning_type]
+
+
+def routing_table(session: Session) -> dict[WarningType, OrgKind]:
+    """The whole table as it applies now (defaults overlaid by admins' settings)."""
+    table = dict(DEPARTMENT_FOR_WARNING_TYPE)
+    for row in session.connection().execute(sa.select(DepartmentRoute.warning_type, DepartmentRoute.org_kind)):
+        table[WarningType(row.warning_type)] = OrgKind(row.org_kind)
+    return table
+
+
+def set_department_kind(
+    session: Session, *, warning_type: WarningType, org_kind: OrgKind, actor_id: int, as_of
+) -> None:
+    row = session.get(DepartmentRoute, warning_type)
+    if row is None:
+        row = DepartmentRoute(warning_type=warning_type, org_kind=org_kind)
+    row.org_kind, row.updated_by_id, row.updated_at = org_kind, actor_id, as_of
+    session.add(row)
+    session.flush()
+
+
 def route(session: Session, *, region_id: int, warning_type: WarningType) -> tuple[int, int | None]:
     """The responsible department in the region (or its nearest ancestor) and its handler
     with the fewest open cases; returns (org unit id, handler id or None)."""
-    kind = DEPARTMENT_FOR_WARNING_TYPE[warning_type]
+    kind = department_kind(session, warning_type)
     region = session.get(Region, region_id)
     if region is None:
         raise InvalidInput.single("region", "unknown_region", "区划不存在")

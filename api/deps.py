@@ -1,0 +1,99 @@
+"""Request dependencies: one transaction per request, the acting user, role checks.
+
+Every route declares who may call it with `Allow(...)`; the authorization-matrix test reads
+these declarations from the route table, so a new route cannot be left out of it.
+"""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from models.db import get_engine
+from models.enums import Role
+from models.settings import Settings
+from workflows.actors import Actor, load_actor
+from workflows.errors import DomainError, NotFound, RoleNotAllowed
+
+from .security import read_token
+
+SESSION_COOKIE = "warnflow_session"
+
+
+class NotAuthenticated(DomainError):
+    code = "not_authenticated"
+    status = 401
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_session(settings: SettingsDep) -> Iterator[Session]:
+    """The request's one transaction: committed when the route returns, rolled back on error."""
+    with Session(get_engine(settings.resolved_database_url), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+# scope="function": commit before the response is sent, so a failed commit is a failed request.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def bearer_or_cookie(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def get_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor:
+    token = bearer_or_cookie(request)
+    user_id = read_token(token, settings=settings) if token else None
+    if user_id is None:
+        raise NotAuthenticated("请先登录")
+    try:
+        actor = load_actor(session, user_id)
+    except NotFound:
+        raise NotAuthenticated("账户不存在或已停用，请重新登录") from None
+    request.state.actor = actor
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+class Allow:
+    """Route dependency: only these roles may call the route (403 otherwise)."""
+
+    def __init__(self, *roles: Role):
+        self.roles = frozenset(roles)
+
+    def __call__(self, actor: CurrentActor) -> Actor:
+        if actor.role not in self.roles:
+            raise RoleNotAllowed("您的角色无权进行此操作")
+        return actor
+
+    def __repr__(self) -> str:
+        return f"Allow({', '.join(sorted(self.roles))})"
+
+
+# Who may read cases (and their slips, lists, summaries): everyone but the administrator
+# (separation of duties, 不得混岗) and the integration account (it only sends data in).
+CASE_READERS = frozenset(set(Role) - {Role.ADMIN, Role.INTEGRATION, Role.SYSTEM})
+# Who may act on cases; transition() then applies the lifecycle table's own roles.
+CASE_ACTORS = frozenset({Role.HANDLER, Role.SUPERVISOR})
+ADMINS = frozenset({Role.ADMIN})
+EVERYONE = frozenset(set(Role) - {Role.SYSTEM})
+
+
+def allow(roles: frozenset[Role]) -> Allow:
+    return Allow(*roles)

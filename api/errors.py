@@ -1,0 +1,65 @@
+"""One place that turns errors into answers: JSON with code, Chinese message and field paths."""
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from workflows.errors import DomainError, OutOfScope
+
+# Pydantic's error types, in words a civil servant understands.
+_MESSAGES = {
+    "missing": "必填",
+    "string_too_long": "内容过长",
+    "string_too_short": "内容过短",
+    "int_parsing": "应为整数",
+    "decimal_parsing": "应为数字",
+    "float_parsing": "应为数字",
+    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "date_parsing": "应为日期（YYYY-MM-DD）",
+    "datetime_parsing": "应为日期时间（ISO 8601）",
+    "datetime_from_date_parsing": "应为日期时间（ISO 8601）",
+    "enum": "不是可选的值",
+    "literal_error": "不是可选的值",
+    "extra_forbidden": "不认识的字段",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "decimal_max_places": "小数位数过多（最多两位）",
+    "decimal_max_digits": "数值过大",
+    "list_too_long": "条目过多",
+    "json_invalid": "不是有效的 JSON",
+    "bool_parsing": "应为是或否",
+}
+
+
+def field_path(loc: tuple) -> str:
+    # ("body", "slip", "conclusion") → "slip.conclusion"; query/path parameters keep their name.
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in ("body", "query", "path", "form") else [str(p) for p in loc]
+    return ".".join(parts) or "body"
+
+
+def validation_errors(errors) -> list[dict]:
+    return [
+        {"field": field_path(tuple(e.get("loc", ()))), "code": e.get("type", "invalid"),
+         "message": _MESSAGES.get(e.get("type", ""), "填写有误")}
+        for e in errors
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def on_domain_error(request: Request, error: DomainError):
+        # Pages answer in HTML (login redirect, error page); they register their renderer.
+        render_page = getattr(request.app.state, "render_page_error", None)
+        if render_page is not None and not request.url.path.startswith("/api/"):
+            return render_page(request, error)
+        if isinstance(error, OutOfScope) and request.method in ("GET", "HEAD"):
+            # Reading a case outside one's scope: as if it did not exist (no existence leak).
+            return JSONResponse({"code": "not_found", "message": "预警不存在", "errors": []}, 404)
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        return JSONResponse(error.as_dict(), status_code=error.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid_request(request: Request, error: RequestValidationError):
+        body = {"code": "invalid_input", "message": "提交的内容有误，请按提示修改",
+                "errors": validation_errors(error.errors())}
+        return JSONResponse(body, status_code=422)

@@ -1,0 +1,7 @@
+"""The HTML pages (server-rendered Jinja2). Each module has one `router`; list it here."""
+
+from fastapi import APIRouter
+
+
+def page_routers() -> list[APIRouter]:
+    return []

@@ -1,0 +1,9 @@
+"""The JSON API (/api/v1). Each module has one `router`; list it here to serve it."""
+
+from fastapi import APIRouter
+
+
+def api_routers() -> list[APIRouter]:
+    from . import admin, auth, cases, imports, slips
+
+    return [auth.router, cases.router, slips.router, admin.router, imports.router]

@@ -1,0 +1,67 @@
+"""Logging in for programs (OAuth2 password form → bearer JWT) and who am I."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from models import OrgUnit, Region
+from models.enums import Role
+from workflows.auth import authenticate
+from workflows.clock import now_utc
+
+from ..deps import EVERYONE, CurrentActor, SessionDep, SettingsDep, allow
+from ..security import create_token
+
+router = APIRouter(tags=["登录"])
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class Me(BaseModel):
+    id: int
+    username: str
+    full_name: str
+    role: Role
+    role_label: str
+    org_unit: dict
+    region: dict
+
+
+@router.post("/auth/token", response_model=Token, summary="登录，取得访问令牌")
+def issue_token(
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Token:
+    now = now_utc()
+    client = request.client.host if request.client else ""
+    outcome = authenticate(session, username=form.username, password=form.password, as_of=now,
+                           client=client)
+    if outcome.error is not None:
+        # The failed attempt (and a lock) must be kept although the login is refused.
+        session.commit()
+        raise outcome.error
+    token, expires_in = create_token(outcome.user.id, settings=settings, now=now)
+    return Token(access_token=token, expires_in=expires_in)
+
+
+@router.get("/me", response_model=Me, summary="当前用户", dependencies=[Depends(allow(EVERYONE))])
+def me(actor: CurrentActor, session: SessionDep) -> Me:
+    from models import User
+
+    user = session.get(User, actor.user_id)
+    unit = session.get(OrgUnit, user.org_unit_id)
+    region = session.get(Region, unit.region_id)
+    return Me(
+        id=user.id, username=user.username, full_name=user.full_name, role=user.role,
+        role_label=Role(user.role).label,
+        org_unit={"id": unit.id, "code": unit.code, "name": unit.name, "kind": unit.kind},
+        region={"id": region.id, "code": region.code, "name": region.name, "level": region.level},
+    )
