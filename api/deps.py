@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from models.db import get_engine
+from models.db import get_engine, session_scope
 from models.enums import Role
 from models.settings import Settings
 from workflows.actors import Actor, load_actor
@@ -35,13 +35,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 def get_session(settings: SettingsDep) -> Iterator[Session]:
     """The request's one transaction: committed when the route returns, rolled back on error."""
-    with Session(get_engine(settings.resolved_database_url), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        yield session
 
 
 # scope="function": commit before the response is sent, so a failed commit is a failed request.
