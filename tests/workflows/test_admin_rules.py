@@ -93,3 +93,67 @@ def test_rules_are_listed_by_category_and_active_flag(session, world):
                 changes={"is_active": False}, as_of=NOW)
     codes = [r.code for r in list_rules(session, category=RuleCategory.INDICATOR, active=True)]
     assert codes == ["ZB-001"]
+
+
+# -- calendar overrides, whitelist, routing table (workflows/admin_lists.py) ---------------
+
+
+def audits_of(session, kind):
+    return session.exec(select(AuditEvent).where(AuditEvent.kind == kind)).all()
+
+
+def test_sun_hao_declares_a_holiday_and_then_withdraws_it(session, world):
+    from workflows.admin_lists import list_calendar_overrides, set_calendar_day, unset_calendar_day
+    from workflows.calendar import load_calendar
+
+    sun_hao = world.actors["sun_hao"]
+    set_calendar_day(session, actor=sun_hao, day="2026-11-24", kind="holiday", name="防汛调休", as_of=NOW)
+    assert not load_calendar(session).is_working_day(date(2026, 11, 24))
+    assert [d.day for d in list_calendar_overrides(session, year=2026)] == [date(2026, 11, 24)]
+    unset_calendar_day(session, actor=sun_hao, day=date(2026, 11, 24), as_of=NOW)
+    assert load_calendar(session).is_working_day(date(2026, 11, 24))
+    with pytest.raises(NotFound):
+        unset_calendar_day(session, actor=sun_hao, day=date(2026, 11, 24), as_of=NOW)
+    with pytest.raises(InvalidInput) as refused:
+        set_calendar_day(session, actor=sun_hao, day="24/11/2026", kind="holiday", as_of=NOW)
+    assert refused.value.errors[0].field == "day"
+    assert [e.data["action"] for e in audits_of(session, AuditKind.CALENDAR_CHANGED)] == ["set", "unset"]
+
+
+def test_sun_hao_whitelists_a_payee_approved_by_zhang_wei(session, world):
+    from workflows.admin_lists import (
+        add_whitelist_entry,
+        list_whitelist,
+        set_whitelist_entry_active,
+        whitelist_index,
+    )
+
+    sun_hao = world.actors["sun_hao"]
+    row = add_whitelist_entry(session, actor=sun_hao, kind="account", value="6222 0202 0011 2233 445",
+                              reason="村级报账员代领账户，已备案", rule_code="ZC-001",
+                              approved_by_id=world.users["zhang_wei"], as_of=NOW)
+    assert (row.value, row.rule_code, row.approved_by_name) == ("6222020200112233445", "ZC-001", "张伟")
+    index = whitelist_index(session, on=date(2026, 11, 23))
+    assert index.covers(rule_id=world.rules["yellow"].id, payee_name=None, payee_account="6222020200112233445")
+    assert not index.covers(rule_id=world.rules["red"].id, payee_name=None, payee_account="6222020200112233445")
+    set_whitelist_entry_active(session, actor=sun_hao, entry_id=row.id, active=False, as_of=NOW)
+    assert list_whitelist(session, active=True) == []
+    assert len(audits_of(session, AuditKind.WHITELIST_CHANGED)) == 2
+    with pytest.raises(InvalidInput) as refused:
+        add_whitelist_entry(session, actor=sun_hao, kind="person", value="", reason="", rule_code="NO-1",
+                            as_of=NOW)
+    assert {e.field for e in refused.value.errors} == {"kind", "value", "reason", "rule_code"}
+
+
+def test_sun_hao_sends_fund_risk_warnings_to_the_treasury(session, world):
+    from models.enums import OrgKind
+    from workflows.admin_lists import list_routes, set_route
+    from workflows.routing import route
+
+    row = set_route(session, actor=world.actors["sun_hao"], warning_type="fund_risk", org_kind="treasury", as_of=NOW)
+    assert (row.org_kind, row.is_default) == (OrgKind.TREASURY, False)
+    assert sum(not r.is_default for r in list_routes(session)) == 1
+    unit, _ = route(session, region_id=world.regions["anxian"].id, warning_type=WarningType.FUND_RISK)
+    assert unit == world.units["anxian_treasury"].id
+    [event] = audits_of(session, AuditKind.ROUTING_CHANGED)
+    assert event.data["org_kind"] == ["agri_finance", "treasury"]
