@@ -13,6 +13,7 @@ from models import Case, CaseSlip, Region, Slip, SlipVersion
 from models.enums import Conclusion, Measure, Role, SlipKind, VerifyMethod, ViolationType
 
 from .actors import Actor
+from .calendar import local_date
 from .errors import FieldError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed, StaleVersion
 from .numbering import allocate_numbers
 
@@ -140,7 +141,8 @@ def amend_slip(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput.single("reason", "required", "请填写修改原因")
-    changes.check()
+    # Same rules as filing, including "completed no later than today".
+    changes.check(today=local_date(as_of))
     slips = Slip.__table__
     new_version = session.connection().execute(
         sa.update(slips)

@@ -1,3 +1,169 @@
-from fastapi import APIRouter
+"""Slips (处理单): list a case's slips, read one, amend it, attach scans, download, print."""
 
-router = APIRouter()
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+
+from models.enums import SlipKind
+from workflows.attachments import Upload, open_attachment, store_attachments
+from workflows.clock import now_utc
+from workflows.slip_reads import AttachmentView, SlipView, get_slip, slips_of_case
+from workflows.slips import SlipInput, amend_slip
+
+from ..deps import CASE_ACTORS, CASE_READERS, CurrentActor, SessionDep, SettingsDep, allow
+
+router = APIRouter(tags=["处理单"])
+
+READERS = [Depends(allow(CASE_READERS))]
+WRITERS = [Depends(allow(CASE_ACTORS))]
+
+
+class CaseRefOut(BaseModel):
+    id: int
+    number: str
+
+
+class VersionOut(BaseModel):
+    version: int
+    fields: dict[str, Any]
+    author_name: str
+    created_at: datetime
+    reason: str | None
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    size: int
+    content_type: str
+    uploaded_at: datetime
+    uploaded_by_name: str
+    added_in_version: int
+    url: str
+
+
+class SlipOut(BaseModel):
+    id: int
+    number: str
+    kind: SlipKind
+    kind_label: str
+    version: int
+    fields: dict[str, Any]
+    filed_by_name: str
+    filed_at: datetime
+    updated_at: datetime
+    supervisor_name: str | None
+    supervisor_opinion: str | None
+    supervisor_signed_at: datetime | None
+    cases: list[CaseRefOut]
+    versions: list[VersionOut]
+    attachments: list[AttachmentOut]
+    pdf_url: str
+
+
+class AmendIn(BaseModel):
+    version: int = Field(description="The slip version being amended (stale → 409)")
+    reason: str = Field(max_length=2000, description="Why it is amended (修改原因)")
+    slip: SlipInput
+
+
+class UploadedOut(BaseModel):
+    attachments: list[AttachmentOut]
+
+
+def _attachment_out(a: AttachmentView) -> AttachmentOut:
+    return AttachmentOut(
+        id=a.id, filename=a.filename, size=a.size, content_type=a.content_type,
+        uploaded_at=a.uploaded_at, uploaded_by_name=a.uploaded_by_name,
+        added_in_version=a.added_in_version, url=f"/api/v1/attachments/{a.id}",
+    )
+
+
+def _slip_out(view: SlipView) -> SlipOut:
+    return SlipOut(
+        id=view.id, number=view.number, kind=view.kind, kind_label=view.kind_label,
+        version=view.version, fields=_json_fields(view.fields),
+        filed_by_name=view.filed_by_name, filed_at=view.filed_at, updated_at=view.updated_at,
+        supervisor_name=view.supervisor_name, supervisor_opinion=view.supervisor_opinion,
+        supervisor_signed_at=view.supervisor_signed_at,
+        cases=[CaseRefOut(id=c.id, number=c.number) for c in view.cases],
+        versions=[
+            VersionOut(version=v.version, fields=_json_fields(v.fields), author_name=v.author_name,
+                       created_at=v.created_at, reason=v.reason)
+            for v in view.versions
+        ],
+        attachments=[_attachment_out(a) for a in view.attachments],
+        pdf_url=f"/api/v1/slips/{view.id}/pdf",
+    )
+
+
+def _json_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    # Money as a string with two decimals, never a float.
+    return {k: (f"{v:.2f}" if isinstance(v, Decimal) else v) for k, v in fields.items()}
+
+
+@router.get("/cases/{number}/slips", response_model=list[SlipOut], summary="预警的处理单",
+            dependencies=READERS)
+def list_case_slips(number: str, actor: CurrentActor, session: SessionDep) -> list[SlipOut]:
+    return [_slip_out(v) for v in slips_of_case(session, actor=actor, number=number)]
+
+
+@router.get("/slips/{slip_id}", response_model=SlipOut, summary="处理单（含历次版本与附件）",
+            dependencies=READERS)
+def read_slip(slip_id: int, actor: CurrentActor, session: SessionDep) -> SlipOut:
+    return _slip_out(get_slip(session, actor=actor, slip_id=slip_id))
+
+
+@router.post("/slips/{slip_id}/amend", response_model=SlipOut, summary="修改处理单（保留历史版本）",
+             dependencies=WRITERS)
+def amend(slip_id: int, body: AmendIn, actor: CurrentActor, session: SessionDep) -> SlipOut:
+    amend_slip(session, slip_id=slip_id, version=body.version, changes=body.slip,
+               reason=body.reason, actor=actor, as_of=now_utc())
+    return _slip_out(get_slip(session, actor=actor, slip_id=slip_id))
+
+
+@router.post("/slips/{slip_id}/attachments", response_model=UploadedOut, status_code=201,
+             summary="上传附件（可多个，全部成功或全部不保存）", dependencies=WRITERS)
+def upload_attachments(
+    slip_id: int,
+    attachments: Annotated[list[UploadFile], File(description="PDF、JPG、PNG、OFD、DOCX、XLSX")],
+    actor: CurrentActor,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> UploadedOut:
+    limit = settings.upload_max_bytes
+    # Read one byte past the limit: enough to refuse an oversized file without holding it all.
+    files = [Upload(filename=f.filename or "", data=f.file.read(limit + 1),
+                    content_type=f.content_type or "") for f in attachments]
+    ids = store_attachments(session, files_dir=settings.files_dir, slip_id=slip_id, actor=actor,
+                            files=files, max_bytes=limit, as_of=now_utc())
+    stored = {a.id: a for a in get_slip(session, actor=actor, slip_id=slip_id).attachments}
+    return UploadedOut(attachments=[_attachment_out(stored[i]) for i in ids])
+
+
+@router.get("/attachments/{attachment_id}", summary="下载附件", dependencies=READERS,
+            response_class=FileResponse)
+def download_attachment(
+    attachment_id: int, actor: CurrentActor, session: SessionDep, settings: SettingsDep
+) -> FileResponse:
+    attachment, path = open_attachment(session, actor=actor, attachment_id=attachment_id,
+                                       files_dir=settings.files_dir)
+    return FileResponse(path, media_type=attachment.content_type, headers={
+        "Content-Disposition": content_disposition(attachment.filename),
+        # Served as the type we checked, never guessed; never run as a page of ours.
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, no-store",
+    })
+
+
+def content_disposition(filename: str, kind: str = "attachment") -> str:
+    """RFC 6266: an ASCII fallback plus the UTF-8 name (Chinese file names survive)."""
+    ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
+                         for c in filename) or "file"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
