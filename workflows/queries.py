@@ -194,7 +194,7 @@ def scope_clause(actor: Actor) -> sa.ColumnElement[bool]:
             raise RoleNotAllowed("系统管理员不得查看或办理案件（不得混岗）")
         raise RoleNotAllowed("接口账户只能报送数据，不能查看案件")
     # A prefix LIKE on the materialized path: one indexed range, no recursive query.
-    clause = REGIONS.c.path.like(_like_prefix(actor.region_path), escape="\\")
+    clause = REGIONS.c.path.like(like_prefix(actor.region_path), escape="\\")
     if actor.role in DEPARTMENT_BOUND:
         clause = sa.and_(clause, CASES.c.org_unit_id == actor.org_unit_id)
     return clause
@@ -219,7 +219,7 @@ def _filtered(session: Session, actor: Actor, f: CaseFilters, today: date) -> sa
             .execute(sa.select(REGIONS.c.path).where(REGIONS.c.code == f.region))
             .scalar_one_or_none()
         )
-        clauses.append(REGIONS.c.path.like(_like_prefix(path), escape="\\") if path else sa.false())
+        clauses.append(REGIONS.c.path.like(like_prefix(path), escape="\\") if path else sa.false())
     if f.department:
         clauses.append(UNITS.c.code == f.department)
     if f.assignee is not None:
@@ -257,7 +257,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _like_prefix(text: str) -> str:
+def like_prefix(text: str) -> str:
     return _escape_like(text) + "%"
 
 
