@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 
 from models.db import get_engine
@@ -16,6 +17,8 @@ from workflows.clock import now_utc
 
 from .errors import install_error_handlers
 from .pages import page_routers
+from .pages.errors import render_page_error
+from .pages.templating import STATIC_DIR
 from .routes import api_routers
 
 
@@ -28,6 +31,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Pages answer domain errors in HTML (login redirect, Chinese error page).
+    app.state.render_page_error = render_page_error
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in api_routers():
         app.include_router(router, prefix="/api/v1")
     for router in page_routers():

@@ -4,4 +4,6 @@ from fastapi import APIRouter
 
 
 def page_routers() -> list[APIRouter]:
-    return []
+    from . import auth, work
+
+    return [auth.router, work.router]

@@ -1,0 +1,60 @@
+"""Logging in and out in the browser: the JWT in an HttpOnly, SameSite=Lax cookie."""
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+
+from models.enums import AuditKind
+from workflows.auth import authenticate, record
+from workflows.clock import now_utc
+
+from ..deps import EVERYONE, SESSION_COOKIE, CurrentActor, SessionDep, SettingsDep, allow
+from ..security import create_token
+from .csrf import CsrfForm, PostedForm
+from .errors import safe_next
+from .templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+# Public: the login page is how one becomes somebody.
+@router.get("/login")
+def login_page(request: Request, next: str = "/"):
+    return render(request, "login.html", {"next": safe_next(next), "username": ""})
+
+
+@router.post("/login", dependencies=[CsrfForm])
+def login(request: Request, form: PostedForm, session: SessionDep, settings: SettingsDep):
+    username = str(form.get("username") or "").strip()
+    password = str(form.get("password") or "")
+    target = safe_next(str(form.get("next") or "/"))
+    now = now_utc()
+    outcome = authenticate(session, username=username, password=password, as_of=now,
+                           client=_client(request))
+    if outcome.error is not None:
+        # The failed attempt (and a lock) is kept although the login is refused.
+        session.commit()
+        return render(
+            request, "login.html",
+            {"next": target, "username": username, "error": outcome.error.message},
+            status_code=outcome.error.status,
+        )
+    token, expires_in = create_token(outcome.user.id, settings=settings, now=now)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=expires_in, httponly=True, samesite="lax",
+        secure=settings.secure_cookies, path="/",
+    )
+    return response
+
+
+@router.post("/logout", dependencies=[Depends(allow(EVERYONE)), CsrfForm])
+def logout(request: Request, actor: CurrentActor, session: SessionDep):
+    record(session, AuditKind.LOGOUT, as_of=now_utc(), user_id=actor.user_id,
+           actor_id=actor.user_id, client=_client(request))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

@@ -1,0 +1,95 @@
+"""Rendering pages: one Jinja2 environment (autoescape on, Chinese formatting filters) and
+`render()`, which gives every page the acting user, the navigation and the CSRF token."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import jinja2
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from forms.formatting import register_filters
+from models import OrgUnit
+from models.enums import Level, Role
+from workflows.actors import Actor
+
+from ..deps import CurrentActor, SessionDep
+from .csrf import csrf_token, remember_nonce
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "forms" / "templates" / "pages"
+STATIC_DIR = Path(__file__).resolve().parents[2] / "forms" / "static"
+
+# Autoescape everywhere: text people typed (findings, reasons) is shown as text, never markup.
+templates = Jinja2Templates(
+    env=jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
+)
+register_filters(templates.env)
+# A level is shown as a coloured badge everywhere; the CSS class follows the level value.
+templates.env.globals["Level"] = Level
+
+PRODUCT_NAME = "财政扶贫资金动态监控预警处理"
+
+# (path, label, roles that see it). Administrators never see case pages (不得混岗).
+_READERS = frozenset(set(Role) - {Role.ADMIN, Role.INTEGRATION, Role.SYSTEM})
+_NAV: list[tuple[str, str, frozenset[Role]]] = [
+    ("/work", "我的待办", frozenset({Role.HANDLER, Role.SUPERVISOR})),
+    ("/cases", "预警跟踪", _READERS),
+    ("/batch", "批量处理", frozenset({Role.HANDLER})),
+    ("/review", "审核队列", frozenset({Role.SUPERVISOR})),
+    ("/summary", "规则汇总", _READERS),
+    ("/admin", "系统管理", frozenset({Role.ADMIN})),
+]
+
+# Pages hold personal and financial data: never cached, never framed.
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def nav_for(actor: Actor | None, path: str) -> list[dict]:
+    if actor is None:
+        return []
+    return [
+        {"href": href, "label": label, "active": path == href or path.startswith(href + "/")}
+        for href, label, roles in _NAV
+        if actor.role in roles
+    ]
+
+
+def page_actor(request: Request, actor: CurrentActor, session: SessionDep) -> Actor:
+    """The acting user, with what the page header shows about them (name, role, unit)."""
+    unit = session.get(OrgUnit, actor.org_unit_id) if actor.org_unit_id else None
+    request.state.header = {
+        "name": actor.name,
+        "role": actor.role.label,
+        "unit": unit.name if unit else "",
+    }
+    return actor
+
+
+Viewer = Annotated[Actor, Depends(page_actor)]
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    actor: Actor | None = getattr(request.state, "actor", None)
+    header = getattr(request.state, "header", None)
+    if header is None and actor is not None:
+        header = {"name": actor.name, "role": actor.role.label, "unit": ""}
+    ctx = {
+        "product_name": PRODUCT_NAME,
+        "actor": actor,
+        "header": header,
+        "nav": nav_for(actor, request.url.path),
+        "csrf_token": csrf_token(request),
+        **(context or {}),
+    }
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    response.headers.update(_PAGE_HEADERS)
+    remember_nonce(request, response)
+    return response
