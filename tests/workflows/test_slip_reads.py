@@ -107,3 +107,17 @@ def test_slips_outside_ones_scope_cannot_be_read(session, world):
 def test_a_case_without_slips_has_none(session, world):
     case_id = new_case(session, world, "yellow")
     assert slips_of_case(session, actor=world.actors["li_na"], case_id=case_id) == []
+
+
+def test_printing_is_for_readers_and_for_the_slips_own_cases(session, world):
+    from workflows.slip_reads import check_printable
+
+    case_id = new_case(session, world, "yellow")
+    other_case = new_case(session, world, "yellow")
+    slip_id = act(session, world, case_id, Event.SUBMIT_VERIFICATION, slip=verification_slip()).slip_id
+    check_printable(session, actor=world.actors["zhang_wei"], slip_id=slip_id)
+    check_printable(session, actor=world.actors["li_na"], slip_id=slip_id, case_id=case_id)
+    with pytest.raises(NotFound):
+        check_printable(session, actor=world.actors["li_na"], slip_id=slip_id, case_id=other_case)
+    with pytest.raises(OutOfScope):
+        check_printable(session, actor=world.actors["zhao_lei"], slip_id=slip_id)
