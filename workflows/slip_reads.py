@@ -207,9 +207,12 @@ def _views(session: Session, *, actor: Actor, slip_ids: list[int]) -> list[SlipV
     ]
 
 
-def check_printable(session: Session, *, actor: Actor, slip_id: int, case_id: int | None = None) -> None:
-    """Whether this reader may print the slip (for one of its cases when `case_id` is given)."""
+def check_printable(
+    session: Session, *, actor: Actor, slip_id: int, case_id: int | None = None
+) -> SlipView:
+    """The slip, if this reader may print it (for one of its cases when `case_id` is given)."""
     view = get_slip(session, actor=actor, slip_id=slip_id)
     if case_id is not None and case_id not in {c.id for c in view.cases}:
         # Another case, or one of a batch outside the reader's scope: as if absent.
         raise NotFound("该处理单不涉及此预警")
+    return view
