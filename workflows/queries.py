@@ -187,6 +187,14 @@ def review_queue(session: Session, *, actor: Actor, as_of: datetime) -> list[Cas
     return iter_cases(session, actor=actor, filters=filters, as_of=as_of, cap=10_000)
 
 
+def case_row(session: Session, *, case_id: int, as_of: datetime) -> CaseRow | None:
+    """One case as a list line, whoever is asking (callers check scope first)."""
+    row = session.connection().execute(_SELECT.where(CASES.c.id == case_id)).one_or_none()
+    if row is None:
+        return None
+    return _to_rows([row], local_date(as_of), load_calendar(session))[0]
+
+
 def scope_clause(actor: Actor) -> sa.ColumnElement[bool]:
     """The actor's data scope over a query that joins the case's region (DOMAIN.md 'Who uses it')."""
     if actor.role in BLIND_ROLES:
