@@ -1,5 +1,6 @@
 """One case as its page shows it: the facts, the rule, the timeline of events, the slips and
-what the reader may do next. Four indexed reads, whatever the case's history."""
+what the reader may do next (four indexed reads, whatever the case's history); and acting
+on cases named by their numbers, as users know them."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,9 +13,11 @@ from models import Attachment, Case, CaseEvent, CaseSlip, Region, Rule, Slip, Us
 from models.enums import Conclusion, Event, Level, Resolution, Role, RuleCategory, SlipKind, State
 
 from .actors import Actor
-from .errors import NotFound, OutOfScope
+from .errors import BatchRefused, DomainError, NotFound, OutOfScope
 from .lifecycle import events_allowed
 from .queries import BLIND_ROLES, CaseRow, case_row, scope_clause
+from .slips import SlipInput
+from .transition import TransitionResult, transition, transition_many
 
 # The monitored facts in the order a slip prints them, with the words users read.
 FACT_LABELS: dict[str, str] = {
@@ -267,3 +270,60 @@ def _slips(session: Session, case_id: int) -> list[SlipSummary]:
         )
         for r in rows
     ]
+
+
+# -- acting on cases by their numbers (what the API and the pages call) -------------------
+
+
+def act_on_case(
+    session: Session,
+    *,
+    actor: Actor,
+    number: str,
+    event: Event | str,
+    version: int,
+    as_of: datetime,
+    slip: SlipInput | None = None,
+    comment: str | None = None,
+    assignee_id: int | None = None,
+) -> TransitionResult:
+    """transition() on the case with this number; OutOfScope (403 for an action) when it is
+    not the actor's."""
+    case_id = find_case(session, actor=actor, number=number)
+    return transition(
+        session, case_id=case_id, event=event, actor=actor, version=version, as_of=as_of,
+        slip=slip, comment=comment, assignee_id=assignee_id,
+    )  # fmt: skip
+
+
+def act_on_cases(
+    session: Session,
+    *,
+    actor: Actor,
+    cases: list[tuple[str, int]],
+    event: Event | str,
+    as_of: datetime,
+    slip: SlipInput | None = None,
+    comment: str | None = None,
+    assignee_id: int | None = None,
+) -> list[TransitionResult]:
+    """transition_many() over (number, version) pairs: all or none. Every refusal, including
+    an unknown or foreign number, is reported by number in one BatchRefused."""
+    ids: dict[str, int] = {}
+    refused: list[dict] = []
+    for number, _ in cases:
+        try:
+            ids[number] = find_case(session, actor=actor, number=number)
+        except DomainError as error:
+            refused.append({"number": number, **error.as_dict()})
+    if refused:
+        raise BatchRefused(f"{len(refused)} 个案件不能办理，全部未提交", items=refused)
+    numbers = {case_id: number for number, case_id in ids.items()}
+    try:
+        return transition_many(
+            session, cases=[(ids[n], v) for n, v in cases], event=event, actor=actor,
+            as_of=as_of, slip=slip, comment=comment, assignee_id=assignee_id,
+        )  # fmt: skip
+    except BatchRefused as error:
+        items = [{"number": numbers.get(i.get("case_id")), **i} for i in error.items]
+        raise BatchRefused(error.message, items=items) from None

@@ -1,3 +1,103 @@
-from fastapi import APIRouter
+"""Cases over JSON: the list, one case, acting on one or many, the per-rule summary, exports.
 
-router = APIRouter()
+Every route is parse → one workflows call → render; scope, roles and the lifecycle are
+decided in workflows/ (queries, case_detail, transition, summary).
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from workflows.case_detail import act_on_case, act_on_cases, get_case_detail
+from workflows.clock import now_utc
+from workflows.queries import MAX_LIMIT, CaseFilters, case_row, list_cases
+from workflows.summary import rule_summary, totals
+
+from ..deps import CASE_ACTORS, CASE_READERS, CurrentActor, SessionDep, allow
+from .case_schemas import (
+    BatchIn,
+    BatchOut,
+    CaseItem,
+    CaseList,
+    CaseOut,
+    SummaryOut,
+    SummaryRowOut,
+    TransitionIn,
+    case_filters,
+)
+
+router = APIRouter(tags=["预警案件"])
+
+READERS = [Depends(allow(CASE_READERS))]
+ACTORS = [Depends(allow(CASE_ACTORS))]
+Filters = Annotated[CaseFilters, Depends(case_filters)]
+Region = Annotated[str | None, Query(max_length=12, description="区划代码（含下级）")]
+
+
+@router.get(
+    "/cases", response_model=CaseList, summary="预警列表（筛选、翻页）", dependencies=READERS
+)
+def cases_list(
+    actor: CurrentActor,
+    session: SessionDep,
+    filters: Filters,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="每页条数")] = 50,
+    cursor: Annotated[str | None, Query(max_length=512, description="下一页标记")] = None,
+) -> CaseList:
+    page = list_cases(
+        session, actor=actor, filters=filters, as_of=now_utc(), limit=limit, cursor=cursor or None
+    )
+    return CaseList(items=[CaseItem.of(r) for r in page.rows], next_cursor=page.next_cursor)
+
+
+@router.get("/cases/{number}", response_model=CaseOut, summary="预警详情", dependencies=READERS)
+def case_read(number: str, actor: CurrentActor, session: SessionDep) -> CaseOut:
+    return CaseOut.of_detail(get_case_detail(session, actor=actor, number=number, as_of=now_utc()))
+
+
+@router.post(
+    "/cases/{number}/transitions",
+    response_model=CaseOut,
+    summary="办理预警（核实、整改、审核、移交、改派）",
+    dependencies=ACTORS,
+    responses={409: {"description": "版本已过期或状态不允许"}, 422: {"description": "填写有误"}},
+)
+def case_transition(
+    number: str, body: TransitionIn, actor: CurrentActor, session: SessionDep
+) -> CaseOut:
+    now = now_utc()
+    act_on_case(
+        session, actor=actor, number=number, event=body.event, version=body.version, as_of=now,
+        slip=body.slip, comment=body.comment, assignee_id=body.assignee_id,
+    )  # fmt: skip
+    return CaseOut.of_detail(get_case_detail(session, actor=actor, number=number, as_of=now))
+
+
+@router.post(
+    "/transitions/batch",
+    response_model=BatchOut,
+    summary="批量办理（一张处理单，全部成功或全部不办理）",
+    dependencies=ACTORS,
+    responses={409: {"description": "有案件不能办理，全部未提交（batch_refused）"}},
+)
+def cases_transition_batch(body: BatchIn, actor: CurrentActor, session: SessionDep) -> BatchOut:
+    now = now_utc()
+    results = act_on_cases(
+        session, actor=actor, cases=[(c.number, c.version) for c in body.cases],
+        event=body.event, as_of=now, slip=body.slip, comment=body.comment,
+        assignee_id=body.assignee_id,
+    )  # fmt: skip
+    rows = [case_row(session, case_id=r.case_id, as_of=now) for r in results]
+    return BatchOut(items=[CaseItem.of(r) for r in rows], slip_id=results[0].slip_id)
+
+
+@router.get("/summary", response_model=SummaryOut, summary="分规则汇总表", dependencies=READERS)
+def summary(actor: CurrentActor, session: SessionDep, region: Region = None) -> SummaryOut:
+    rows = rule_summary(session, actor=actor, as_of=now_utc(), region=region or None)
+    sums = totals(rows)
+    total = (
+        SummaryRowOut(rule_code=None, rule_name="合计", category=None, category_label=None,
+                      **{**sums, "amount_total": f"{sums['amount_total']:.2f}"})
+        if sums else None
+    )  # fmt: skip
+    return SummaryOut(rows=[SummaryRowOut.of(r) for r in rows], totals=total)
