@@ -1,0 +1,408 @@
+"""The processing slip (处理单) printed as a one-page official A4 document.
+
+`slip_pdf()` reads the slip, the case(s) it covers and the people who signed it straight
+from the tables, fills forms/templates/pdf/slip.html (autoescaped: whatever users typed
+prints as text) and lays it out with WeasyPrint. A slip is one page, always: long text
+first shrinks the font step by step, then is cut with a visible note pointing to the system.
+Scope is the caller's business (the route checks the actor before asking for the PDF).
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import sqlalchemy as sa
+from sqlmodel import Session
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
+
+from models import Attachment, Case, CaseEvent, CaseSlip, OrgUnit, Region, Rule, Slip, User, enums
+from models.enums import STATE_LEVEL, Event, SlipKind
+from workflows.errors import NotFound
+
+from .formatting import register_filters
+
+TEMPLATES = Path(__file__).parent / "templates" / "pdf"
+TITLES = {
+    SlipKind.VERIFICATION: "财政扶贫资金动态监控预警核实处理单",
+    SlipKind.RECTIFICATION: "财政扶贫资金动态监控预警整改处理单",
+}
+CLIPPED_NOTE = "（内容过长，完整内容见系统）"
+BLANK_DATE = "\u3000\u3000年\u3000\u3000月\u3000\u3000日"
+# Font sizes (pt), roomiest first, with how many lines of the long text (核实情况 or 整改情况)
+# fit on the page at that size next to an ordinary single-case slip (measured once with
+# WenQuanYi Micro Hei and slip.css; re-measure when the layout changes, see _plans).
+CAPACITY = {10.5: 11, 10.0: 13, 9.5: 15, 9.0: 17, 8.5: 21, 8.0: 24}
+# The width of the wide text cells (three columns) in mm, for counting lines.
+WIDE_CELL_MM = 135
+PT_MM = 0.3528
+
+
+class _NoNetwork(URLFetcher):
+    """A slip never needs anything from outside; refuse every URL (no network, no files)."""
+
+    def fetch(self, url, headers=None):
+        raise ValueError(f"external resources are not allowed in slips: {url[:80]}")
+
+
+_env = register_filters(
+    jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+)
+_fonts = FontConfiguration()
+_css = CSS(string=(TEMPLATES / "slip.css").read_text("utf-8"), font_config=_fonts)
+
+
+@dataclass
+class _Sheet:
+    """Everything printed, before fitting: plain values, cut to size by `_fit`."""
+
+    slip: dict[str, Any]
+    unit_name: str
+    case: dict[str, Any] | None
+    batch: dict[str, Any] | None
+    attachments: list[str]
+    handler: dict[str, Any]
+    supervisor: dict[str, Any]
+
+
+def slip_pdf(session: Session, slip_id: int, *, case_id: int | None = None) -> bytes:
+    """The slip as PDF bytes, one A4 page. A batch slip prints `case_id`, or lists its cases."""
+    sheet = _load(session, slip_id, case_id)
+    return _fit(sheet)
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def _load(session: Session, slip_id: int, case_id: int | None) -> _Sheet:
+    slip = session.get(Slip, slip_id)
+    if slip is None:
+        raise NotFound("处理单不存在")
+    covered = list(
+        session.execute(
+            sa.select(CaseSlip.case_id).where(CaseSlip.slip_id == slip_id).order_by(CaseSlip.case_id)
+        ).scalars()
+    )
+    if case_id is not None:
+        if case_id not in covered:
+            raise NotFound("该处理单不涉及此预警")
+        covered = [case_id]
+    cases = [_case_facts(session, cid, slip_id) for cid in covered]
+    filer = session.get(User, slip.filed_by_id)
+    unit = session.get(OrgUnit, filer.org_unit_id) if filer else None
+    attachments = list(
+        session.execute(
+            sa.select(Attachment.filename)
+            .where(
+                Attachment.slip_id == slip_id,
+                Attachment.added_in_version <= slip.version,
+                sa.or_(
+                    Attachment.removed_in_version.is_(None),
+                    Attachment.removed_in_version > slip.version,
+                ),
+            )
+            .order_by(Attachment.uploaded_at, Attachment.id)
+        ).scalars()
+    )
+    return _Sheet(
+        slip={
+            "number": slip.number,
+            "kind": slip.kind,
+            "version": slip.version,
+            "filed_at": slip.filed_at,
+            "methods": list(slip.methods or []),
+            "findings": slip.findings or "",
+            "conclusion": slip.conclusion,
+            "violation_type": slip.violation_type,
+            "amount_involved": slip.amount_involved,
+            "measures": list(slip.measures or []),
+            "measures_detail": slip.measures_detail or "",
+            "amount_recovered": slip.amount_recovered,
+            "completed_on": slip.completed_on,
+            "filler_name": slip.filler_name or "",
+            "filler_phone": slip.filler_phone or "",
+        },
+        unit_name=unit.name if unit else "",
+        case=cases[0] if len(cases) == 1 else None,
+        batch=_batch(cases) if len(cases) != 1 else None,
+        attachments=attachments,
+        handler={"name": filer.full_name if filer else "", "date": slip.filed_at},
+        supervisor=_supervisor(session, slip, covered),
+    )
+
+
+def _case_facts(session: Session, case_id: int, slip_id: int) -> dict[str, Any]:
+    case = session.get(Case, case_id)
+    rule = session.get(Rule, case.rule_id)
+    region = session.get(Region, case.region_id)
+    unit = session.get(OrgUnit, case.org_unit_id)
+    # The level the warning had when this slip was filed (a verified yellow light turns
+    # red afterwards, but the slip verified a yellow light).
+    filed_from = session.execute(
+        sa.select(CaseEvent.from_state)
+        .where(CaseEvent.case_id == case_id, CaseEvent.slip_id == slip_id)
+        .order_by(CaseEvent.seq)
+        .limit(1)
+    ).scalar_one_or_none()
+    return {
+        "number": case.number,
+        "level": STATE_LEVEL[filed_from] if filed_from else case.raised_level,
+        "rule_name": rule.name,
+        "rule_basis": rule.basis or "",
+        "region": _region_name(session, region),
+        "department": unit.name,
+        "fund_name": case.fund_name,
+        "indicator_doc_no": case.indicator_doc_no,
+        "payee_name": case.payee_name,
+        "payee_account": case.payee_account,
+        "amount": case.amount,
+        "payment_date": case.payment_date,
+        "purpose": case.purpose or "",
+    }
+
+
+def _region_name(session: Session, region: Region) -> str:
+    """"中原省平川市安县": the region under its ancestors; "平川市本级" replaces "平川市"."""
+    codes = [c for c in region.path.split("/") if c]
+    names = dict(
+        session.execute(sa.select(Region.code, Region.name).where(Region.code.in_(codes))).all()
+    )
+    parts: list[str] = []
+    for code in codes:
+        name = names.get(code, code)
+        if parts and name.startswith(parts[-1]):
+            parts[-1] = name
+        else:
+            parts.append(name)
+    return "".join(parts)
+
+
+def _batch(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a batch slip says about its cases: shared facts once, the rest as a list."""
+
+    def common(key: str) -> Any:
+        values = {c[key] for c in cases}
+        return values.pop() if len(values) == 1 else "多项（见下表）"
+
+    amounts = [c["amount"] for c in cases if c["amount"] is not None]
+    return {
+        "total": len(cases),
+        "level": common("level"),
+        "rule_name": common("rule_name"),
+        "rule_basis": common("rule_basis"),
+        "region": common("region"),
+        "department": common("department"),
+        "cases": cases,
+        "hidden": 0,
+        "amount_total": sum(amounts, Decimal("0.00")) if amounts else None,
+    }
+
+
+def _supervisor(session: Session, slip: Slip, case_ids: list[int]) -> dict[str, Any]:
+    """The supervisor's sign-off on the slip; for a rectification slip without one, the
+    supervisor's review of the rectification (approve or send back) is that opinion."""
+    if slip.supervisor_id is not None:
+        user = session.get(User, slip.supervisor_id)
+        return {
+            "name": user.full_name if user else "",
+            "opinion": slip.supervisor_opinion or "",
+            "date": slip.supervisor_signed_at,
+        }
+    if slip.kind == SlipKind.RECTIFICATION and case_ids:
+        review = session.execute(
+            sa.select(CaseEvent.event, CaseEvent.comment, CaseEvent.at, User.full_name)
+            .join(User, User.id == CaseEvent.actor_id)
+            .where(
+                CaseEvent.case_id.in_(case_ids),
+                CaseEvent.event.in_([Event.APPROVE_RECTIFICATION, Event.REJECT_RECTIFICATION]),
+                CaseEvent.at >= slip.filed_at,
+            )
+            .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
+            .limit(1)
+        ).first()
+        if review is not None:
+            verdict = "同意" if review.event == Event.APPROVE_RECTIFICATION else "退回整改"
+            opinion = f"{verdict}。{review.comment}" if review.comment else verdict
+            return {"name": review.full_name, "opinion": opinion, "date": review.at}
+    return {"name": "", "opinion": "", "date": None}
+
+
+# --- fitting on one page ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """How a sheet is printed: font size, and how much of each long part is kept."""
+
+    font_pt: float
+    main_lines: int | None = None  # 核实情况 / 整改情况
+    other_lines: int | None = None  # 规则依据, 用途, 处室负责人意见
+    cases: int | None = None  # rows of a batch slip's case list
+    attachments: int | None = None
+
+
+def _width(text: str) -> float:
+    """Width in em: CJK and full-width characters are 1, Latin letters and digits about 0.6."""
+    return sum(1.0 if ord(ch) > 0x2E7F else 0.6 for ch in text)
+
+
+def _per_line(font_pt: float) -> int:
+    return int(WIDE_CELL_MM / (font_pt * PT_MM))
+
+
+def _lines(text: str | None, font_pt: float) -> int:
+    if not text:
+        return 1
+    per = _per_line(font_pt)
+    return sum(max(1, -(-int(_width(p)) // per)) for p in text.split("\n"))
+
+
+def _clip(text: str | None, max_lines: int | None, font_pt: float) -> str:
+    """Keep what fits in `max_lines` lines of a wide cell, then say that the rest is cut."""
+    text = text or ""
+    if max_lines is None or _lines(text, font_pt) <= max_lines:
+        return text
+    per = _per_line(font_pt)
+    budget = max(1, max_lines - 1) * per  # the last line is for the note
+    kept: list[str] = []
+    for paragraph in text.split("\n"):
+        cost = max(1, -(-int(_width(paragraph)) // per)) * per
+        if cost <= budget:
+            kept.append(paragraph)
+            budget -= cost
+            continue
+        cut, width = [], 0.0
+        for ch in paragraph:
+            width += _width(ch)
+            if width > budget:
+                break
+            cut.append(ch)
+        kept.append("".join(cut))
+        break
+    return "\n".join(kept).rstrip() + "……" + CLIPPED_NOTE
+
+
+def _main_text(sheet: _Sheet) -> str:
+    key = "findings" if sheet.slip["kind"] == SlipKind.VERIFICATION else "measures_detail"
+    return sheet.slip[key]
+
+
+def _other_texts(sheet: _Sheet) -> list[str]:
+    facts = sheet.case or sheet.batch or {}
+    return [str(facts.get("rule_basis") or ""), str(facts.get("purpose") or ""), sheet.supervisor["opinion"]]
+
+
+def _need(sheet: _Sheet, cut: _Cut) -> float:
+    """Estimated lines of long text the sheet needs beyond an ordinary slip at `cut`."""
+    f = cut.font_pt
+    main = _lines(_main_text(sheet), f)
+    if cut.main_lines is not None:
+        main = min(main, cut.main_lines)
+    others = 0
+    for text in _other_texts(sheet):
+        lines = _lines(text, f)
+        others += (min(lines, cut.other_lines) if cut.other_lines else lines) - 1
+    if not sheet.batch:
+        need = main + others
+    else:
+        listed = len(sheet.batch["cases"])
+        if cut.cases is not None and listed > cut.cases:
+            listed = cut.cases + 1  # the "……另有N件" row
+        # The case list replaces the fact rows; its rows (with header and 合计) are a bit
+        # taller than a line; the long-text box is shorter (7rem, about five lines).
+        # Measured: 10 listed cases fit at 10.5pt, 19 at 8pt; this errs on the safe side.
+        need = max(main, 4.8) + 1.15 * (listed + 2) - 7 + others
+    attached = len(sheet.attachments)
+    if cut.attachments is not None:
+        attached = min(attached, cut.attachments + 1)
+    return need + max(0, attached - 1)
+
+
+def _plans(sheet: _Sheet):
+    """Cuts to try in turn: the largest font the estimate allows, then ever harder cuts."""
+    fonts = list(CAPACITY)
+    for font_pt in fonts:
+        if _need(sheet, _Cut(font_pt)) <= CAPACITY[font_pt] - 1:
+            yield _Cut(font_pt)
+            break
+    # Too long for any size, or the estimate was optimistic: the smallest font, and cut.
+    smallest = fonts[-1]
+    room = CAPACITY[smallest] - 1
+    for share in (1.0, 0.75, 0.5, 0.3, 0.15):
+        cut = _Cut(
+            smallest,
+            other_lines=max(2, int(6 * share)),
+            cases=max(3, int(16 * share)),
+            attachments=max(2, int(8 * share)),
+        )
+        others = _need(sheet, _Cut(smallest, 0, cut.other_lines, cut.cases, cut.attachments))
+        main = max(3, int((room - others) * min(share, 0.9)))
+        yield _Cut(smallest, main, cut.other_lines, cut.cases, cut.attachments)
+
+
+def _context(sheet: _Sheet, cut: _Cut) -> dict:
+    f = cut.font_pt
+    slip = dict(sheet.slip)
+    for key in ("findings", "measures_detail"):
+        slip[key] = _clip(slip[key], cut.main_lines, f)
+    case = dict(sheet.case) if sheet.case else None
+    if case:
+        for key in ("purpose", "rule_basis"):
+            case[key] = _clip(case[key], cut.other_lines, f)
+    batch = dict(sheet.batch) if sheet.batch else None
+    if batch:
+        batch["rule_basis"] = _clip(batch["rule_basis"], cut.other_lines, f)
+        if cut.cases is not None and len(batch["cases"]) > cut.cases:
+            batch["hidden"] = len(batch["cases"]) - cut.cases
+            batch["cases"] = batch["cases"][: cut.cases]
+    names = sheet.attachments
+    shown = names if cut.attachments is None else names[: cut.attachments]
+    if cut.attachments is not None:
+        shown = [n if len(n) <= 60 else n[:57] + "…" for n in shown]
+    supervisor = dict(sheet.supervisor, opinion=_clip(sheet.supervisor["opinion"], cut.other_lines, f))
+    return {
+        "title": TITLES[SlipKind(slip["kind"])],
+        "font_pt": f,
+        "slip": slip,
+        "unit_name": sheet.unit_name,
+        "case": case,
+        "batch": batch,
+        "attachments": shown,
+        "attachments_hidden": len(names) - len(shown),
+        "handler": sheet.handler,
+        "supervisor": supervisor,
+        "blank_date": BLANK_DATE,
+        "clipped_note": CLIPPED_NOTE,
+        "enums": enums,
+    }
+
+
+def _layout(context: dict):
+    html = _env.get_template("slip.html").render(context)
+    return HTML(string=html, base_url=str(TEMPLATES), url_fetcher=_NoNetwork()).render(
+        stylesheets=[_css], font_config=_fonts
+    )
+
+
+def _fit(sheet: _Sheet) -> bytes:
+    document = None
+    tried: set[_Cut] = set()
+    for cut in _plans(sheet):
+        if cut in tried:
+            continue
+        tried.add(cut)
+        document = _layout(_context(sheet, cut))
+        if len(document.pages) == 1:
+            return document.write_pdf()
+    # Only an absurdly long short field (a name, a number) gets here; the promise is one
+    # page, so the first page it is.
+    return document.copy(document.pages[:1]).write_pdf()
