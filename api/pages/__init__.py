@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 
 def page_routers() -> list[APIRouter]:
-    from . import auth, work
+    from . import auth, batch, cases, review, slips, summary, work
 
-    return [auth.router, work.router]
+    return [auth.router, work.router, cases.router, slips.router, batch.router, review.router,
+            summary.router]

@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from forms.formatting import register_filters
 from models import OrgUnit
-from models.enums import Level, Role
+from models.enums import Conclusion, Level, Measure, Role, VerifyMethod, ViolationType
 from workflows.actors import Actor
 
 from ..deps import CurrentActor, SessionDep
@@ -26,7 +26,10 @@ templates = Jinja2Templates(
 )
 register_filters(templates.env)
 # A level is shown as a coloured badge everywhere; the CSS class follows the level value.
-templates.env.globals["Level"] = Level
+templates.env.globals.update(
+    Level=Level, VerifyMethod=VerifyMethod, Measure=Measure, Conclusion=Conclusion,
+    ViolationType=ViolationType,
+)
 
 PRODUCT_NAME = "财政扶贫资金动态监控预警处理"
 

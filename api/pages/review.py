@@ -1,0 +1,20 @@
+"""The supervisor's review queue: rectifications waiting for approval, oldest deadline first."""
+
+from fastapi import APIRouter, Depends, Request
+
+from models.enums import Role
+from workflows.clock import now_utc
+from workflows.queries import review_queue
+
+from ..deps import SessionDep, allow
+from .templating import Viewer, render
+
+router = APIRouter(include_in_schema=False)
+
+SUPERVISORS = frozenset({Role.SUPERVISOR})
+
+
+@router.get("/review", dependencies=[Depends(allow(SUPERVISORS))])
+def review(request: Request, actor: Viewer, session: SessionDep):
+    rows = review_queue(session, actor=actor, as_of=now_utc())
+    return render(request, "review.html", {"rows": rows})

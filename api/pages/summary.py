@@ -1,0 +1,38 @@
+"""The per-rule summary table (规则汇总) for the reader's scope, and its XLSX export."""
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from workflows.clock import now_utc
+from workflows.summary import rule_summary, totals
+
+from ..deps import CASE_READERS, SessionDep, allow
+from .cases import XLSX, filter_options
+from .templating import Viewer, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/summary", dependencies=[Depends(allow(CASE_READERS))])
+def summary(request: Request, actor: Viewer, session: SessionDep, region: str | None = None):
+    region = (region or "").strip() or None
+    rows = rule_summary(session, actor=actor, as_of=now_utc(), region=region)
+    return render(request, "summary.html", {
+        "rows": rows, "totals": totals(rows), "region": region or "",
+        "regions": filter_options(session, actor)["regions"],
+    })
+
+
+@router.get("/summary/export.xlsx", dependencies=[Depends(allow(CASE_READERS))])
+def summary_export(actor: Viewer, session: SessionDep, region: str | None = None):
+    from forms.spreadsheets import rule_summary_xlsx
+
+    now = now_utc()
+    rows = rule_summary(session, actor=actor, as_of=now, region=(region or "").strip() or None)
+    name = f"规则汇总_{now:%Y%m%d}.xlsx"
+    return Response(rule_summary_xlsx(rows), media_type=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=\"summary.xlsx\"; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "no-store",
+    })
