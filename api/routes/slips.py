@@ -6,13 +6,20 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
+from forms.pdf import slip_pdf
 from models.enums import SlipKind
 from workflows.attachments import Upload, open_attachment, store_attachments
 from workflows.clock import now_utc
-from workflows.slip_reads import AttachmentView, SlipView, get_slip, slips_of_case
+from workflows.slip_reads import (
+    AttachmentView,
+    SlipView,
+    check_printable,
+    get_slip,
+    slips_of_case,
+)
 from workflows.slips import SlipInput, amend_slip
 
 from ..deps import CASE_ACTORS, CASE_READERS, CurrentActor, SessionDep, SettingsDep, allow
@@ -160,6 +167,18 @@ def download_attachment(
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "private, no-store",
     })
+
+
+@router.get("/slips/{slip_id}/pdf", summary="打印处理单（PDF，一页 A4）", dependencies=READERS,
+            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+def print_slip(
+    slip_id: int, actor: CurrentActor, session: SessionDep, case_id: int | None = None
+) -> Response:
+    number = check_printable(session, actor=actor, slip_id=slip_id, case_id=case_id).number
+    return Response(slip_pdf(session, slip_id, case_id=case_id), media_type="application/pdf",
+                    headers={"Content-Disposition": content_disposition(f"{number}.pdf", "inline"),
+                             "X-Content-Type-Options": "nosniff",
+                             "Cache-Control": "private, no-store"})
 
 
 def content_disposition(filename: str, kind: str = "attachment") -> str:

@@ -4,6 +4,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 import pytest
+from sqlmodel import select
 
 from models import Case
 from models.enums import Conclusion, Event
@@ -203,3 +204,20 @@ def test_the_auditor_reads_but_does_not_write(client, login, filed):
 def test_without_login_nothing_is_served(client, filed):
     _, slip_id = filed
     assert client.get(f"/api/v1/slips/{slip_id}").status_code == 401
+
+
+def test_zhang_wei_prints_the_slip_as_a_pdf(client, login, filed, session):
+    number, slip_id = filed
+    case_id = session.exec(select(Case.id).where(Case.number == number)).one()
+    answer = client.get(f"/api/v1/slips/{slip_id}/pdf", headers=login("zhang_wei"))
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.content.startswith(b"%PDF")
+    assert "filename*=UTF-8''HS-" in answer.headers["content-disposition"]
+    for_case = client.get(f"/api/v1/slips/{slip_id}/pdf", params={"case_id": case_id},
+                          headers=login("li_na"))
+    assert for_case.status_code == 200 and for_case.content.startswith(b"%PDF")
+    assert client.get(f"/api/v1/slips/{slip_id}/pdf", params={"case_id": case_id + 999},
+                      headers=login("li_na")).status_code == 404
+    assert client.get(f"/api/v1/slips/{slip_id}/pdf", headers=login("zhao_lei")).status_code == 404
+    assert client.get(f"/api/v1/slips/{slip_id}/pdf", headers=login("sun_hao")).status_code == 403
