@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from forms.page_forms import SLIP_CHOICES, SLIP_LABELS, errors_of, parse_case_filters, parse_slip
+from forms.spreadsheets import tracking_xlsx
 from models import Region, User
 from models.enums import Event, Level, Role, SlipKind, State
 from workflows.accounts import list_users
@@ -66,8 +67,6 @@ def tracking_list(request: Request, actor: Viewer, session: SessionDep):
 
 @router.get("/cases/export.xlsx", dependencies=[Depends(allow(CASE_READERS))])
 def tracking_export(request: Request, actor: Viewer, session: SessionDep):
-    from forms.spreadsheets import tracking_xlsx
-
     now = now_utc()
     parsed = parse_case_filters(request.query_params)
     rows = iter_cases(session, actor=actor, filters=parsed.value, as_of=now)

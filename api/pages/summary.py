@@ -5,6 +5,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from forms.spreadsheets import rule_summary_xlsx
 from workflows.clock import now_utc
 from workflows.summary import rule_summary, totals
 
@@ -27,8 +28,6 @@ def summary(request: Request, actor: Viewer, session: SessionDep, region: str | 
 
 @router.get("/summary/export.xlsx", dependencies=[Depends(allow(CASE_READERS))])
 def summary_export(actor: Viewer, session: SessionDep, region: str | None = None):
-    from forms.spreadsheets import rule_summary_xlsx
-
     now = now_utc()
     rows = rule_summary(session, actor=actor, as_of=now, region=(region or "").strip() or None)
     name = f"规则汇总_{now:%Y%m%d}.xlsx"
