@@ -45,6 +45,15 @@ def validation_errors(errors) -> list[dict]:
     ]
 
 
+def hidden_message(path: str) -> str:
+    """The NotFound message of the resource a path reads (the same words workflows use)."""
+    if "/attachments/" in path:
+        return "附件不存在"
+    if "/slips/" in path:
+        return "处理单不存在"
+    return "预警不存在"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def on_domain_error(request: Request, error: DomainError):
@@ -53,8 +62,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if render_page is not None and not request.url.path.startswith("/api/"):
             return render_page(request, error)
         if isinstance(error, OutOfScope) and request.method in ("GET", "HEAD"):
-            # Reading a case outside one's scope: as if it did not exist (no existence leak).
-            return JSONResponse({"code": "not_found", "message": "预警不存在", "errors": []}, 404)
+            # Reading outside one's scope answers exactly as a missing record (no existence leak).
+            message = hidden_message(request.url.path)
+            return JSONResponse({"code": "not_found", "message": message, "errors": []}, 404)
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
         return JSONResponse(error.as_dict(), status_code=error.status, headers=headers)
 
