@@ -36,8 +36,13 @@ BLANK_DATE = "\u3000\u3000年\u3000\u3000月\u3000\u3000日"
 # fit on the page at that size next to an ordinary single-case slip (measured once with
 # WenQuanYi Micro Hei and slip.css; re-measure when the layout changes, see _plans).
 CAPACITY = {10.5: 11, 10.0: 13, 9.5: 15, 9.0: 17, 8.5: 21, 8.0: 24}
-# The width of the wide text cells (three columns) in mm, for counting lines.
+# The text width of the wide cells (three columns) and of the value cells beside a
+# label, in mm, for counting lines.
 WIDE_CELL_MM = 135
+NARROW_CELL_MM = 50
+HALF_WIDTH_MM = 75
+# A batch slip's long-text box (7rem) holds about this many lines.
+BATCH_BOX_LINES = 4.8
 PT_MM = 0.3528
 
 
@@ -255,14 +260,14 @@ def _width(text: str) -> float:
     return sum(1.0 if ord(ch) > 0x2E7F else 0.6 for ch in text)
 
 
-def _per_line(font_pt: float) -> int:
-    return int(WIDE_CELL_MM / (font_pt * PT_MM))
+def _per_line(font_pt: float, cell_mm: float = WIDE_CELL_MM) -> int:
+    return int(cell_mm / (font_pt * PT_MM))
 
 
-def _lines(text: str | None, font_pt: float) -> int:
+def _lines(text: str | None, font_pt: float, cell_mm: float = WIDE_CELL_MM) -> int:
     if not text:
         return 1
-    per = _per_line(font_pt)
+    per = _per_line(font_pt, cell_mm)
     return sum(max(1, -(-int(_width(p)) // per)) for p in text.split("\n"))
 
 
@@ -312,7 +317,7 @@ def _need(sheet: _Sheet, cut: _Cut) -> float:
         lines = _lines(text, f)
         others += (min(lines, cut.other_lines) if cut.other_lines else lines) - 1
     if not sheet.batch:
-        need = main + others
+        need = main + others + _fact_rows_extra(sheet.case, f)
     else:
         listed = len(sheet.batch["cases"])
         if cut.cases is not None and listed > cut.cases:
@@ -320,11 +325,30 @@ def _need(sheet: _Sheet, cut: _Cut) -> float:
         # The case list replaces the fact rows; its rows (with header and 合计) are a bit
         # taller than a line; the long-text box is shorter (7rem, about five lines).
         # Measured: 10 listed cases fit at 10.5pt, 19 at 8pt; this errs on the safe side.
-        need = max(main, 4.8) + 1.15 * (listed + 2) - 7 + others
+        need = max(main, BATCH_BOX_LINES) + 1.15 * (listed + 2) - 7 + others
     attached = len(sheet.attachments)
     if cut.attachments is not None:
         attached = min(attached, cut.attachments + 1)
-    return need + max(0, attached - 1)
+    # The masthead's unit and the foot's 填报人 wrap in half the page width.
+    half = [sheet.unit_name, sheet.slip["filler_name"], sheet.slip["filler_phone"]]
+    wrapped = sum(_lines(t, f, HALF_WIDTH_MM) - 1 for t in half)
+    return need + max(0, attached - 1) + wrapped
+
+
+def _fact_rows_extra(case: dict[str, Any], font_pt: float) -> int:
+    """Lines beyond one per paired fact row, less the fund name's usual second line."""
+    pairs = [("fund_name", "indicator_doc_no"), ("payee_name",), ("region", "department")]
+    extra = sum(
+        max(_lines(str(case.get(k) or ""), font_pt, NARROW_CELL_MM) for k in pair) - 1
+        for pair in pairs
+    )
+    return max(0, extra - 1)
+
+
+# Ever harder cuts of the parts besides the long text: lines of each other text, listed
+# cases of a batch slip, listed attachments.
+SIDE_CUTS = ((6, 16, 8), (4, 12, 6), (3, 8, 4), (2, 5, 3), (1, 3, 2))
+MIN_MAIN_LINES = 6
 
 
 def _plans(sheet: _Sheet):
@@ -334,19 +358,22 @@ def _plans(sheet: _Sheet):
         if _need(sheet, _Cut(font_pt)) <= CAPACITY[font_pt] - 1:
             yield _Cut(font_pt)
             break
-    # Too long for any size, or the estimate was optimistic: the smallest font, and cut.
-    smallest = fonts[-1]
-    room = CAPACITY[smallest] - 1
-    for share in (1.0, 0.75, 0.5, 0.3, 0.15):
-        cut = _Cut(
-            smallest,
-            other_lines=max(2, int(6 * share)),
-            cases=max(3, int(16 * share)),
-            attachments=max(2, int(8 * share)),
-        )
-        others = _need(sheet, _Cut(smallest, 0, cut.other_lines, cut.cases, cut.attachments))
-        main = max(3, int((room - others) * min(share, 0.9)))
-        yield _Cut(smallest, main, cut.other_lines, cut.cases, cut.attachments)
+    # Too long for any size, or the estimate was optimistic: the smallest font, and cut
+    # the other parts just enough that the long text keeps a fair share of the page.
+    f = fonts[-1]
+    room = CAPACITY[f] - 1
+    main_full = _lines(_main_text(sheet), f)
+    for other_lines, cases, attachments in SIDE_CUTS:
+        others = _need(sheet, _Cut(f, 0, other_lines, cases, attachments))
+        if sheet.batch:
+            others -= BATCH_BOX_LINES  # counted in `others`, but the long text fills it
+        main = min(main_full, int(room - others))
+        if main >= min(main_full, MIN_MAIN_LINES) or other_lines == 1:
+            for share in (1.0, 0.8, 0.6):
+                yield _Cut(f, max(3, int(main * share)), other_lines, cases, attachments)
+            break
+    for main in (6, 3):
+        yield _Cut(f, main, 1, 3, 2)
 
 
 def _context(sheet: _Sheet, cut: _Cut) -> dict:
