@@ -178,3 +178,37 @@ def test_slips_never_fetch_anything_from_outside():
         _NoNetwork().fetch("http://example.com/logo.png")
     with pytest.raises(ValueError):
         _NoNetwork().fetch("file:///etc/passwd")
+
+
+def test_an_amended_slip_with_everything_long_still_prints_on_one_page(session, world, tmp_path):
+    world.rules["yellow"].basis = "《财政扶贫资金动态监控工作规程》第十九条：" + "对黄灯预警信息应进行核实。" * 120
+    case_id = new_case(session, world, "yellow")
+    case = session.get(Case, case_id)
+    case.payee_name = "安县城关镇" + "某某农民专业合作社联合社" * 9
+    case.purpose = "<b>产业扶持</b>" * 20  # 220 of 255 characters
+    session.flush()
+    long_slip = verification_slip().model_copy(
+        update={"findings": "核实发现的问题：" * 400, "filler_name": "欧阳" * 32}
+    )
+    filed = verify(session, world, case_id, long_slip)
+    session.add_all(
+        Attachment(slip_id=filed.slip_id, sha256="c" * 64, size=1, content_type="application/pdf",
+                   filename=f"第{i + 1}份拨付凭证及相关说明材料扫描件.pdf", uploaded_by_id=world.users["li_na"])
+        for i in range(30)
+    )
+    from workflows.slips import amend_slip
+
+    amend_slip(
+        session, slip_id=filed.slip_id, version=1, changes=long_slip, reason="补充附件",
+        actor=world.actors["wang_fang"], as_of=NOW + timedelta(hours=1),
+    )
+
+    data = slip_pdf(session, filed.slip_id)
+
+    assert page_count(data, tmp_path) == 1
+    text = pdf_text(data, tmp_path)
+    assert "（第2版）" in text
+    assert "<b>产业扶持</b>" in text
+    assert "第1份拨付凭证" in text and "另有" in text
+    assert text.count(CLIPPED_NOTE) >= 3
+    assert "联系电话：0371-12345678" in text
