@@ -1,3 +1,190 @@
-from fastapi import APIRouter
+"""Administration (/api/v1/admin/...): users, rules, calendar overrides, whitelist, routing.
 
-router = APIRouter()
+Administrators only, and administrators never reach case routes (separation of duties).
+"""
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Response
+
+from models.enums import Level, Role, RuleCategory, WarningType, WhitelistKind
+from workflows import admin_lists, admin_rules, admin_users
+from workflows.clock import now_utc
+
+from ..deps import ADMINS, CurrentActor, SessionDep, allow
+from .admin_schemas import (
+    CalendarDayIn,
+    CalendarDayOut,
+    PasswordReset,
+    PasswordResetDone,
+    RouteIn,
+    RouteOut,
+    RuleChange,
+    RuleCreate,
+    RuleOut,
+    UserChange,
+    UserCreate,
+    UserOut,
+    WhitelistChange,
+    WhitelistIn,
+    WhitelistOut,
+    out,
+)
+
+router = APIRouter(prefix="/admin", tags=["系统管理"])
+
+# -- users ------------------------------------------------------------------------------
+
+
+@router.get("/users", response_model=list[UserOut], summary="用户列表",
+            dependencies=[Depends(allow(ADMINS))])
+def list_users(actor: CurrentActor, session: SessionDep, region: str | None = None,
+               role: Role | None = None, active: bool | None = None, q: str | None = None):
+    rows = admin_users.list_users(session, actor=actor, region=region, role=role, active=active, q=q)
+    return [out(UserOut, r) for r in rows]
+
+
+@router.post("/users", response_model=UserOut, status_code=201, summary="开通账户",
+             dependencies=[Depends(allow(ADMINS))])
+def open_user(body: UserCreate, actor: CurrentActor, session: SessionDep):
+    row = admin_users.open_user(session, actor=actor, as_of=now_utc(), **body.model_dump())
+    return out(UserOut, row)
+
+
+@router.get("/users/{user_id}", response_model=UserOut, summary="查看账户",
+            dependencies=[Depends(allow(ADMINS))])
+def get_user(user_id: int, actor: CurrentActor, session: SessionDep):
+    return out(UserOut, admin_users.get_user(session, actor=actor, user_id=user_id))
+
+
+@router.patch("/users/{user_id}", response_model=UserOut, summary="变更账户",
+              dependencies=[Depends(allow(ADMINS))])
+def change_user(user_id: int, body: UserChange, actor: CurrentActor, session: SessionDep):
+    row = admin_users.change_user(session, actor=actor, user_id=user_id,
+                                  changes=body.model_dump(exclude_unset=True), as_of=now_utc())
+    return out(UserOut, row)
+
+
+@router.post("/users/{user_id}/revoke", response_model=UserOut, summary="停用账户",
+             dependencies=[Depends(allow(ADMINS))])
+def revoke_user(user_id: int, actor: CurrentActor, session: SessionDep):
+    return out(UserOut, admin_users.revoke_user(session, actor=actor, user_id=user_id, as_of=now_utc()))
+
+
+@router.post("/users/{user_id}/password", response_model=PasswordResetDone, summary="重置密码",
+             dependencies=[Depends(allow(ADMINS))])
+def reset_password(user_id: int, body: PasswordReset, actor: CurrentActor, session: SessionDep):
+    generated = admin_users.reset_password(session, actor=actor, user_id=user_id,
+                                           password=body.password, as_of=now_utc())
+    return PasswordResetDone(generated_password=generated)
+
+
+@router.post("/users/{user_id}/unlock", response_model=UserOut, summary="解除登录锁定",
+             dependencies=[Depends(allow(ADMINS))])
+def unlock_user(user_id: int, actor: CurrentActor, session: SessionDep):
+    return out(UserOut, admin_users.unlock_user(session, actor=actor, user_id=user_id, as_of=now_utc()))
+
+
+# -- rules ------------------------------------------------------------------------------
+
+
+@router.get("/rules", response_model=list[RuleOut], summary="规则列表",
+            dependencies=[Depends(allow(ADMINS))])
+def list_rules(session: SessionDep, category: RuleCategory | None = None, level: Level | None = None,
+               active: bool | None = None, q: str | None = None):
+    rules = admin_rules.list_rules(session, category=category, level=level, active=active, q=q)
+    return [out(RuleOut, r) for r in rules]
+
+
+@router.post("/rules", response_model=RuleOut, status_code=201, summary="新增规则",
+             dependencies=[Depends(allow(ADMINS))])
+def create_rule(body: RuleCreate, actor: CurrentActor, session: SessionDep):
+    rule = admin_rules.create_rule(session, actor=actor, values=body.model_dump(exclude_unset=True),
+                                   as_of=now_utc())
+    return out(RuleOut, rule)
+
+
+@router.get("/rules/{rule_id}", response_model=RuleOut, summary="查看规则",
+            dependencies=[Depends(allow(ADMINS))])
+def get_rule(rule_id: int, session: SessionDep):
+    return out(RuleOut, admin_rules.get_rule(session, rule_id=rule_id))
+
+
+@router.patch("/rules/{rule_id}", response_model=RuleOut, summary="修改规则",
+              dependencies=[Depends(allow(ADMINS))])
+def change_rule(rule_id: int, body: RuleChange, actor: CurrentActor, session: SessionDep):
+    rule = admin_rules.change_rule(session, actor=actor, rule_id=rule_id,
+                                   changes=body.model_dump(exclude_unset=True), as_of=now_utc())
+    return out(RuleOut, rule)
+
+
+# -- calendar overrides -----------------------------------------------------------------
+
+
+@router.get("/calendar", response_model=list[CalendarDayOut], summary="工作日历调整",
+            dependencies=[Depends(allow(ADMINS))])
+def list_calendar(session: SessionDep, year: int | None = None):
+    return [out(CalendarDayOut, d) for d in admin_lists.list_calendar_overrides(session, year=year)]
+
+
+@router.put("/calendar/{day}", response_model=CalendarDayOut, summary="设定节假日或调休上班日",
+            dependencies=[Depends(allow(ADMINS))])
+def set_calendar_day(day: date, body: CalendarDayIn, actor: CurrentActor, session: SessionDep):
+    row = admin_lists.set_calendar_day(session, actor=actor, day=day, kind=body.kind, name=body.name,
+                                       as_of=now_utc())
+    return out(CalendarDayOut, row)
+
+
+@router.delete("/calendar/{day}", status_code=204, summary="取消日历调整",
+               dependencies=[Depends(allow(ADMINS))])
+def unset_calendar_day(day: date, actor: CurrentActor, session: SessionDep) -> Response:
+    admin_lists.unset_calendar_day(session, actor=actor, day=day, as_of=now_utc())
+    return Response(status_code=204)
+
+
+# -- whitelist --------------------------------------------------------------------------
+
+
+@router.get("/whitelist", response_model=list[WhitelistOut], summary="监控白名单",
+            dependencies=[Depends(allow(ADMINS))])
+def list_whitelist(session: SessionDep, kind: WhitelistKind | None = None, active: bool | None = None,
+                   q: str | None = None):
+    return [out(WhitelistOut, r) for r in admin_lists.list_whitelist(session, kind=kind, active=active, q=q)]
+
+
+@router.post("/whitelist", response_model=WhitelistOut, status_code=201, summary="加入白名单",
+             dependencies=[Depends(allow(ADMINS))])
+def add_whitelist_entry(body: WhitelistIn, actor: CurrentActor, session: SessionDep):
+    row = admin_lists.add_whitelist_entry(session, actor=actor, as_of=now_utc(), **body.model_dump())
+    return out(WhitelistOut, row)
+
+
+@router.get("/whitelist/{entry_id}", response_model=WhitelistOut, summary="查看白名单条目",
+            dependencies=[Depends(allow(ADMINS))])
+def get_whitelist_entry(entry_id: int, session: SessionDep):
+    return out(WhitelistOut, admin_lists.get_whitelist_entry(session, entry_id=entry_id))
+
+
+@router.patch("/whitelist/{entry_id}", response_model=WhitelistOut, summary="撤销或恢复白名单条目",
+              dependencies=[Depends(allow(ADMINS))])
+def change_whitelist_entry(entry_id: int, body: WhitelistChange, actor: CurrentActor, session: SessionDep):
+    row = admin_lists.set_whitelist_entry_active(session, actor=actor, entry_id=entry_id,
+                                                 active=body.is_active, as_of=now_utc())
+    return out(WhitelistOut, row)
+
+
+# -- routing table ----------------------------------------------------------------------
+
+
+@router.get("/routing", response_model=list[RouteOut], summary="预警类型与整改处室对应表",
+            dependencies=[Depends(allow(ADMINS))])
+def list_routes(session: SessionDep):
+    return [out(RouteOut, r) for r in admin_lists.list_routes(session)]
+
+
+@router.put("/routing/{warning_type}", response_model=RouteOut, summary="修改预警类型的整改处室",
+            dependencies=[Depends(allow(ADMINS))])
+def set_route(warning_type: WarningType, body: RouteIn, actor: CurrentActor, session: SessionDep):
+    row = admin_lists.set_route(session, actor=actor, warning_type=warning_type, org_kind=body.org_kind,
+                                as_of=now_utc())
+    return out(RouteOut, row)

@@ -1,0 +1,197 @@
+"""Request and response bodies of the administration API (/api/v1/admin/...).
+
+Requests refuse unknown fields; ranges and cross-field rules are checked in workflows/ so
+that the HTML admin pages refuse the same things with the same Chinese words.
+"""
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.enums import DayKind, Level, OrgKind, Role, RuleCategory, WarningType, WhitelistKind
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- users ------------------------------------------------------------------------------
+
+
+class UserCreate(Strict):
+    username: str = Field(description="用户名：小写字母开头，3–64 位小写字母、数字或 _ . -")
+    full_name: str = Field(description="姓名")
+    role: Role = Field(description="角色")
+    org_unit_id: int = Field(description="所属单位（处室）编号")
+    password: str = Field(description="初始密码：至少 8 位，同时包含字母和数字")
+    position: str | None = Field(None, description="职务")
+    phone: str | None = Field(None, description="联系电话")
+    email: str | None = Field(None, description="电子邮箱")
+
+
+class UserChange(Strict):
+    full_name: str | None = None
+    role: Role | None = None
+    org_unit_id: int | None = None
+    is_active: bool | None = None
+    position: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class PasswordReset(Strict):
+    password: str | None = Field(None, description="新密码；不填则由系统生成，仅显示一次")
+
+
+class PasswordResetDone(BaseModel):
+    generated_password: str | None = Field(description="系统生成的新密码（仅此一次显示）；自行设定时为空")
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    full_name: str
+    role: Role
+    role_label: str
+    org_unit_id: int
+    org_unit_code: str
+    org_unit_name: str
+    region_code: str
+    region_name: str
+    position: str | None
+    phone: str | None
+    email: str | None
+    is_active: bool
+    locked_until: datetime | None
+    last_login_at: datetime | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+# -- rules ------------------------------------------------------------------------------
+
+
+class RuleFields(Strict):
+    name: str | None = Field(None, description="规则名称")
+    category: RuleCategory | None = Field(None, description="规则分类")
+    level: Level | None = Field(None, description="预警级别：黄色警铃、黄灯或红灯")
+    warning_type: WarningType | None = Field(None, description="预警类型（决定整改处室）")
+    theme: str | None = Field(None, description="监控主题")
+    description: str | None = Field(None, description="规则描述")
+    basis: str | None = Field(None, description="规则依据")
+    scope: str | None = Field(None, description="适用范围")
+    handling_party: str | None = Field(None, description="预警处理人")
+    verify_days: int | None = Field(None, description="核实期限（工作日，1–60）")
+    rectify_days: int | None = Field(None, description="整改期限（工作日，1–120）")
+    review_days: int | None = Field(None, description="审核期限（工作日，1–30）")
+    bell_lead_days: int | None = Field(None, description="黄色警铃提前天数（工作日，0–30）")
+    bell_becomes: Level | None = Field(None, description="黄色警铃到期未履职时转为：黄灯或红灯")
+    active_from: date | None = Field(None, description="生效日期")
+    active_until: date | None = Field(None, description="失效日期")
+    is_active: bool | None = Field(None, description="是否启用")
+
+
+class RuleCreate(RuleFields):
+    code: str = Field(description="规则编码（唯一）")
+    name: str = Field(description="规则名称")
+    category: RuleCategory = Field(description="规则分类")
+    level: Level = Field(description="预警级别：黄色警铃、黄灯或红灯")
+    warning_type: WarningType = Field(description="预警类型（决定整改处室）")
+    active_from: date = Field(description="生效日期")
+
+
+class RuleChange(RuleFields):
+    code: str | None = Field(None, description="规则编码（唯一）")
+
+
+class RuleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name: str
+    category: RuleCategory
+    level: Level
+    warning_type: WarningType
+    theme: str
+    description: str
+    basis: str
+    scope: str
+    handling_party: str
+    verify_days: int | None
+    rectify_days: int | None
+    review_days: int | None
+    bell_lead_days: int | None
+    bell_becomes: Level | None
+    active_from: date
+    active_until: date | None
+    is_active: bool
+    updated_at: datetime
+
+
+# -- calendar, whitelist, routing -------------------------------------------------------
+
+
+class CalendarDayIn(Strict):
+    kind: DayKind = Field(description="holiday 节假日 / workday 调休上班")
+    name: str = Field("", description="名称，例如“春节”")
+
+
+class CalendarDayOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    day: date
+    kind: DayKind
+    name: str
+    set_by_id: int | None
+    set_at: datetime
+
+
+class WhitelistIn(Strict):
+    kind: WhitelistKind = Field(description="payee 收款人 / account 账户")
+    value: str = Field(description="收款人名称或账户")
+    reason: str = Field(description="理由")
+    rule_code: str | None = Field(None, description="只对该规则免于预警；不填则对全部规则")
+    approved_by_id: int | None = Field(None, description="审批人（用户编号）；不填为本人")
+    valid_until: date | None = Field(None, description="有效期至")
+
+
+class WhitelistChange(Strict):
+    is_active: bool = Field(description="false 撤销，true 恢复")
+
+
+class WhitelistOut(BaseModel):
+    id: int
+    kind: WhitelistKind
+    kind_label: str
+    value: str
+    rule_id: int | None
+    rule_code: str | None
+    rule_name: str | None
+    reason: str
+    valid_until: date | None
+    approved_by_id: int
+    approved_by_name: str
+    approved_at: datetime
+    created_by_id: int
+    created_by_name: str
+    is_active: bool
+
+
+class RouteIn(Strict):
+    org_kind: OrgKind = Field(description="负责整改的处室类别")
+
+
+class RouteOut(BaseModel):
+    warning_type: WarningType
+    warning_type_label: str
+    org_kind: OrgKind
+    org_kind_label: str
+    default_kind: OrgKind
+    is_default: bool
+
+
+def out(model: type[BaseModel], row: Any) -> BaseModel:
+    """A response body from a workflows dataclass or table row."""
+    if hasattr(row, "__dataclass_fields__"):
+        return model.model_validate(row.__dict__)
+    return model.model_validate(row, from_attributes=True)
