@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 
 from workflows.calendar import LOCAL_TZ
+from workflows.case_detail import mask_account as masked_account
 
 DASH = "—"
 CENT = Decimal("0.01")
@@ -88,17 +89,8 @@ def cn_datetime(value: datetime | None, empty: str = DASH) -> str:
 
 def mask_account(account: str | None, empty: str = DASH) -> str:
     """"6222020200112233445" → "6222 **** **** 3445": only the first and last four show."""
-    if account is None:
-        return empty
-    chars = "".join(ch for ch in str(account) if not ch.isspace() and ch != "-")
-    if not chars:
-        return empty
-    if len(chars) <= 4:
-        return "*" * len(chars)
-    if len(chars) <= 8:
-        # Too short to show both ends without giving most of it away.
-        return f"**** {chars[-4:]}"
-    return f"{chars[:4]} **** **** {chars[-4:]}"
+    masked = masked_account(account)
+    return empty if masked is None else masked
 
 
 def label(value: Any, enum_cls: type[Enum] | None = None, empty: str = DASH) -> str:

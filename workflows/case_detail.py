@@ -93,8 +93,8 @@ class CaseDetail:
 
 
 def mask_account(account: str | None) -> str | None:
-    """ "6222020200112233445" → "6222 **** **** 3445" (the rule of forms.formatting.mask_account,
-    which workflows may not import): a reader never needs the whole account number."""
+    """ "6222020200112233445" → "6222 **** **** 3445" (forms.formatting.mask_account wraps it
+    for templates): a reader never needs the whole account number."""
     if account is None:
         return None
     chars = "".join(ch for ch in str(account) if not ch.isspace() and ch != "-")
