@@ -115,7 +115,8 @@ def test_li_na_starts_verification_and_files_a_violation_slip_and_the_badge_turn
 def test_a_slip_without_a_conclusion_comes_back_with_the_message_and_the_typed_findings(
     world, session, client
 ):
-    number = number_of(session, new_case(session, world, "yellow"))
+    case_id = new_case(session, world, "yellow")
+    number = number_of(session, case_id)
     session.commit()
     page_login(client, "li_na")
     data = {**VIOLATION, "conclusion": "", "findings": "已电话联系收款单位，待补充材料。"}
@@ -130,8 +131,8 @@ def test_a_slip_without_a_conclusion_comes_back_with_the_message_and_the_typed_f
     assert 'value="phone" checked' in html
     assert 'value="12,345.67"' in html
     assert "badge-yellow_light" in html
-    assert session.get(Case, session.exec(
-        Case.__table__.select().where(Case.number == number)).first().id).version == 1
+    session.expire_all()
+    assert session.get(Case, case_id).version == 1
 
 
 def test_html_in_the_findings_is_shown_as_text(world, session, client):
@@ -235,3 +236,23 @@ def test_li_na_amends_a_slip_and_the_old_version_is_kept(world, session, client)
     assert done.status_code == 303
     page = client.get(done.headers["location"])
     assert "第 2 版" in page.text and "补充核实材料" in page.text and "历史版本" in page.text
+
+
+def test_zhang_wei_reassigns_a_case_to_wang_fang_and_transfers_another(world, session, client):
+    case_id = new_case(session, world, "yellow")
+    red_id = new_case(session, world, "red")
+    number, red = number_of(session, case_id), number_of(session, red_id)
+    session.commit()
+    page_login(client, "zhang_wei")
+    page = client.get(f"/cases/{number}")
+    assert "改派经办人" in page.text and "王芳" in page.text and "开始核实" not in page.text
+    nobody = post_action(client, number, "reassign", {"assignee_id": ""})
+    assert nobody.status_code == 422 and "请选择新的经办人" in nobody.text
+    moved = post_action(client, number, "reassign",
+                        {"assignee_id": str(world.users["wang_fang"]), "comment": "李娜休假"})
+    assert moved.status_code == 303
+    session.expire_all()
+    assert session.get(Case, case_id).assignee_id == world.users["wang_fang"]
+    transferred = post_action(client, red, "transfer", {"comment": "涉嫌违纪，移交纪检监察"})
+    assert transferred.status_code == 303
+    assert "已移交" in client.get(f"/cases/{red}").text
