@@ -7,10 +7,13 @@ decided in workflows/ (queries, case_detail, transition, summary).
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
+from forms.spreadsheets import rule_summary_xlsx, tracking_xlsx
+from workflows.calendar import local_date
 from workflows.case_detail import act_on_case, act_on_cases, get_case_detail
 from workflows.clock import now_utc
-from workflows.queries import MAX_LIMIT, CaseFilters, case_row, list_cases
+from workflows.queries import MAX_LIMIT, CaseFilters, case_row, iter_cases, list_cases
 from workflows.summary import rule_summary, totals
 
 from ..deps import CASE_ACTORS, CASE_READERS, CurrentActor, SessionDep, allow
@@ -25,6 +28,7 @@ from .case_schemas import (
     TransitionIn,
     case_filters,
 )
+from .slips import content_disposition
 
 router = APIRouter(tags=["预警案件"])
 
@@ -32,6 +36,16 @@ READERS = [Depends(allow(CASE_READERS))]
 ACTORS = [Depends(allow(CASE_ACTORS))]
 Filters = Annotated[CaseFilters, Depends(case_filters)]
 Region = Annotated[str | None, Query(max_length=12, description="区划代码（含下级）")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_RESPONSE = {200: {"content": {XLSX: {}}, "description": "XLSX 文件"}}
+
+
+def xlsx(data: bytes, title: str, now) -> Response:
+    filename = f"{title}-{local_date(now):%Y%m%d}.xlsx"
+    return Response(data, media_type=XLSX, headers={
+        "Content-Disposition": content_disposition(filename),
+        "Cache-Control": "private, no-store",
+    })  # fmt: skip
 
 
 @router.get(
@@ -48,6 +62,15 @@ def cases_list(
         session, actor=actor, filters=filters, as_of=now_utc(), limit=limit, cursor=cursor or None
     )
     return CaseList(items=[CaseItem.of(r) for r in page.rows], next_cursor=page.next_cursor)
+
+
+# Declared before /cases/{number}, which would otherwise take "export.xlsx" for a number.
+@router.get("/cases/export.xlsx", summary="导出预警跟踪清单（XLSX）", dependencies=READERS,
+            response_class=Response, responses=XLSX_RESPONSE)  # fmt: skip
+def cases_export(actor: CurrentActor, session: SessionDep, filters: Filters) -> Response:
+    now = now_utc()
+    rows = iter_cases(session, actor=actor, filters=filters, as_of=now)
+    return xlsx(tracking_xlsx(rows), "预警跟踪清单", now)
 
 
 @router.get("/cases/{number}", response_model=CaseOut, summary="预警详情", dependencies=READERS)
@@ -101,3 +124,11 @@ def summary(actor: CurrentActor, session: SessionDep, region: Region = None) -> 
         if sums else None
     )  # fmt: skip
     return SummaryOut(rows=[SummaryRowOut.of(r) for r in rows], totals=total)
+
+
+@router.get("/summary/export.xlsx", summary="导出分规则汇总表（XLSX）", dependencies=READERS,
+            response_class=Response, responses=XLSX_RESPONSE)  # fmt: skip
+def summary_export(actor: CurrentActor, session: SessionDep, region: Region = None) -> Response:
+    now = now_utc()
+    rows = rule_summary(session, actor=actor, as_of=now, region=region or None)
+    return xlsx(rule_summary_xlsx(rows), "规则汇总表", now)

@@ -142,3 +142,44 @@ def test_the_summary_counts_per_rule_with_a_total_line(client, login, cases):
     assert narrowed.json()["totals"]["total"] == 1
     unknown = client.get("/api/v1/summary", headers=login("liu_yang"), params={"region": "999"})
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "region"
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def sheet_of(response):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == XLSX
+    return load_workbook(BytesIO(response.content)).active
+
+
+def test_li_na_exports_her_filtered_tracking_list(client, login, cases):
+    response = client.get(
+        "/api/v1/cases/export.xlsx", headers=login("li_na"), params={"rule": "ZC-001"}
+    )
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith("attachment;")
+    assert (
+        "filename*=UTF-8''%E9%A2%84%E8%AD%A6%E8%B7%9F%E8%B8%AA%E6%B8%85%E5%8D%95-20261123.xlsx"
+        in disposition
+    )
+    rows = list(sheet_of(response).iter_rows(values_only=True))
+    assert rows[0][0] == "预警编号"
+    assert [r[0] for r in rows[1:]] == [cases["agri"]]
+
+
+def test_the_auditor_exports_the_summary_with_a_total_line(client, login, cases):
+    response = client.get("/api/v1/summary/export.xlsx", headers=login("liu_yang"))
+    assert "filename*=UTF-8''" in response.headers["content-disposition"]
+    rows = list(sheet_of(response).iter_rows(values_only=True))
+    assert rows[0][:2] == ("规则编码", "规则名称")
+    assert [r[0] for r in rows[1:]] == ["ZB-001", "ZB-002", "ZC-001", "ZC-002", "合计"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cases/export.xlsx", "/api/v1/summary/export.xlsx"])
+def test_the_admin_may_not_export(client, login, cases, path):
+    assert client.get(path, headers=login("sun_hao")).status_code == 403
