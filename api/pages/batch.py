@@ -76,7 +76,7 @@ def file_batch(request: Request, actor: Viewer, session: SessionDep, settings: S
     errors = dict(parsed.errors)
     if not picked:
         errors["cases"] = "请至少选择一条预警"
-    files = uploads_of(form)
+    files = uploads_of(form, settings.upload_max_bytes)
     check_uploads(files, settings.upload_max_bytes, errors)
     selected = [f"{c}:{v}" for c, v in picked]
 

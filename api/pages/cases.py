@@ -124,13 +124,14 @@ def show_case(request: Request, number: str, actor: Viewer, session: SessionDep)
     return case_page(request, session, actor, number, as_of=now_utc())
 
 
-def uploads_of(form: FormData, field: str = "attachments") -> list[Upload]:
-    """The files chosen in a file input (browsers send an empty part when none is chosen)."""
+def uploads_of(form: FormData, max_bytes: int, field: str = "attachments") -> list[Upload]:
+    """The files chosen in a file input (browsers send an empty part when none is chosen).
+    One byte past the limit is enough to refuse a file without holding all of it."""
     files = []
     for item in form.getlist(field):
         if isinstance(item, StarletteUploadFile) and item.filename:
             item.file.seek(0)
-            files.append(Upload(filename=item.filename, data=item.file.read(),
+            files.append(Upload(filename=item.filename, data=item.file.read(max_bytes + 1),
                                 content_type=item.content_type or ""))
     return files
 
@@ -172,7 +173,7 @@ def act_on_case(request: Request, number: str, actor: Viewer, session: SessionDe
         values.update(parsed.values)
         errors.update(parsed.errors)
         slip = parsed.value
-        files = uploads_of(form)
+        files = uploads_of(form, settings.upload_max_bytes)
         check_uploads(files, settings.upload_max_bytes, errors)
 
     def again(message: str, status: int):

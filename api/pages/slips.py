@@ -81,7 +81,7 @@ def amend(request: Request, slip_id: int, actor: Viewer, session: SessionDep,
     version = parse_int(form.get("version"))
     if version is None:
         raise InvalidInput.single("version", "required", "页面缺少版本信息，请刷新后重试")
-    files = uploads_of(form)
+    files = uploads_of(form, settings.upload_max_bytes)
     check_uploads(files, settings.upload_max_bytes, errors)
     if errors:
         return _amend_page(request, slip, form=values, errors=errors,
