@@ -210,3 +210,13 @@ def test_a_batch_that_succeeds_files_one_slip_for_every_case(api, client, login,
 def test_a_batch_needs_at_least_one_case(client, login, world):
     response = batch(client, login, "li_na", "start_verify", [])
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "cases"
+
+
+def test_zhang_wei_reassigns_a_case_to_wang_fang_and_transfers_a_red_one(api, world, yellow):
+    bad = api.act("zhang_wei", yellow, "reassign", assignee_id=world.users["chen_jie"])
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "assignee_id"
+    case = api.ok("zhang_wei", yellow, "reassign", assignee_id=world.users["wang_fang"])
+    assert case["assignee_name"] == "王芳" and case["state"] == "yellow_light"
+    api.ok("wang_fang", yellow, "submit_verification", slip=VIOLATION)
+    case = api.ok("zhang_wei", yellow, "transfer", comment="涉嫌虚报冒领，移交县纪委监委")
+    assert case["state"] == "transferred" and case["resolution_label"] == "已移交"
