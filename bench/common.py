@@ -6,10 +6,11 @@ import statistics
 import sys
 from pathlib import Path
 
-# `python bench/x.py` puts bench/ first on sys.path; the product's packages live one up.
+# `python bench/x.py` puts bench/ first on sys.path; the product's packages live one up
+# (appended, so PYTHONPATH can put a patched copy of a package first when comparing).
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+    sys.path.append(str(ROOT))
 
 DEFAULT_URL = os.environ.get("WARNFLOW_BENCH_URL", "postgresql://postgres@127.0.0.1:5432/warnflow_bench")
 
