@@ -256,3 +256,19 @@ def test_zhang_wei_reassigns_a_case_to_wang_fang_and_transfers_another(world, se
     transferred = post_action(client, red, "transfer", {"comment": "涉嫌违纪，移交纪检监察"})
     assert transferred.status_code == 303
     assert "已移交" in client.get(f"/cases/{red}").text
+
+
+def test_the_tracking_list_pages_with_next_page_links(world, session, client, monkeypatch):
+    import api.pages.cases
+
+    monkeypatch.setattr(api.pages.cases, "PAGE_SIZE", 2)
+    numbers = {number_of(session, new_case(session, world, "yellow")) for _ in range(3)}
+    session.commit()
+    page_login(client, "li_na")
+    first = client.get("/cases?level=yellow_light")
+    link = re.search(r'href="(/cases\?[^"]*cursor=[^"]+)"', first.text).group(1).replace("&amp;", "&")
+    assert "level=yellow_light" in link
+    second = client.get(link)
+    shown = {n for n in numbers if n in first.text} | {n for n in numbers if n in second.text}
+    assert shown == numbers
+    assert "下一页" not in second.text and "回到第一页" in second.text
