@@ -1,10 +1,12 @@
 """One place that turns errors into answers: JSON with code, Chinese message and field paths."""
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
-from workflows.errors import DomainError, OutOfScope
+from workflows.errors import DomainError, FieldError, InvalidInput, NotFound, OutOfScope
 
 # Pydantic's error types, in words a civil servant understands.
 _MESSAGES = {
@@ -54,12 +56,29 @@ def hidden_message(path: str) -> str:
     return "预警不存在"
 
 
+class MethodNotAllowed(DomainError):
+    code = "method_not_allowed"
+    status = 405
+
+
+# Paths that are neither pages nor the JSON API: they keep FastAPI's plain answers.
+_NOT_PAGES = ("/api/", "/static/", "/docs", "/openapi.json", "/redoc", "/healthz")
+
+
+def page_renderer(request: Request):
+    """The HTML error renderer when the request is for a page, else None."""
+    render_page = getattr(request.app.state, "render_page_error", None)
+    if render_page is None or request.url.path.startswith(_NOT_PAGES):
+        return None
+    return render_page
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def on_domain_error(request: Request, error: DomainError):
         # Pages answer in HTML (login redirect, error page); they register their renderer.
-        render_page = getattr(request.app.state, "render_page_error", None)
-        if render_page is not None and not request.url.path.startswith("/api/"):
+        render_page = page_renderer(request)
+        if render_page is not None:
             return render_page(request, error)
         if isinstance(error, OutOfScope) and request.method in ("GET", "HEAD"):
             # Reading outside one's scope answers exactly as a missing record (no existence leak).
@@ -68,8 +87,21 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
         return JSONResponse(error.as_dict(), status_code=error.status, headers=headers)
 
+    @app.exception_handler(HTTPException)
+    async def on_http_error(request: Request, error: HTTPException):
+        render_page = page_renderer(request)
+        if render_page is not None and error.status_code == 404:
+            return render_page(request, NotFound("页面不存在"))
+        if render_page is not None and error.status_code == 405:
+            return render_page(request, MethodNotAllowed("不支持此操作"))
+        return await http_exception_handler(request, error)
+
     @app.exception_handler(RequestValidationError)
     async def on_invalid_request(request: Request, error: RequestValidationError):
+        render_page = page_renderer(request)
+        if render_page is not None:
+            errors = [FieldError(**e) for e in validation_errors(error.errors())]
+            return render_page(request, InvalidInput("提交的内容有误，请按提示修改", errors=errors))
         body = {"code": "invalid_input", "message": "提交的内容有误，请按提示修改",
                 "errors": validation_errors(error.errors())}
         return JSONResponse(body, status_code=422)

@@ -25,6 +25,9 @@ def app(session, settings):
     app = create_app(settings)
 
     def test_session() -> Iterator:
+        # What the test built so far counts as committed before the request, so a request
+        # that fails rolls back only its own work.
+        session.commit()
         try:
             yield session
             session.commit()
