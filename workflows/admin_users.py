@@ -188,11 +188,19 @@ def change_user(
                 errors.append(FieldError("role", "self", "不能更改自己的角色"))
             clean[field] = value
         elif field == "org_unit_id":
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                errors.append(FieldError("org_unit_id", "required", "请选择所属单位"))
+                continue
             error = _unit_in_scope(session, actor, value)
             if error is not None:
                 errors.append(error)
             clean[field] = value
         elif field == "is_active":
+            # HTML forms post strings.
+            value = {"true": True, "1": True, "on": True, "false": False, "0": False, "off": False}.get(
+                str(value).strip().lower(), value) if isinstance(value, str) else value
             if not isinstance(value, bool):
                 errors.append(FieldError("is_active", "bool_parsing", "应为是或否"))
             elif user.id == actor.user_id and not value:

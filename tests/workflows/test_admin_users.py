@@ -138,3 +138,15 @@ def test_users_are_listed_by_region_role_and_active_flag(session, world):
     revoke_user(session, actor=sun_hao, user_id=world.users["chen_jie"], as_of=NOW)
     inactive = list_users(session, actor=sun_hao, active=False)
     assert [r.username for r in inactive] == ["chen_jie"]
+
+
+def test_form_strings_are_accepted_when_changing_an_account(session, world):
+    row = change_user(session, actor=world.actors["sun_hao"], user_id=world.users["wang_fang"], as_of=NOW,
+                      changes={"org_unit_id": str(world.units["anxian_budget"].id), "is_active": "false",
+                               "role": "supervisor"})
+    assert (row.org_unit_name, row.is_active, row.role) == ("安县财政局预算股", False, Role.SUPERVISOR)
+    assert len(audit(session, AuditKind.USER_REVOKED, world.users["wang_fang"])) == 1
+    with pytest.raises(InvalidInput) as refused:
+        change_user(session, actor=world.actors["sun_hao"], user_id=world.users["li_na"], as_of=NOW,
+                    changes={"org_unit_id": None})
+    assert refused.value.errors[0].field == "org_unit_id"
