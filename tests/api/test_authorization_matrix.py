@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from api.app import create_app
-from api.deps import SESSION_COOKIE, Allow
+from api.deps import SESSION_COOKIE, Allow, get_session
 from models import Case, OrgUnit, Region
 from models.enums import Event, OrgKind, RegionLevel, Role
 from models.settings import Settings
@@ -90,6 +90,7 @@ class Matrix:
     users: dict[str, int] = field(default_factory=dict)
     whitelist_entry_id: int | None = None
     tokens: dict[str, str] = field(default_factory=dict)
+    current_session: Session | None = None
 
 
 def _extra_users(session: Session, world: World) -> None:
@@ -220,6 +221,33 @@ def world(matrix) -> World:
     return matrix.world
 
 
+@pytest.fixture(scope="module")
+def matrix_app(matrix, database_url):
+    """One app per module: FastAPI builds its route table lazily on an app's first request
+    (~0.2 s), which per test would be most of the matrix's run time."""
+    app = create_app(Settings(database_url=database_url, demo=True, var_dir=matrix.var_dir))
+
+    def test_session() -> Iterator[Session]:
+        session = matrix.current_session
+        try:
+            yield session
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+
+    app.dependency_overrides[get_session] = test_session
+    return app
+
+
+@pytest.fixture
+def app(matrix_app, matrix, session):
+    """The module's app, its requests in this test's session (see tests/api/conftest.py)."""
+    matrix.current_session = session
+    yield matrix_app
+    matrix.current_session = None
+
+
 @pytest.fixture
 def login(client, matrix):
     """tests/api/conftest.py's login, once per user and world: a token outlives the rollback
@@ -232,11 +260,6 @@ def login(client, matrix):
         return {"Authorization": f"Bearer {matrix.tokens[username]}"}
 
     return headers_for
-
-
-@pytest.fixture
-def settings(database_url, matrix) -> Settings:
-    return Settings(database_url=database_url, demo=True, var_dir=matrix.var_dir)
 
 
 # ---------------------------------------------------------------- reading the route table
@@ -495,3 +518,21 @@ def _batch_refused_for_scope(response) -> bool:
     items = body.get("items") or []
     return body.get("code") == "batch_refused" and bool(items) and all(
         i.get("code") in ("out_of_scope", "not_found") for i in items)
+
+
+# Per-test rollback still holds with one world per module: what one test writes (here through
+# the app, committed by the request) is gone in the next. The two run in this order.
+def test_rollback_1_sun_hao_revokes_wang_fang_within_one_test(matrix, client, login, session):
+    from models import User
+
+    wang = matrix.users["wang_fang"]
+    response = client.post(f"/admin/users/{wang}/revoke", headers=login("sun_hao"),
+                           follow_redirects=False)
+    assert response.status_code == 303
+    assert session.get(User, wang).is_active is False
+
+
+def test_rollback_2_wang_fang_is_active_again_in_the_next_test(matrix, session):
+    from models import User
+
+    assert session.get(User, matrix.users["wang_fang"]).is_active is True
