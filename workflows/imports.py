@@ -1,8 +1,9 @@
 """Warnings arriving from the monitoring platform become routed cases, in batches.
 
-Every item is validated in full before anything is written; each valid one is then created
-inside its own SAVEPOINT, so an item that still fails leaves nothing behind and the others
-land. Idempotent on (source, external_id), also within one batch. Lookups (rules, regions,
+Every item is validated in full before anything is written; the valid ones are then created
+together by one set-based call (intake.raise_cases) inside one SAVEPOINT. Should that fail,
+they are created again in chunks and item by item, so an item that still fails leaves
+nothing behind and the others land. Idempotent on (source, external_id), also within one batch. Lookups (rules, regions,
 departments, handlers' loads, the whitelist, the calendar) are loaded once per batch so that
 10,000 warnings take seconds.
 """
@@ -25,7 +26,7 @@ from .actors import Actor
 from .admin_lists import whitelist_index
 from .calendar import LOCAL_TZ, load_calendar, local_date
 from .errors import DomainError, FieldError, InvalidInput
-from .intake import DuplicateWarning, raise_case
+from .intake import DuplicateWarning, NewCase, raise_case, raise_cases
 from .lifecycle import INITIAL
 from .routing import route
 
@@ -276,37 +277,55 @@ def import_warnings(session: Session, *, actor: Actor, items: list[Any], as_of: 
         r.assignee_id = _pick_handler(loads[r.org_unit_id])
         todo.append(r)
 
-    def create(r: _Ready) -> int:
+    def new_case(r: _Ready) -> NewCase:
         facts = r.item.facts.model_dump(exclude={"payload"}, exclude_none=True)
         payload = {**(r.item.facts.payload or {}), **(r.item.payload or {})}
-        return raise_case(
-            session, rule=r.rule, region_id=r.region_id, org_unit_id=r.org_unit_id,
+        return NewCase(
+            rule=r.rule, region_id=r.region_id, org_unit_id=r.org_unit_id,
             assignee_id=r.assignee_id, source=r.item.source, external_id=r.item.external_id,
-            raised_at=r.raised_at, as_of=as_of, actor=actor, facts=facts,
-            payload=_jsonable(payload), duty_due_on=r.duty_due_on, level=r.level, calendar=calendar,
+            raised_at=r.raised_at, facts=facts, payload=_jsonable(payload),
+            duty_due_on=r.duty_due_on, level=r.level,
         )
 
-    # One SAVEPOINT per chunk, not per item: on PostgreSQL every savepoint that writes is a
-    # subtransaction, and thousands of them in one transaction make each later statement
-    # slower (measured: quadratic). A chunk that fails is redone item by item, each in its
-    # own savepoint, so a failing warning still leaves nothing and the others land.
-    for chunk in _chunks(todo, _SAVEPOINT_CHUNK):
+    def create_all(chunk: list[_Ready]) -> bool:
+        """All of `chunk` in one set-based call inside one SAVEPOINT; False if it was refused."""
         try:
             with session.begin_nested():
-                ids = [create(r) for r in chunk]
-            result.case_ids += ids
-            continue
+                ids = raise_cases(session, items=[new_case(r) for r in chunk], as_of=as_of,
+                                  actor=actor, calendar=calendar)
         except (DomainError, sa.exc.IntegrityError):
-            pass
-        for r in chunk:
-            try:
-                with session.begin_nested():
-                    result.case_ids.append(create(r))
-            except (DuplicateWarning, sa.exc.IntegrityError):
-                result.duplicates += 1  # sent concurrently by another request: it landed there
-            except DomainError as error:
-                for e in error.errors or [FieldError("item", error.code, error.message)]:
-                    result.error(r.index, e.field, e.code, e.message)
+            return False
+        result.case_ids += ids
+        return True
+
+    def create_one(r: _Ready) -> None:
+        try:
+            with session.begin_nested():
+                c = new_case(r)
+                result.case_ids.append(raise_case(
+                    session, rule=c.rule, region_id=c.region_id, org_unit_id=c.org_unit_id,
+                    assignee_id=c.assignee_id, source=c.source, external_id=c.external_id,
+                    raised_at=c.raised_at, as_of=as_of, actor=actor, facts=c.facts,
+                    payload=c.payload, duty_due_on=c.duty_due_on, level=c.level, calendar=calendar,
+                ))
+        except (DuplicateWarning, sa.exc.IntegrityError):
+            result.duplicates += 1  # sent concurrently by another request: it landed there
+        except DomainError as error:
+            for e in error.errors or [FieldError("item", error.code, error.message)]:
+                result.error(r.index, e.field, e.code, e.message)
+
+    # The whole batch in one set-based call, in one SAVEPOINT: a fixed number of statements
+    # whatever its size. Should it be refused (e.g. a warning sent concurrently by another
+    # request landed in between), retry in chunks, and a chunk that still fails item by item,
+    # each in its own SAVEPOINT, so a failing warning leaves nothing and the others land.
+    # Not one SAVEPOINT per item from the start: on PostgreSQL every savepoint that writes
+    # is a subtransaction, and thousands in one transaction make each later statement slower.
+    if todo and not create_all(todo):
+        for chunk in _chunks(todo, _SAVEPOINT_CHUNK):
+            if len(chunk) < len(todo) and create_all(chunk):
+                continue
+            for r in chunk:
+                create_one(r)
     result.created = len(result.case_ids)
     result.errors.sort(key=lambda e: e["index"])
     return result

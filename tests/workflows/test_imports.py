@@ -130,17 +130,47 @@ def test_more_than_ten_thousand_warnings_are_refused_at_once(session, world):
 def test_a_warning_failing_while_written_leaves_nothing_and_the_others_land(session, world, monkeypatch):
     from workflows import imports
 
-    real = imports.raise_case
+    real_many, real_one = imports.raise_cases, imports.raise_case
+
+    def failing_many_after_insert(session, **kw):
+        case_ids = real_many(session, **kw)
+        if any(item.external_id == "F-2" for item in kw["items"]):
+            raise InvalidInput.single("facts", "refused", "写入时被拒绝")
+        return case_ids
 
     def failing_after_insert(session, **kw):
-        case_id = real(session, **kw)
+        case_id = real_one(session, **kw)
         if kw["external_id"] == "F-2":
             raise InvalidInput.single("facts", "refused", "写入时被拒绝")
         return case_id
 
+    monkeypatch.setattr(imports, "raise_cases", failing_many_after_insert)
     monkeypatch.setattr(imports, "raise_case", failing_after_insert)
     result = send(session, world, [warning("F-1"), warning("F-2"), warning("F-3")])
     assert result.created == 2
     assert [(e["index"], e["field"]) for e in result.errors] == [(1, "facts")]
     landed = session.exec(select(Case.external_id).where(Case.external_id.like("F-%"))).all()
     assert sorted(landed) == ["F-1", "F-3"]
+    numbers = session.exec(select(Case.number).where(Case.external_id.like("F-%")).order_by(Case.number)).all()
+    assert numbers == ["YJ-202611-000001", "YJ-202611-000002"]  # the refused attempts used none up
+
+
+def test_a_warning_another_request_landed_meanwhile_counts_as_a_duplicate(session, world, monkeypatch):
+    from workflows import imports
+
+    send(session, world, [warning("C-7")])
+    # As if the other request committed C-7 just after this one looked for duplicates.
+    monkeypatch.setattr(imports, "_existing_ids", lambda session, pairs: set())
+    result = send(session, world, [warning(f"C-{i}") for i in range(300)])
+    assert (result.created, result.duplicates, result.errors) == (299, 1, [])
+    landed = session.exec(select(Case.external_id).where(Case.external_id.like("C-%"))).all()
+    assert len(landed) == len(set(landed)) == 300
+
+
+def test_a_large_batch_lands_whole_with_consecutive_numbers(session, world):
+    result = send(session, world, [warning(f"L-{i}") for i in range(1200)])
+    assert (result.created, result.errors) == (1200, [])
+    numbers = session.exec(select(Case.number).where(Case.external_id.like("L-%")).order_by(Case.number)).all()
+    assert numbers == [f"YJ-202611-{n:06d}" for n in range(1, 1201)]
+    first, last = case_of(session, "L-0"), case_of(session, "L-1199")
+    assert (first.number, last.number) == ("YJ-202611-000001", "YJ-202611-001200")
