@@ -26,7 +26,7 @@ from .actors import Actor
 from .admin_lists import whitelist_index
 from .calendar import LOCAL_TZ, load_calendar, local_date
 from .errors import DomainError, FieldError, InvalidInput
-from .intake import DuplicateWarning, NewCase, raise_case, raise_cases
+from .intake import DuplicateWarning, NewCase, existing_warnings, raise_case, raise_cases
 from .lifecycle import INITIAL
 from .routing import route
 
@@ -131,17 +131,7 @@ def _lookup(session: Session, columns, key, values: set[str], join=None) -> dict
 
 
 def _existing_ids(session: Session, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    by_source: dict[str, list[str]] = {}
-    for source, external_id in pairs:
-        by_source.setdefault(source, []).append(external_id)
-    existing = set()
-    for source, ids in by_source.items():
-        for chunk in _chunks(sorted(ids)):
-            rows = session.connection().execute(
-                sa.select(Case.external_id).where(Case.source == source, Case.external_id.in_(chunk))
-            )
-            existing.update((source, r.external_id) for r in rows)
-    return existing
+    return existing_warnings(session, pairs)
 
 
 def _handler_loads(session: Session, unit_ids: set[int]) -> dict[int, dict[int, int]]:
