@@ -71,7 +71,8 @@ DEPARTMENT_BOUND = {Role.HANDLER, Role.SUPERVISOR}
 
 @dataclass
 class CaseRefs:
-    """One case with a slip (and an attachment on it), as path parameters need them."""
+    """One case with a slip (and an attachment on it), as path parameters need them, and the
+    account of its handler (admins manage accounts only within their own region)."""
 
     case_id: int
     number: str
@@ -79,6 +80,7 @@ class CaseRefs:
     org_unit_id: int
     slip_id: int
     attachment_id: int | None
+    user_id: int
 
 
 @dataclass
@@ -160,6 +162,8 @@ def _verified_case(session, world, files_dir, *, region, unit, handler) -> CaseR
         case_id=case_id, number=case.number, region_path=world.regions[region].path,
         org_unit_id=world.units[unit].id, slip_id=result.slip_id,
         attachment_id=_attach(session, world, result.slip_id, handler, files_dir),
+        # Li Na files the in-scope slip; the account an admin manages there is Wang Fang's.
+        user_id=world.users["wang_fang" if handler == "li_na" else handler],
     )
 
 
@@ -308,8 +312,10 @@ ROUTES = _route_table()
 def _is_api_route(route) -> bool:
     return isinstance(route.original_route, APIRoute)
 
-# Path parameters bound to a case: their value decides whether the request is in scope.
+# Path parameters bound to a region (a case, its slips, an account): their value decides
+# whether the request is in the caller's scope.
 CASE_PARAMS: dict[str, Callable[[CaseRefs], object]] = {
+    "user_id": lambda c: c.user_id,
     "number": lambda c: c.number,
     "case_number": lambda c: c.number,
     "case_id": lambda c: c.case_id,
@@ -319,7 +325,6 @@ CASE_PARAMS: dict[str, Callable[[CaseRefs], object]] = {
 }
 # Path parameters not bound to a case (admin data): one value, no scope.
 OTHER_PARAMS: dict[str, Callable[[Matrix], object]] = {
-    "user_id": lambda m: m.users["wang_fang"],
     "username": lambda m: "wang_fang",
     "rule_id": lambda m: m.world.rules["yellow"].id,
     "code": lambda m: m.world.rules["yellow"].code,
@@ -352,6 +357,8 @@ BODIES: dict[str, Callable[[CaseRefs, Session], dict]] = {
     "POST /api/v1/slips/{slip_id}/attachments": lambda c, s: {"files": [("attachments", _PDF)]},
     "POST /api/v1/cases/{number}/transitions": lambda c, s: {
         "json": {"event": "start_rectify", "version": _case_version(s, c)}},
+    "PATCH /api/v1/admin/users/{user_id}": lambda c, s: {"json": {"phone": "0371-60000000"}},
+    "POST /api/v1/admin/users/{user_id}/password": lambda c, s: {"json": {"password": None}},
     "POST /api/v1/transitions/batch": lambda c, s: {
         "json": {"event": "start_rectify", "cases": [{"number": c.number, "version": _case_version(s, c)}]}},
 }
