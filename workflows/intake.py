@@ -328,15 +328,22 @@ def _insert(connection: sa.Connection, table: sa.Table, rows: list[dict], *, ret
         f"SELECT {columns} FROM json_to_recordset(CAST(:rows AS json)) AS r({shape}) "
         f"RETURNING {', '.join(quote(c.name) for c in returning)}"
     )
-    text = json.dumps(rows, default=_json_value, ensure_ascii=False)
+    # Batches repeat the same timestamps and dates (as_of, deadlines): each converted once.
+    memo: dict[Any, str] = {}
+    for row in rows:
+        for name, value in row.items():
+            if isinstance(value, date | Decimal):
+                text = memo.get(value)
+                if text is None:
+                    text = memo[value] = _json_value(value)
+                row[name] = text
+    text = json.dumps(rows, ensure_ascii=False)
     return connection.execute(statement, {"rows": text}).all()
 
 
-def _json_value(value: Any) -> str:
+def _json_value(value: date | Decimal) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime given where a UTC timestamp is stored")
         return value.isoformat()
-    if isinstance(value, date | Decimal):
-        return str(value)
-    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+    return str(value)
