@@ -271,3 +271,10 @@ def test_the_admin_index_links_every_section(world, sun_hao):
                  "/admin/routing"):
         assert f'href="{href}"' in page
     assert "不得混岗" in page
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused(world, sun_hao, session):
+    data = {**NEW_ACCOUNT, "org_unit_id": str(world.units["anxian_agri"].id)}
+    response = sun_hao.post("/admin/users", data=data, follow_redirects=False)
+    assert response.status_code == 403 and "页面已过期" in response.text
+    assert session.exec(select(User).where(User.username == "zhou_qiang")).first() is None
