@@ -314,6 +314,9 @@ def act_on_cases(
     for number, _ in cases:
         try:
             ids[number] = find_case(session, actor=actor, number=number)
+        except (NotFound, OutOfScope):
+            # Someone else's case reads exactly as a missing one (no existence leak).
+            refused.append({"number": number, **NotFound(f"预警 {number} 不存在").as_dict()})
         except DomainError as error:
             refused.append({"number": number, **error.as_dict()})
     if refused:

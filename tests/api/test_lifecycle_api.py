@@ -180,13 +180,16 @@ def test_a_batch_with_one_case_in_the_wrong_state_changes_none_of_them(
     assert session.scalar(sa.select(sa.func.count()).select_from(Slip)) == slips_before
 
 
-def test_a_batch_reports_foreign_and_stale_cases_by_number(api, client, login, session, world):
+def test_a_batch_reports_foreign_cases_as_missing_and_stale_ones_by_number(
+    api, client, login, session, world
+):
     mine = session.get(Case, new_case(session, world, "yellow")).number
     foreign = session.get(Case, new_case(session, world, "yellow", unit="anxian_budget")).number
     response = batch(client, login, "li_na", "start_verify", [(mine, 7), (foreign, 1)])
     assert response.status_code == 409
     items = {i["number"]: i["code"] for i in response.json()["items"]}
-    assert items == {foreign: "out_of_scope"}
+    # Another section's case reads as a missing one: a batch must not reveal that it exists.
+    assert items == {foreign: "not_found"}
     stale = batch(client, login, "li_na", "start_verify", [(mine, 7)])
     assert [i["code"] for i in stale.json()["items"]] == ["stale_version"]
     assert api.read("li_na", mine).json()["version"] == 1
