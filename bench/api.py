@@ -54,7 +54,7 @@ class Server:
         self.var_dir = tempfile.mkdtemp(prefix="warnflow-bench-")
         env = {**os.environ, "WARNFLOW_DATABASE_URL": url, "WARNFLOW_SECRET_KEY": secrets.token_hex(32),
                "WARNFLOW_VAR_DIR": self.var_dir, "WARNFLOW_DEMO": "false"}
-        self.log = open(Path(self.var_dir) / "uvicorn.log", "w")
+        self.log = open(Path(self.var_dir) / "uvicorn.log", "w")  # noqa: SIM115  (lives as long as the server)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
              "--port", str(self.port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
