@@ -1,8 +1,9 @@
 """Warnings become cases: numbered, routed, in the initial state their level gives.
 
 `raise_cases` opens many at once with a fixed number of statements whatever the count
-(one number reservation per month, one duplicate check, multi-row INSERTs for cases and
-their `raise` events), so a platform's nightly batch of 10,000 takes seconds, not minutes.
+(one number reservation per month, one duplicate check, one INSERT for the cases and one
+for their `raise` events on PostgreSQL, multi-row INSERTs of 1,000 on SQLite), so a
+platform's nightly batch of 10,000 takes seconds, not minutes.
 It is all or nothing: one invalid or duplicate item refuses the whole call before anything
 is written. `raise_case` is the one-item call.
 """
@@ -178,7 +179,10 @@ def _refuse_duplicates(session: Session, items: list[NewCase]) -> None:
 
 
 def _numbers(session: Session, items: list[NewCase]) -> list[str]:
-    """Consecutive numbers per local month of raised_at, one reservation per month."""
+    """Consecutive numbers per local month of raised_at, one reservation per month.
+
+    Months in order, so two concurrent batches lock the counters in the same order.
+    """
     by_month: dict[str, list[int]] = {}
     for index, item in enumerate(items):
         by_month.setdefault(item.raised_at.astimezone(LOCAL_TZ).strftime("%Y%m"), []).append(index)
@@ -227,10 +231,11 @@ def _raise(
             after_today[days] = calendar.add_working_days(today, days)
         return after_today[days]
 
-    # Several items: their own SAVEPOINT, so an unexpected database error (a warning sent
+    # raise_cases gets its own SAVEPOINT, so an unexpected database error (a warning sent
     # concurrently, a bad reference) leaves no case, event or used-up number behind and the
-    # caller's transaction usable. One item needs none: a single statement fails whole, and
-    # thousands of savepoints in a transaction slow PostgreSQL down (subtransactions).
+    # caller's transaction usable. raise_case does not, as before: it is called in loops
+    # (the demo, the import's item-by-item fallback inside its own savepoint), and
+    # thousands of savepoints in one transaction slow PostgreSQL down (subtransactions).
     with session.begin_nested() if numbered_fields else nullcontext():
         return _write(session, items, as_of=as_of, actor=actor, due_on_of=due_on_of)
 
