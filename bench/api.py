@@ -20,6 +20,7 @@ Latencies are wall-clock from the client, including HTTP and JSON.
 
 import argparse
 import os
+import random
 import secrets
 import socket
 import subprocess
@@ -156,7 +157,9 @@ STEPS = [("start_verify", "handler", None), ("submit_verification", "handler", "
          ("approve_rectification", "supervisor", None)]
 
 
-def transitions(base: str, handlers, cases_per_client: int) -> tuple[list[float], list[str], float]:
+def transitions(
+    base: str, handlers, cases_per_client: int, think_ms: float = 0
+) -> tuple[list[float], list[str], float]:
     """Every client walks its cases through STEPS at once; returns latencies, errors, seconds."""
     latencies: list[float] = []
     errors: list[str] = []
@@ -167,6 +170,7 @@ def transitions(base: str, handlers, cases_per_client: int) -> tuple[list[float]
         with httpx.Client(base_url=base, timeout=60) as client:
             who = {"handler": login(client, handler), "supervisor": login(client, supervisor)}
             barrier.wait()
+            time.sleep(random.uniform(0, think_ms / 1000))
             for number in numbers[:cases_per_client]:
                 for version, (event, role, slip_kind) in enumerate(STEPS, start=1):
                     body = {"event": event, "version": version}
@@ -174,6 +178,8 @@ def transitions(base: str, handlers, cases_per_client: int) -> tuple[list[float]
                         body["slip"] = slip(slip_kind, handler)
                     ms, response = timed(client, "POST", f"/api/v1/cases/{number}/transitions",
                                          headers=who[role], json=body)
+                    if think_ms:  # jittered, so that clients do not move in lockstep
+                        time.sleep(random.uniform(0.5, 1.5) * think_ms / 1000)
                     with lock:
                         if response.status_code == 200:
                             latencies.append(ms)
@@ -190,14 +196,39 @@ def transitions(base: str, handlers, cases_per_client: int) -> tuple[list[float]
     return latencies, errors, time.perf_counter() - start
 
 
+def reads(client: httpx.Client, username: str, numbers: list[str], n: int) -> list[dict]:
+    """The list (both scopes, two pages, a filtered order) and the case page, one client."""
+    results = []
+    handler, province = login(client, username), login(client, "province")
+    list_pages(client, handler, 5)  # warm-up: connections, caches
+    list_pages(client, province, 5)
+    for who, headers in ((f"county handler {username}", handler), ("province viewer", province)):
+        first, second = list_pages(client, headers, n)
+        results.append(summary(f"GET /cases, {who}, page 1", first, TARGETS["list"]))
+        if second:
+            results.append(summary(f"GET /cases, {who}, page 2 (cursor)", second, TARGETS["list"]))
+    first, _ = list_pages(client, province, n // 2, {"state": "red_light", "sort": "-raised_at"})
+    results.append(summary("GET /cases?state=red_light&sort=-raised_at, province", first, TARGETS["list"]))
+    detail = []
+    for number in numbers:
+        ms, response = timed(client, "GET", f"/api/v1/cases/{number}", headers=handler)
+        response.raise_for_status()
+        detail.append(ms)
+    results.append(summary(f"GET /cases/{{number}}, {username}", detail, TARGETS["detail"]))
+    return results
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--requests", type=int, default=200, help="requests per read measurement")
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients for transitions")
     parser.add_argument("--cases-per-client", type=int, default=5, help="cases each client walks (5 actions each)")
+    parser.add_argument("--think-ms", type=float, default=0,
+                        help="pause of each client between its actions (0: back to back)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--handler", default="nc410121_h1", help="the county handler whose lists are timed")
+    parser.add_argument("--only-transitions", action="store_true", help="skip the read measurements")
     args = parser.parse_args(argv)
 
     with psycopg.connect(psycopg_url(args.url)) as conn:
@@ -212,26 +243,13 @@ def main(argv=None) -> None:
     results = []
     try:
         server.wait()
-        with httpx.Client(base_url=server.base, timeout=60) as client:
-            handler, province = login(client, args.handler), login(client, "province")
-            list_pages(client, handler, 5)  # warm-up: connections, caches
-            list_pages(client, province, 5)
-            for who, headers in ((f"county handler {args.handler}", handler), ("province viewer", province)):
-                first, second = list_pages(client, headers, args.requests)
-                results.append(summary(f"GET /cases, {who}, page 1", first, TARGETS["list"]))
-                if second:
-                    results.append(summary(f"GET /cases, {who}, page 2 (cursor)", second, TARGETS["list"]))
-            first, _ = list_pages(client, province, args.requests // 2, {"state": "red_light", "sort": "-raised_at"})
-            results.append(summary("GET /cases?state=red_light&sort=-raised_at, province", first, TARGETS["list"]))
-            detail = []
-            for number in numbers:
-                ms, response = timed(client, "GET", f"/api/v1/cases/{number}", headers=handler)
-                response.raise_for_status()
-                detail.append(ms)
-            results.append(summary(f"GET /cases/{{number}}, {args.handler}", detail, TARGETS["detail"]))
+        if not args.only_transitions:
+            with httpx.Client(base_url=server.base, timeout=60) as client:
+                results += reads(client, args.handler, numbers, args.requests)
         handlers = pick_handlers(args.url, args.clients, args.cases_per_client)
-        latencies, errors, seconds = transitions(server.base, handlers, args.cases_per_client)
-        results.append(summary(f"POST /cases/{{number}}/transitions, {args.clients} clients", latencies,
+        latencies, errors, seconds = transitions(server.base, handlers, args.cases_per_client, args.think_ms)
+        pause = f", {args.think_ms:.0f} ms pauses" if args.think_ms else ", back to back"
+        results.append(summary(f"POST …/transitions, {args.clients} clients{pause}", latencies,
                                TARGETS["transition"]))
         print(f"  transitions: {len(latencies):,} in {seconds:.1f} s = {len(latencies) / seconds:,.0f}/s,"
               f" {len(errors)} refused")
