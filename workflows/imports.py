@@ -3,9 +3,9 @@
 Every item is validated in full before anything is written; the valid ones are then created
 together by one set-based call (intake.raise_cases) inside one SAVEPOINT. Should that fail,
 they are created again in chunks and item by item, so an item that still fails leaves
-nothing behind and the others land. Idempotent on (source, external_id), also within one batch. Lookups (rules, regions,
-departments, handlers' loads, the whitelist, the calendar) are loaded once per batch so that
-10,000 warnings take seconds.
+nothing behind and the others land. Idempotent on (source, external_id), also within one
+batch. Lookups (rules, regions, departments, handlers' loads, the whitelist, the calendar)
+are loaded once per batch, so that 10,000 warnings take seconds.
 """
 
 from collections.abc import Iterable
