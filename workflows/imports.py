@@ -216,6 +216,12 @@ def import_warnings(session: Session, *, actor: Actor, items: list[Any], as_of: 
         region = regions.get(item.region_code)
         if region is None:
             result.error(index, "region_code", "unknown_region", f"区划代码 {item.region_code} 不存在")
+        elif not actor.sees_region(region.path):
+            # A county's account must not open cases elsewhere; the same words as an unknown
+            # code would hide other regions, but codes are public, so say what is wrong.
+            result.error(index, "region_code", "out_of_scope",
+                         f"区划 {item.region_code} 不在本账户的管辖范围内")
+            region = None
         level = item.level or (rule.level if rule else None)
         if level is not None and level not in INITIAL:
             result.error(index, "level", "invalid_level", "预警级别须为黄色警铃、黄灯或红灯")

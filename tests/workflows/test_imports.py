@@ -174,3 +174,25 @@ def test_a_large_batch_lands_whole_with_consecutive_numbers(session, world):
     assert numbers == [f"YJ-202611-{n:06d}" for n in range(1, 1201)]
     first, last = case_of(session, "L-0"), case_of(session, "L-1199")
     assert (first.number, last.number) == ("YJ-202611-000001", "YJ-202611-001200")
+
+
+def test_a_county_account_cannot_open_cases_in_another_county(session, world):
+    from models.enums import Role
+    from tests.factories import PASSWORD
+    from workflows.accounts import create_user
+    from workflows.actors import load_actor
+
+    anxian_feed = create_user(
+        session, username="anxian_feed", full_name="安县数据接口", role=Role.INTEGRATION,
+        org_unit_id=world.units["anxian_treasury"].id, password=PASSWORD,
+    )
+    actor = load_actor(session, anxian_feed.id)
+    result = import_warnings(
+        session, actor=actor, as_of=NOW,
+        items=[warning("A-1"), warning("N-1", region_code="410122")],
+    )
+    assert result.created == 1
+    assert [(e["index"], e["field"], e["code"]) for e in result.errors] == [
+        (1, "region_code", "out_of_scope")
+    ]
+    assert "不在本账户的管辖范围内" in result.errors[0]["message"]
