@@ -1,7 +1,9 @@
 """Human numbers: YJ-YYYYMM-NNNNNN for cases, HS-/ZG-YYYYMM-NNNNNN for slips."""
 
+import functools
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -12,16 +14,21 @@ from .calendar import LOCAL_TZ
 CASE_PREFIX = "YJ"
 
 
+@functools.cache
+def _counter_upsert(dialect: str):
+    table = CaseNumberCounter.__table__
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    stmt = insert.values(key=sa.bindparam("k"), last=sa.bindparam("n"))
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.key], set_={"last": table.c.last + stmt.excluded.last}
+    ).returning(table.c.last)
+
+
 def allocate_numbers(session: Session, *, prefix: str, at: datetime, count: int = 1) -> list[str]:
     """Reserve `count` consecutive numbers for the local month of `at`, in one statement."""
     month = at.astimezone(LOCAL_TZ).strftime("%Y%m")
     key = f"{prefix}-{month}"
     connection = session.connection()
-    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    table = CaseNumberCounter.__table__
-    stmt = dialect_insert(table).values(key=key, last=count)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.key], set_={"last": table.c.last + count}
-    ).returning(table.c.last)
-    last = connection.execute(stmt).scalar_one()
+    upsert = _counter_upsert(connection.dialect.name)
+    last = connection.execute(upsert, {"k": key, "n": count}).scalar_one()
     return [f"{key}-{n:06d}" for n in range(last - count + 1, last + 1)]

@@ -83,6 +83,11 @@ class SlipInput(BaseModel):
         return self.model_dump(mode="json", exclude={"kind"})
 
 
+_INSERT_SLIP = sa.insert(Slip.__table__).returning(Slip.__table__.c.id)
+_INSERT_SLIP_VERSION = sa.insert(SlipVersion.__table__)
+_INSERT_CASE_SLIP = sa.insert(CaseSlip.__table__)
+
+
 def file_slip(
     session: Session, *, slip: SlipInput, actor: Actor, case_ids: list[int], as_of: datetime
 ) -> int:
@@ -91,26 +96,16 @@ def file_slip(
     number = allocate_numbers(session, prefix=SLIP_PREFIX[slip.kind], at=as_of)[0]
     values = slip.model_dump(exclude={"kind"})
     slip_id = connection.execute(
-        sa.insert(Slip.__table__)
-        .values(
-            number=number,
-            kind=slip.kind,
-            version=1,
-            filed_by_id=actor.user_id,
-            filed_at=as_of,
-            updated_at=as_of,
-            **values,
-        )
-        .returning(Slip.__table__.c.id)
+        _INSERT_SLIP,
+        {"number": number, "kind": slip.kind, "version": 1, "filed_by_id": actor.user_id,
+         "filed_at": as_of, "updated_at": as_of, **values},
     ).scalar_one()
     connection.execute(
-        sa.insert(SlipVersion.__table__).values(
-            slip_id=slip_id, version=1, fields=slip.fields(), author_id=actor.user_id, created_at=as_of
-        )
+        _INSERT_SLIP_VERSION,
+        {"slip_id": slip_id, "version": 1, "fields": slip.fields(), "author_id": actor.user_id,
+         "created_at": as_of},
     )
-    connection.execute(
-        sa.insert(CaseSlip.__table__), [{"case_id": cid, "slip_id": slip_id} for cid in case_ids]
-    )
+    connection.execute(_INSERT_CASE_SLIP, [{"case_id": cid, "slip_id": slip_id} for cid in case_ids])
     return slip_id
 
 
