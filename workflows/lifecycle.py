@@ -46,6 +46,8 @@ class Step:
     slip: SlipKind | None = None
     needs_comment: bool = False
     needs_assignee: bool = False
+    # The supervisor's review is their sign-off (处室负责人意见) on the latest slip of this kind.
+    signs: SlipKind | None = None
 
     @property
     def targets(self) -> set[State]:
@@ -88,10 +90,15 @@ def _build() -> dict[tuple[State, Event], Step]:
             roles=HANDLER, outcomes=only(State.RECTIFYING, Deadline.KEEP)
         ),
         (State.RECTIFICATION_REVIEW, Event.APPROVE_RECTIFICATION): Step(
-            roles=SUPERVISOR, outcomes=only(State.GREEN, Deadline.CLEAR, Resolution.RECTIFIED)
+            roles=SUPERVISOR,
+            signs=SlipKind.RECTIFICATION,
+            outcomes=only(State.GREEN, Deadline.CLEAR, Resolution.RECTIFIED),
         ),
         (State.RECTIFICATION_REVIEW, Event.REJECT_RECTIFICATION): Step(
-            roles=SUPERVISOR, needs_comment=True, outcomes=only(State.RECTIFYING, Deadline.RECTIFY)
+            roles=SUPERVISOR,
+            needs_comment=True,
+            signs=SlipKind.RECTIFICATION,
+            outcomes=only(State.RECTIFYING, Deadline.RECTIFY),
         ),
     }
     # A slip may be filed straight from the light, without "start" first.

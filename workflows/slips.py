@@ -109,6 +109,31 @@ def file_slip(
     return slip_id
 
 
+def sign_latest_slip(
+    session: Session,
+    *,
+    case_id: int,
+    kind: SlipKind,
+    actor: Actor,
+    opinion: str,
+    as_of: datetime,
+) -> int | None:
+    """Put the supervisor's opinion, name and date on the case's latest slip of this kind."""
+    slips, links = Slip.__table__, CaseSlip.__table__
+    latest = (
+        sa.select(sa.func.max(slips.c.id))
+        .join(links, links.c.slip_id == slips.c.id)
+        .where(links.c.case_id == case_id, slips.c.kind == kind)
+        .scalar_subquery()
+    )
+    return session.connection().execute(
+        sa.update(slips)
+        .where(slips.c.id == latest)
+        .values(supervisor_id=actor.user_id, supervisor_opinion=opinion, supervisor_signed_at=as_of)
+        .returning(slips.c.id)
+    ).scalar_one_or_none()
+
+
 def amend_slip(
     session: Session,
     *,

@@ -31,7 +31,7 @@ from .errors import (
     StaleVersion,
 )
 from .lifecycle import LIFECYCLE, Branch, Deadline, Outcome, Step
-from .slips import SlipInput, file_slip
+from .slips import SlipInput, file_slip, sign_latest_slip
 
 CASES = Case.__table__
 EVENTS = CaseEvent.__table__
@@ -319,6 +319,14 @@ def _update(
     return new_version
 
 
+def _opinion(event: Event, comment: str | None) -> str:
+    """What the supervisor's review says on the slip, in the words of a signed form."""
+    comment = (comment or "").strip()
+    if event == Event.REJECT_RECTIFICATION:
+        return f"退回整改：{comment}"
+    return f"同意。{comment}" if comment else "同意。"
+
+
 def _record(
     session: Session,
     plan: _Plan,
@@ -335,6 +343,11 @@ def _record(
     data: dict = {}
     if plan.step.needs_assignee:
         data = {"from_assignee_id": context.assignee_id, "to_assignee_id": assignee_id}
+    if plan.step.signs is not None:
+        sign_latest_slip(
+            session, case_id=context.id, kind=plan.step.signs, actor=actor,
+            opinion=_opinion(event, comment), as_of=as_of,
+        )  # fmt: skip
     session.connection().execute(
         _INSERT_EVENT,
         {

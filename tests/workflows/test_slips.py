@@ -110,3 +110,30 @@ def test_only_handlers_in_scope_may_amend(session, world):
             actor=world.actors["zhang_wei"], as_of=LATER,
         )
     assert len(versions(session, slip_id)) == 1
+
+
+def test_zhang_weis_review_is_signed_on_the_rectification_slip(session, world):
+    from tests.factories import rectification_slip
+
+    case_id = new_case(session, world, "red")
+    li_na, zhang_wei = world.actors["li_na"], world.actors["zhang_wei"]
+
+    def act(event, actor, **kw):
+        version = session.get(Case, case_id).version
+        return transition(session, case_id=case_id, event=event, actor=actor, version=version,
+                          as_of=LATER, **kw)
+
+    first = act(Event.SUBMIT_RECTIFICATION, li_na, slip=rectification_slip()).slip_id
+    act(Event.REJECT_RECTIFICATION, zhang_wei, comment="收回金额凭证不全")
+    rejected = session.get(Slip, first)
+    session.refresh(rejected)
+    assert rejected.supervisor_id == world.users["zhang_wei"]
+    assert rejected.supervisor_opinion == "退回整改：收回金额凭证不全"
+
+    second = act(Event.SUBMIT_RECTIFICATION, li_na, slip=rectification_slip()).slip_id
+    act(Event.APPROVE_RECTIFICATION, zhang_wei, comment="整改到位")
+    approved = session.get(Slip, second)
+    session.refresh(approved)
+    assert (approved.supervisor_opinion, approved.supervisor_signed_at) == ("同意。整改到位", LATER)
+    session.refresh(rejected)
+    assert rejected.supervisor_opinion == "退回整改：收回金额凭证不全"
