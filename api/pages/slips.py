@@ -1,7 +1,7 @@
 """A slip in the browser: print it (PDF), download its attachments, amend it (history kept)."""
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from forms.page_forms import SLIP_CHOICES, SLIP_LABELS, errors_of, parse_slip
 from forms.pdf import slip_pdf
@@ -13,7 +13,7 @@ from workflows.slip_reads import check_printable, get_slip
 from workflows.slips import amend_slip
 
 from ..deps import CASE_ACTORS, CASE_READERS, SessionDep, SettingsDep, allow
-from ..routes.slips import content_disposition
+from ..routes.slips import attachment_file, content_disposition
 from .cases import check_uploads, parse_int, uploads_of
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render
@@ -34,13 +34,7 @@ def print_slip(slip_id: int, actor: Viewer, session: SessionDep, case_id: int | 
 def download(attachment_id: int, actor: Viewer, session: SessionDep, settings: SettingsDep):
     attachment, path = open_attachment(session, actor=actor, attachment_id=attachment_id,
                                        files_dir=settings.files_dir)
-    return FileResponse(path, media_type=attachment.content_type, headers={
-        "Content-Disposition": content_disposition(attachment.filename),
-        # Served as the type that was checked, never as a page of ours.
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-        "Cache-Control": "private, no-store",
-    })
+    return attachment_file(attachment, path)
 
 
 def _amend_page(request, slip, *, form=None, errors=None, message=None, status_code=200):

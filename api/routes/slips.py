@@ -160,6 +160,11 @@ def download_attachment(
 ) -> FileResponse:
     attachment, path = open_attachment(session, actor=actor, attachment_id=attachment_id,
                                        files_dir=settings.files_dir)
+    return attachment_file(attachment, path)
+
+
+def attachment_file(attachment, path) -> FileResponse:
+    """A stored attachment as a download, for the API and the pages alike."""
     return FileResponse(path, media_type=attachment.content_type, headers={
         "Content-Disposition": content_disposition(attachment.filename),
         # Served as the type we checked, never guessed; never run as a page of ours.
