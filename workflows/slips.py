@@ -10,12 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import Session
 
 from models import Case, CaseSlip, Region, Slip, SlipVersion
+from models.db import pg_cast, pg_value
 from models.enums import Conclusion, Measure, Role, SlipKind, VerifyMethod, ViolationType
 
 from .actors import Actor
 from .calendar import local_date
 from .errors import FieldError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed, StaleVersion
-from .numbering import allocate_numbers
+from .numbering import allocate_numbers, counter_key, pg_allocate_one_sql
 
 SLIP_PREFIX = {SlipKind.VERIFICATION: "HS", SlipKind.RECTIFICATION: "ZG"}
 
@@ -109,6 +110,29 @@ def file_slip(
     return slip_id
 
 
+def _latest_slip_update() -> sa.Update:
+    slips, links = Slip.__table__, CaseSlip.__table__
+    latest = (
+        sa.select(sa.func.max(slips.c.id))
+        .join(links, links.c.slip_id == slips.c.id)
+        .where(links.c.case_id == sa.bindparam("b_case_id"), slips.c.kind == sa.bindparam("b_kind"))
+        .scalar_subquery()
+    )
+    return (
+        sa.update(slips)
+        .where(slips.c.id == latest)
+        .values(
+            supervisor_id=sa.bindparam("b_supervisor_id"),
+            supervisor_opinion=sa.bindparam("b_opinion"),
+            supervisor_signed_at=sa.bindparam("b_at", type_=slips.c.updated_at.type),
+        )
+        .returning(slips.c.id)
+    )
+
+
+_SIGN_LATEST_SLIP = _latest_slip_update()
+
+
 def sign_latest_slip(
     session: Session,
     *,
@@ -119,19 +143,56 @@ def sign_latest_slip(
     as_of: datetime,
 ) -> int | None:
     """Put the supervisor's opinion, name and date on the case's latest slip of this kind."""
-    slips, links = Slip.__table__, CaseSlip.__table__
-    latest = (
-        sa.select(sa.func.max(slips.c.id))
-        .join(links, links.c.slip_id == slips.c.id)
-        .where(links.c.case_id == case_id, slips.c.kind == kind)
-        .scalar_subquery()
-    )
     return session.connection().execute(
-        sa.update(slips)
-        .where(slips.c.id == latest)
-        .values(supervisor_id=actor.user_id, supervisor_opinion=opinion, supervisor_signed_at=as_of)
-        .returning(slips.c.id)
+        _SIGN_LATEST_SLIP,
+        {"b_case_id": case_id, "b_kind": kind, "b_supervisor_id": actor.user_id,
+         "b_opinion": opinion, "b_at": as_of},
     ).scalar_one_or_none()
+
+
+# PostgreSQL: file_slip() and sign_latest_slip() as parts (CTEs) of transition()'s single
+# write statement, run only for the rows of the CTE `case_cte` (the guarded case UPDATE: no
+# row, nothing written). Same rows and values as the functions above.
+_SLIP_FIELDS = tuple(name for name in SlipInput.model_fields if name != "kind")
+
+
+def pg_file_slip_ctes(case_cte: str) -> str:
+    slips = Slip.__table__
+    values = ", ".join(f"%(s_{name})s::{pg_cast(slips.c[name])}" for name in _SLIP_FIELDS)
+    at = f"%(s_at)s::{pg_cast(slips.c.filed_at)}"
+    return f"""slip_number AS ({pg_allocate_one_sql("s_counter", case_cte)}),
+new_slip AS (
+    INSERT INTO slip (number, kind, version, filed_by_id, filed_at, updated_at, {", ".join(_SLIP_FIELDS)})
+    SELECT number, %(s_kind)s::VARCHAR(32), 1, %(s_actor)s::INTEGER, {at}, {at}, {values}
+    FROM slip_number
+    RETURNING id),
+new_slip_version AS (
+    INSERT INTO slip_version (slip_id, version, fields, author_id, created_at)
+    SELECT id, 1, %(s_fields)s::JSON, %(s_actor)s::INTEGER, {at} FROM new_slip),
+new_case_slip AS (
+    INSERT INTO case_slip (case_id, slip_id) SELECT {case_cte}.id, new_slip.id FROM {case_cte}, new_slip)"""
+
+
+def pg_file_slip_params(slip: SlipInput, actor: Actor, as_of: datetime) -> dict:
+    values = slip.model_dump(exclude={"kind"})
+    params = {f"s_{name}": pg_value(value) for name, value in values.items()}
+    params.update(
+        s_counter=counter_key(SLIP_PREFIX[slip.kind], as_of), s_kind=slip.kind.value,
+        s_actor=actor.user_id, s_at=as_of, s_fields=pg_value(slip.fields()),
+    )  # fmt: skip
+    return params
+
+
+def pg_sign_latest_slip_cte(case_cte: str) -> str:
+    return f"""signed_slip AS (
+    UPDATE slip SET supervisor_id = %(g_actor)s::INTEGER, supervisor_opinion = %(g_opinion)s::TEXT,
+        supervisor_signed_at = %(g_at)s::{pg_cast(Slip.__table__.c.supervisor_signed_at)}
+    WHERE id = (SELECT max(s.id) FROM slip AS s JOIN case_slip AS l ON l.slip_id = s.id
+                WHERE l.case_id = (SELECT id FROM {case_cte}) AND s.kind = %(g_kind)s::VARCHAR(32)))"""
+
+
+def pg_sign_latest_slip_params(kind: SlipKind, actor: Actor, opinion: str, as_of: datetime) -> dict:
+    return {"g_actor": actor.user_id, "g_opinion": opinion, "g_at": as_of, "g_kind": kind.value}
 
 
 def amend_slip(
