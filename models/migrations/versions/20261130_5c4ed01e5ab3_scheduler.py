@@ -1,0 +1,24 @@
+"""scheduler leases and job runs
+
+Revision ID: 5c4ed01e5ab3
+Revises: 4b0f1f1ca7e2
+Create Date: 2026-11-30 19:00:00.000000
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision: str = '5c4ed01e5ab3'
+down_revision: str | None = '4b0f1f1ca7e2'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
