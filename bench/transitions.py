@@ -10,9 +10,11 @@ department's supervisor) and real slips:
     → submit_rectification (slip) → approve_rectification (supervisor)
 
 The actions of different cases are interleaved (case 1 step 1, case 2 step 1, …) as
-concurrent users would make them. Each action is `with Session(engine)` → transition() →
-commit(), exactly what one API request does around it, minus HTTP. Prints each run's
-transitions/s and the median; `--profile` runs one more pass under cProfile.
+concurrent users would make them. Each action is transition() → commit() on one Session
+reused across actions (one transaction per action: the connection goes back to the pool at
+each commit); `--session-per-action` opens a new Session per action instead, as an API request
+does. Prints each run's transitions/s and the median; `--profile` runs one more pass under
+cProfile.
 """
 
 import argparse
@@ -119,16 +121,23 @@ def backend_pids(engine) -> list[int]:
         return [conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()]
 
 
-def run(engine, actions, pids: list[int]) -> tuple[float, float, float | None]:
+def run(engine, actions, pids: list[int], session_per_action: bool = False) -> tuple[float, float, float | None]:
     """Apply the actions, one transaction each; returns (transitions/s, client CPU µs and
     server CPU µs per transition — None when the server is not on this machine)."""
     server0, client0 = server_cpu(pids), time.process_time()
     start = time.perf_counter()
-    for case_id, version, event, actor, slip in actions:
+    if session_per_action:
+        for case_id, version, event, actor, slip in actions:
+            with Session(engine) as session:
+                transition(session, case_id=case_id, event=event, actor=actor, version=version,
+                           as_of=now_utc(), slip=slip)
+                session.commit()
+    else:
         with Session(engine) as session:
-            transition(session, case_id=case_id, event=event, actor=actor, version=version,
-                       as_of=now_utc(), slip=slip)
-            session.commit()
+            for case_id, version, event, actor, slip in actions:
+                transition(session, case_id=case_id, event=event, actor=actor, version=version,
+                           as_of=now_utc(), slip=slip)
+                session.commit()
     elapsed = time.perf_counter() - start
     client = (time.process_time() - client0) / len(actions) * 1e6
     server1 = server_cpu(pids)
@@ -197,6 +206,8 @@ def main(argv=None) -> None:
     parser.add_argument("--actions", type=int, default=5000, help="transitions per run (multiple of 5)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="one more run under cProfile")
+    parser.add_argument("--session-per-action", action="store_true",
+                        help="a new Session per action (as an API request) instead of one reused")
     parser.add_argument("--baseline", action="store_true",
                         help="also time the plain-SQL lower bound on the same kind of actions")
     parser.add_argument(
@@ -209,16 +220,17 @@ def main(argv=None) -> None:
         total = conn.execute(sa.select(sa.func.count()).select_from(Case)).scalar_one()
     print(f"machine: {machine()}")
     print(f"{args.url}: {total:,} cases; {args.runs} runs of {args.actions:,} transitions,"
-          f" one commit each, synchronous_commit={args.synchronous_commit}")
+          f" one commit each, synchronous_commit={args.synchronous_commit},"
+          f" {'a Session per action' if args.session_per_action else 'one Session reused'}")
     actors = Actors(engine)
     per_case = len(PATH)
     # Warm-up: connections, statement caches, the calendar cache.
     pids = backend_pids(engine)
-    run(engine, plan(engine, actors, 20), pids)
+    run(engine, plan(engine, actors, 20), pids, args.session_per_action)
     rates, cpu = [], []
     for n in range(1, args.runs + 1):
         actions = plan(engine, actors, args.actions // per_case)
-        rate, client, server = run(engine, actions, pids)
+        rate, client, server = run(engine, actions, pids, args.session_per_action)
         rates.append(rate)
         cpu.append((client, server))
         server_text = f"{server:,.0f}" if server is not None else "?"
@@ -244,7 +256,7 @@ def main(argv=None) -> None:
         actions = plan(engine, actors, args.actions // per_case)
         profiler = cProfile.Profile()
         profiler.enable()
-        rate, _, _ = run(engine, actions, pids)
+        rate, _, _ = run(engine, actions, pids, args.session_per_action)
         profiler.disable()
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(int(os.environ.get("BENCH_TOP", "45")))

@@ -6,18 +6,19 @@ concurrent actions on one case cannot both win. Callers own the transaction.
 """
 
 import functools
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import psycopg
 import sqlalchemy as sa
-from psycopg.rows import namedtuple_row
+from psycopg.types.json import Json
 from sqlalchemy.engine import Row
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session
 
 from models import Case, CaseEvent, Region, Rule, User
-from models.db import PG_DIALECT, pg_cast, pg_value
+from models.db import PG_DIALECT, pg_cast
 from models.enums import Event, Level, Role, State
 from models.settings import get_settings
 
@@ -74,6 +75,7 @@ _CONTEXT = (
 _CONTEXT_BY_ID = _CONTEXT.where(CASES.c.id == sa.bindparam("case_id"))
 _INSERT_EVENT = sa.insert(EVENTS)
 _CONTEXT_SQL_PG = str(_CONTEXT_BY_ID.compile(dialect=PG_DIALECT))
+_ContextRow = namedtuple("_ContextRow", [c.name for c in _CONTEXT_BY_ID.selected_columns])
 
 
 @functools.cache
@@ -214,8 +216,8 @@ def _postgres(session: Session) -> psycopg.Connection | None:
 
 def _load(session: Session, case_id: int, driver: psycopg.Connection | None = None) -> Row:
     if driver is not None:
-        cursor = driver.cursor(row_factory=namedtuple_row)
-        context = cursor.execute(_CONTEXT_SQL_PG, {"case_id": case_id}).fetchone()
+        context = driver.execute(_CONTEXT_SQL_PG, {"case_id": case_id}).fetchone()
+        context = None if context is None else _ContextRow._make(context)
     else:
         context = session.connection().execute(_CONTEXT_BY_ID, {"case_id": case_id}).one_or_none()
     if context is None:
@@ -479,10 +481,13 @@ def _write_pg(
     context, step = plan.context, plan.step
     values = _case_values(plan, as_of, assignee_id)
     columns = tuple(sorted(values))
-    params = {"w_id": context.id, "w_version": version, "w_state": pg_value(context.state)}
-    params.update((f"v_{c}", pg_value(values[c])) for c in columns)
+    # The values go to psycopg as they are (enums are StrEnums: psycopg sends their value);
+    # only JSON needs wrapping.
+    params = {"w_id": context.id, "w_version": version, "w_state": context.state}
+    params.update({f"v_{c}": values[c] for c in columns})
     event_values = _event_values(plan, event, actor, as_of, comment, assignee_id)
-    params.update((f"e_{c}", pg_value(v)) for c, v in event_values.items())
+    event_values["data"] = Json(event_values["data"])
+    params.update({f"e_{c}": v for c, v in event_values.items()})
     if step.slip is not None:
         params.update(pg_file_slip_params(slip, actor, as_of))
     if step.signs is not None:
