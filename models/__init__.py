@@ -9,6 +9,7 @@ from .cases import Case, CaseEvent, CaseFacts, CaseNumberCounter
 from .regions import OrgUnit, Region
 from .routing import DepartmentRoute
 from .rules import Rule
+from .scheduling import JobLease, JobRun  # noqa: F401
 from .slips import Attachment, CaseSlip, Slip, SlipFields, SlipVersion
 from .users import User
 from .whitelist import WhitelistEntry
