@@ -6,6 +6,7 @@ Every table module is imported here so that `SQLModel.metadata` (Alembic's targe
 from .audit import AuditEvent
 from .calendar import CalendarDay
 from .cases import Case, CaseEvent, CaseFacts, CaseNumberCounter
+from .escalation import DeadlineReminder, EscalationRequest
 from .regions import OrgUnit, Region
 from .routing import DepartmentRoute
 from .rules import Rule
@@ -23,7 +24,9 @@ __all__ = [
     "CaseFacts",
     "CaseNumberCounter",
     "CaseSlip",
+    "DeadlineReminder",
     "DepartmentRoute",
+    "EscalationRequest",
     "OrgUnit",
     "Region",
     "Rule",

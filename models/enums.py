@@ -108,6 +108,26 @@ class Event(Labeled):
     REJECT_RECTIFICATION = "reject_rectification"
     TRANSFER = "transfer"
     REASSIGN = "reassign"
+    # The deadline ladder (Changchun art. 18, 23): the sweep raises levels 1 and 2; the
+    # supervisor decides a level-2 request; handlers ask for more time.
+    ESCALATE = "escalate"
+    ESCALATE_TO_BUREAU = "escalate_to_bureau"
+    REJECT_ESCALATION = "reject_escalation"
+    REQUEST_EXTENSION = "request_extension"
+    APPROVE_EXTENSION = "approve_extension"
+    REJECT_EXTENSION = "reject_extension"
+
+
+class RequestKind(Labeled):
+    ESCALATION = "escalation"
+    EXTENSION = "extension"
+
+
+class RequestDecision(Labeled):
+    REASSIGN = "reassign"
+    EXTEND = "extend"
+    ESCALATE = "escalate"
+    REJECT = "reject"
 
 
 class AuditKind(Labeled):
@@ -273,6 +293,22 @@ _LABELS: dict[type, dict] = {
         Event.REJECT_RECTIFICATION: "退回整改",
         Event.TRANSFER: "移交其他部门",
         Event.REASSIGN: "改派经办人",
+        Event.ESCALATE: "逾期升级",
+        Event.ESCALATE_TO_BUREAU: "提请监督检查局督办",
+        Event.REJECT_ESCALATION: "驳回升级请求",
+        Event.REQUEST_EXTENSION: "申请延期",
+        Event.APPROVE_EXTENSION: "批准延期",
+        Event.REJECT_EXTENSION: "驳回延期申请",
+    },
+    RequestKind: {
+        RequestKind.ESCALATION: "逾期升级请求",
+        RequestKind.EXTENSION: "延期申请",
+    },
+    RequestDecision: {
+        RequestDecision.REASSIGN: "改派经办人",
+        RequestDecision.EXTEND: "延长期限",
+        RequestDecision.ESCALATE: "提请监督检查局督办",
+        RequestDecision.REJECT: "驳回",
     },
     AuditKind: {
         AuditKind.LOGIN: "登录",

@@ -35,6 +35,9 @@ class RuleBase(SQLModel):
 class Rule(RuleBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     is_active: bool = True
+    # Working days past a step's deadline before the supervisor is asked (escalation
+    # level 2); empty means the settings' default.
+    escalation_grace_days: int | None = Field(default=None, ge=0, le=30)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     default_rectify_days: int = Field(15, ge=1, le=120)
     default_review_days: int = Field(3, ge=1, le=30)
     default_bell_lead_days: int = Field(3, ge=0, le=30)
+    # The deadline ladder: a reminder this many working days before a step's deadline;
+    # the supervisor is asked this many working days after it passed (rule may override).
+    reminder_lead_days: int = Field(1, ge=0, le=30)
+    escalation_grace_days: int = Field(2, ge=0, le=30)
     calendar_cache_seconds: float = 30.0
     # How long a login lasts (a working day by default).
     session_minutes: int = Field(480, ge=5, le=7 * 24 * 60)
