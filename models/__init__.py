@@ -7,6 +7,7 @@ from .audit import AuditEvent
 from .calendar import CalendarDay
 from .cases import Case, CaseEvent, CaseFacts, CaseNumberCounter
 from .escalation import DeadlineReminder, EscalationRequest
+from .notifications import DepartmentWebhook, Notification, NotificationPreference  # noqa: F401
 from .regions import OrgUnit, Region
 from .routing import DepartmentRoute
 from .rules import Rule

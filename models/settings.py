@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,32 @@ class Settings(BaseSettings):
     # Cookies marked Secure need HTTPS; turn on behind a TLS proxy.
     secure_cookies: bool = False
     upload_max_bytes: int = 20 * 1024 * 1024
+
+    # Who fires the periodic jobs (sweep, notifications, digest): APScheduler inside `serve`
+    # (default), Prefect deployments run by a Prefect worker, or nobody (tests, one-off tools).
+    scheduler: Literal["embedded", "prefect", "off"] = "embedded"
+    # Only read in prefect mode (`warnflow jobs deploy`); Prefect itself reads PREFECT_API_URL.
+    prefect_api_url: str | None = None
+    prefect_work_pool: str = "warnflow"
+    # Job runs and leases older than this are pruned by the prune_job_history job.
+    job_history_days: int = Field(90, ge=1, le=3650)
+
+    # Notifications. Unset smtp_host: e-mail rows wait in the outbox (retried, then dead).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "warnflow@localhost"
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    webhook_timeout_seconds: float = 10.0
+    # Links in e-mails and robot messages are this base plus the in-app path.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Backoff 1, 2, 4 … minutes between tries, capped; dead after the last try.
+    notify_max_attempts: int = Field(6, ge=1, le=50)
+    notify_backoff_cap_minutes: int = Field(60, ge=1, le=24 * 60)
+    # A row claimed longer ago than this belongs to a worker that died: claim it again.
+    notify_claim_timeout_minutes: int = Field(10, ge=1, le=24 * 60)
 
     @property
     def resolved_database_url(self) -> str:
