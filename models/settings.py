@@ -3,7 +3,6 @@
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,15 +44,6 @@ class Settings(BaseSettings):
     # Cookies marked Secure need HTTPS; turn on behind a TLS proxy.
     secure_cookies: bool = False
     upload_max_bytes: int = 20 * 1024 * 1024
-
-    # Who fires the periodic jobs (sweep, notifications, digest): APScheduler inside `serve`
-    # (default), Prefect deployments run by a Prefect worker, or nobody (tests, one-off tools).
-    scheduler: Literal["embedded", "prefect", "off"] = "embedded"
-    # Only read in prefect mode (`warnflow jobs deploy`); Prefect itself reads PREFECT_API_URL.
-    prefect_api_url: str | None = None
-    prefect_work_pool: str = "warnflow"
-    # Job runs and leases older than this are pruned by the prune_job_history job.
-    job_history_days: int = Field(90, ge=1, le=3650)
 
     # Who fires the periodic jobs (sweep, notifications, digest): APScheduler inside `serve`
     # (default), Prefect deployments run by a Prefect worker, or nobody (tests, one-off tools).
