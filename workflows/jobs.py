@@ -151,8 +151,11 @@ def resolve(job: Job) -> Callable:
         ) from None
 
 
-def acquire_lease(engine: Engine, *, job_name: str, period: datetime, holder: str) -> bool:
-    """True if this holder runs (job, period): its insert went in, or it already holds it."""
+def acquire_lease(
+    engine: Engine, *, job_name: str, period: datetime, holder: str, retake: bool = False
+) -> bool:
+    """True if this holder runs (job, period): its insert went in (or, with `retake`, it
+    already holds it: a retry of the same Prefect flow run)."""
     table = JobLease.__table__
     insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
     statement = (
@@ -164,12 +167,13 @@ def acquire_lease(engine: Engine, *, job_name: str, period: datetime, holder: st
     with engine.begin() as connection:
         if connection.execute(statement).first() is not None:
             return True
+        if not retake:
+            return False
         current = connection.execute(
             sa.select(table.c.holder).where(
                 table.c.job_name == job_name, table.c.period_start == period
             )
         ).scalar_one_or_none()
-    # A retry of the same Prefect flow run holds its own lease already.
     return current == holder
 
 
@@ -194,7 +198,8 @@ def run_now(engine: Engine, job: Job, *, as_of: datetime, runner: str = "cli") -
 
 
 def run_period(
-    engine: Engine, job: Job, *, as_of: datetime, holder: str, grace: timedelta | None = None
+    engine: Engine, job: Job, *, as_of: datetime, holder: str, grace: timedelta | None = None,
+    retake: bool = False,
 ) -> JobRun | None:
     """Run the job's latest tick at or before `as_of` unless another process already took it.
 
@@ -205,7 +210,7 @@ def run_period(
         return None
     if as_of - tick > (job.grace if grace is None else grace):
         return None
-    if not acquire_lease(engine, job_name=job.name, period=tick, holder=holder):
+    if not acquire_lease(engine, job_name=job.name, period=tick, holder=holder, retake=retake):
         return None
     return run_now(engine, job, as_of=tick, runner=holder)
 

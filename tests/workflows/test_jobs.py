@@ -99,7 +99,9 @@ def test_a_tick_is_run_by_the_first_holder_only_and_a_retry_of_that_holder_may_r
     tick = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
     assert acquire_lease(committing_engine, job_name="sweep", period=tick, holder="a:1")
     assert not acquire_lease(committing_engine, job_name="sweep", period=tick, holder="b:2")
-    assert acquire_lease(committing_engine, job_name="sweep", period=tick, holder="a:1")
+    assert not acquire_lease(committing_engine, job_name="sweep", period=tick, holder="a:1")
+    assert acquire_lease(committing_engine, job_name="sweep", period=tick, holder="a:1", retake=True)
+    assert not acquire_lease(committing_engine, job_name="sweep", period=tick, holder="b:2", retake=True)
 
 
 def test_a_tick_older_than_the_grace_is_not_caught_up(committing_engine):
