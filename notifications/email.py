@@ -1,0 +1,58 @@
+"""E-mail over SMTP (settings smtp_*), UTF-8 subject and body."""
+
+import smtplib
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from models.settings import Settings
+
+from .base import Message, TransportError
+
+
+def build_email(message: Message, *, sender: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["Subject"] = message.subject
+    mail["From"] = sender
+    mail["To"] = message.to or ""
+    mail["Date"] = formatdate(localtime=False)
+    # A stable id per outbox row lets a mail server drop the rare duplicate after a crash.
+    mail["Message-ID"] = make_msgid(idstring=f"warnflow-{message.id}")
+    text = message.body
+    if message.url:
+        text += f"\n\n查看详情：{message.url}\n"
+    mail.set_content(text, charset="utf-8")
+    return mail
+
+
+class EmailTransport:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def send(self, message: Message) -> None:
+        s = self.settings
+        if not message.to:
+            raise TransportError("收件人没有电子邮件地址", permanent=True)
+        if not s.smtp_host:
+            # Waiting is right: the operator may configure SMTP before the last try.
+            raise TransportError("未配置 SMTP 服务器（WARNFLOW_SMTP_HOST）", permanent=False)
+        mail = build_email(message, sender=s.smtp_from)
+        try:
+            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds) as smtp:
+                if s.smtp_starttls:
+                    smtp.starttls()
+                if s.smtp_user:
+                    password = s.smtp_password.get_secret_value() if s.smtp_password else ""
+                    smtp.login(s.smtp_user, password)
+                smtp.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            raise TransportError(f"SMTP 拒收收件人：{exc.recipients}",
+                                 permanent=all(c >= 500 for c in codes)) from exc
+        except smtplib.SMTPResponseException as exc:
+            detail = exc.smtp_error.decode("utf-8", "replace") if isinstance(
+                exc.smtp_error, bytes) else str(exc.smtp_error)
+            raise TransportError(f"SMTP {exc.smtp_code}: {detail}",
+                                 permanent=exc.smtp_code >= 500) from exc
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            # Connection refused, reset, timed out, disconnected: the server may come back.
+            raise TransportError(f"SMTP 连接失败：{exc!r}", permanent=False) from exc
