@@ -93,6 +93,9 @@ def case_transition(
         session, actor=actor, number=number, event=body.event, version=body.version, as_of=now,
         slip=body.slip, comment=body.comment, assignee_id=body.assignee_id,
     )  # fmt: skip
+    # Commit before reading the answer: a slip filing holds the month's number counter row
+    # until commit, and every other slip filing in the province waits for it.
+    session.commit()
     return CaseOut.of_detail(get_case_detail(session, actor=actor, number=number, as_of=now))
 
 
@@ -110,6 +113,7 @@ def cases_transition_batch(body: BatchIn, actor: CurrentActor, session: SessionD
         event=body.event, as_of=now, slip=body.slip, comment=body.comment,
         assignee_id=body.assignee_id,
     )  # fmt: skip
+    session.commit()  # release the number counter before reading the answer (see above)
     rows = [case_row(session, case_id=r.case_id, as_of=now) for r in results]
     return BatchOut(items=[CaseItem.of(r) for r in rows], slip_id=results[0].slip_id)
 
