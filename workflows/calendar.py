@@ -228,7 +228,7 @@ def _refuse_datetime(d: date) -> None:
 
 # -- loading from the database, with a short process-wide cache -----------------------
 
-_cache: dict[str, tuple[float, WorkingCalendar]] = {}
+_cache: dict[object, tuple[float, WorkingCalendar]] = {}
 _cache_lock = threading.Lock()
 _DIRTY = "warnflow.calendar.dirty"
 
@@ -246,7 +246,8 @@ def invalidate_calendar_cache() -> None:
 def load_calendar(session: Session, *, max_age: float | None = None) -> WorkingCalendar:
     """The calendar with this database's overrides, reused for `max_age` seconds."""
     max_age = get_settings().calendar_cache_seconds if max_age is None else max_age
-    key = str(session.get_bind().engine.url)
+    # The engine itself, not its URL: rendering the URL costs more than the lookup saves.
+    key = session.get_bind().engine
     # A session that edited overrides must see its own edits, and must not publish them
     # to other sessions before they are committed.
     private = session.info.get(_DIRTY, False)
