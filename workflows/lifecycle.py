@@ -125,6 +125,27 @@ def _build() -> dict[tuple[State, Event], Step]:
         table[(state, Event.REASSIGN)] = Step(
             roles=SUPERVISOR, needs_assignee=True, outcomes=only(state, Deadline.KEEP)
         )
+    # The deadline ladder (workflows/escalation.py, workflows/extensions.py): every step but
+    # a bell's duty (which converts instead) may be escalated, extended or sent up; none of
+    # these move the case to another state. Only the sweep escalates. Reasons and the new
+    # date are required by workflows/extensions.py, which writes these events; an approved
+    # extension's new date is the supervisor's (extensions.py sets it), hence KEEP here.
+    for state in OPEN_STATES:
+        if state == State.YELLOW_BELL:
+            continue
+        table[(state, Event.ESCALATE)] = Step(
+            roles=frozenset({Role.SYSTEM}), outcomes=only(state, Deadline.KEEP)
+        )
+        table[(state, Event.REQUEST_EXTENSION)] = Step(
+            roles=HANDLER, outcomes=only(state, Deadline.KEEP)
+        )
+        for event in (
+            Event.APPROVE_EXTENSION,
+            Event.REJECT_EXTENSION,
+            Event.ESCALATE_TO_BUREAU,
+            Event.REJECT_ESCALATION,
+        ):
+            table[(state, event)] = Step(roles=SUPERVISOR, outcomes=only(state, Deadline.KEEP))
     return table
 
 

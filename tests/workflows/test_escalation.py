@@ -1,0 +1,139 @@
+"""The deadline ladder: reminders, overdue bells, escalation levels 1 and 2 — by time travel."""
+
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+
+from models import Case, CaseEvent, DeadlineReminder, EscalationRequest
+from models.enums import Event, RequestKind, State
+from tests.factories import NOW, new_case
+from workflows.escalation import sweep
+from workflows.transition import transition
+
+
+def at(y, m, d, hour=9) -> datetime:
+    """A Shanghai wall-clock time as UTC."""
+    return datetime(y, m, d, hour - 8, 0, tzinfo=UTC)
+
+
+def case(session, case_id) -> Case:
+    c = session.get(Case, case_id)
+    session.refresh(c)
+    return c
+
+
+def events(session, case_id, event=None) -> list:
+    stmt = sa.select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)
+    if event is not None:
+        stmt = stmt.where(CaseEvent.event == event)
+    return list(session.scalars(stmt))
+
+
+def requests(session, case_id) -> list:
+    return list(session.scalars(sa.select(EscalationRequest).where(EscalationRequest.case_id == case_id)))
+
+
+def reminders(session, case_id) -> int:
+    return session.connection().execute(
+        sa.select(sa.func.count()).select_from(DeadlineReminder).where(DeadlineReminder.case_id == case_id)
+    ).scalar_one()
+
+
+def test_li_nas_overdue_case_climbs_the_ladder_once_per_level(session, world):
+    case_id = new_case(session, world, "yellow")
+    assert case(session, case_id).due_on == date(2026, 11, 30)  # Monday, five working days on
+
+    sweep(session, as_of=at(2026, 11, 27))  # Friday: one working day left → a reminder
+    assert reminders(session, case_id) == 1 and case(session, case_id).escalation_level == 0
+    sweep(session, as_of=at(2026, 11, 30))  # the deadline day itself: nothing more
+    assert reminders(session, case_id) == 1 and case(session, case_id).escalation_level == 0
+
+    first = sweep(session, as_of=at(2026, 12, 1))  # Tuesday: passed → level 1
+    assert first.level1 == 1 and case(session, case_id).escalation_level == 1
+    assert {n.kind for n in first.notices if n.case_id == case_id} == {"overdue"}
+    again = sweep(session, as_of=at(2026, 12, 1, 15))
+    assert again.level1 == 0 and again.level2 == 0
+
+    sweep(session, as_of=at(2026, 12, 2))  # Wednesday: still within the two days' grace
+    assert case(session, case_id).escalation_level == 1 and requests(session, case_id) == []
+    second = sweep(session, as_of=at(2026, 12, 3))  # Thursday: grace over → level 2
+    assert second.level2 == 1 and second.requests == 1
+    sweep(session, as_of=at(2026, 12, 3, 16))
+    sweep(session, as_of=at(2026, 12, 10))
+    c = case(session, case_id)
+    assert (c.state, c.escalation_level, c.version) == (State.YELLOW_LIGHT, 2, 3)
+    [request] = requests(session, case_id)
+    assert (request.kind, request.level, request.step_due_on) == (RequestKind.ESCALATION, 2, date(2026, 11, 30))
+    assert request.decided_at is None
+    ladder = events(session, case_id, Event.ESCALATE)
+    assert [(e.seq, e.data["level"], e.to_state) for e in ladder] == [
+        (2, 1, State.YELLOW_LIGHT), (3, 2, State.YELLOW_LIGHT)
+    ]
+    assert all(e.actor_role == "system" and e.actor_id is None for e in ladder)
+
+
+def test_over_the_national_day_week_only_working_days_count(session, world):
+    # Raised Thursday 24 Sep 2026: 25–27 Sep (Mid-Autumn) and 1–7 Oct are off, Sat 10 Oct is
+    # a working day (调休): five working days end on Friday 9 Oct.
+    case_id = new_case(session, world, "yellow", at=at(2026, 9, 24))
+    assert case(session, case_id).due_on == date(2026, 10, 9)
+    for moment in (at(2026, 9, 30), at(2026, 10, 5)):  # in the holiday: nothing yet
+        sweep(session, as_of=moment)
+        assert reminders(session, case_id) == 0 and case(session, case_id).escalation_level == 0
+    sweep(session, as_of=at(2026, 10, 8))  # first working day after the holiday: reminder
+    assert reminders(session, case_id) == 1
+    sweep(session, as_of=at(2026, 10, 10))  # the 调休 Saturday: the deadline has passed
+    assert case(session, case_id).escalation_level == 1
+    sweep(session, as_of=at(2026, 10, 11))  # Sunday: grace days are working days
+    sweep(session, as_of=at(2026, 10, 12))  # Monday: 2 working days (Sat, Mon) of grace
+    assert case(session, case_id).escalation_level == 1
+    sweep(session, as_of=at(2026, 10, 13))
+    assert case(session, case_id).escalation_level == 2 and len(requests(session, case_id)) == 1
+
+
+def test_wang_fangs_bell_cleared_in_time_is_left_alone(session, world):
+    case_id = new_case(session, world, "bell", assignee="wang_fang")
+    transition(
+        session, case_id=case_id, event=Event.COMPLETE_DUTY, actor=world.actors["wang_fang"],
+        version=1, as_of=NOW,
+    )  # fmt: skip
+    result = sweep(session, as_of=at(2026, 12, 1))
+    assert result.bells_converted == 0
+    assert case(session, case_id).state == State.CLEARED
+
+
+def test_an_undone_bell_turns_into_the_light_its_rule_names(session, world):
+    to_yellow = new_case(session, world, "bell")  # duty due Monday 30 Nov
+    to_red = new_case(session, world, "bell_red")
+    assert sweep(session, as_of=at(2026, 11, 30)).bells_converted == 0  # due today, not passed
+    result = sweep(session, as_of=at(2026, 12, 1))
+    assert result.bells_converted == 2
+    yellow, red = case(session, to_yellow), case(session, to_red)
+    # The lifecycle's deadlines from 1 Dec: verify 5 working days, rectify 15 (the defaults).
+    assert (yellow.state, yellow.due_on, yellow.version) == (State.YELLOW_LIGHT, date(2026, 12, 8), 2)
+    assert (red.state, red.due_on) == (State.RED_LIGHT, date(2026, 12, 22))
+    assert yellow.entered_step_at == at(2026, 12, 1) and yellow.escalation_level == 0
+    [converted] = events(session, to_red, Event.BELL_DEADLINE_PASSED)
+    assert (converted.from_state, converted.to_state, converted.due_on, converted.seq) == (
+        State.YELLOW_BELL, State.RED_LIGHT, date(2026, 12, 22), 2
+    )
+    assert sweep(session, as_of=at(2026, 12, 1, 17)).bells_converted == 0
+    assert len(events(session, to_red, Event.BELL_DEADLINE_PASSED)) == 1
+
+
+def test_a_sweep_between_reading_and_acting_makes_li_nas_action_stale(session, world):
+    from workflows.errors import StaleVersion
+
+    case_id = new_case(session, world, "yellow")
+    read_version = case(session, case_id).version
+    sweep(session, as_of=at(2026, 12, 1))
+    try:
+        transition(
+            session, case_id=case_id, event=Event.START_VERIFY, actor=world.actors["li_na"],
+            version=read_version, as_of=at(2026, 12, 1, 10),
+        )  # fmt: skip
+    except StaleVersion:
+        pass
+    else:
+        raise AssertionError("the stale action was accepted")
+    assert case(session, case_id).state == State.YELLOW_LIGHT
