@@ -1,4 +1,4 @@
-"""`warnflow`: the operator's command line (demo, serve, migrate, users, calendar)."""
+"""`warnflow`: the operator's command line (demo, serve, migrate, users, calendar, sweep)."""
 
 import os
 import sys
@@ -179,6 +179,50 @@ def users_revoke(username: str) -> None:
     except DomainError as error:
         fail(_describe(error))
     console.print(f"已停用账户 {username}。")
+
+
+_SWEEP_ACTIONS = (
+    ("reminders", "到期提醒"),
+    ("bells_converted", "黄色警铃到期转为预警"),
+    ("level1", "逾期一级督办（告知经办人和处室负责人）"),
+    ("level2", "逾期二级督办（提交处室负责人决定）"),
+    ("requests", "新增升级请求"),
+    ("notifications_queued", "排队通知"),
+)
+
+
+@app.command()
+def sweep(
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="按此时刻执行（ISO 时间，如 2026-12-01T09:00+08:00；默认现在）"),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="每批处理的案件数")] = 5000,
+) -> None:
+    """Run the deadline sweep once (reminders, overdue bells, escalations) and print what it did."""
+    from datetime import UTC, datetime
+
+    from workflows.clock import now_utc
+    from workflows.escalation import sweep as run_sweep
+
+    moment = now_utc()
+    if as_of:
+        try:
+            moment = datetime.fromisoformat(as_of)
+        except ValueError:
+            fail(f"--as-of：无法识别的时间 {as_of}（例如 2026-12-01T09:00+08:00）")
+        if moment.tzinfo is None:
+            fail("--as-of：请带上时区，例如 2026-12-01T09:00+08:00")
+        moment = moment.astimezone(UTC)
+    with session_scope() as session:
+        result = run_sweep(session, as_of=moment, batch_size=batch_size, commit=True)
+    counts = result.counts()
+    table = Table(title=f"期限巡检（{moment.isoformat()}）")
+    table.add_column("动作")
+    table.add_column("数量", justify="right")
+    for key, label in _SWEEP_ACTIONS:
+        table.add_row(label, str(counts[key]))
+    console.print(table)
 
 
 def _describe(error: DomainError) -> str:

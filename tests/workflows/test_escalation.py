@@ -137,3 +137,27 @@ def test_a_sweep_between_reading_and_acting_makes_li_nas_action_stale(session, w
     else:
         raise AssertionError("the stale action was accepted")
     assert case(session, case_id).state == State.YELLOW_LIGHT
+
+
+def test_the_operator_runs_the_sweep_by_hand_for_a_past_moment(cli_db):
+    from typer.testing import CliRunner
+
+    from api.cli import app
+    from models.db import session_scope
+    from tests.factories import build_world
+
+    with session_scope() as s:
+        world = build_world(s)
+        case_id = new_case(s, world, "yellow")
+    runner = CliRunner()
+    first = runner.invoke(app, ["sweep", "--as-of", "2026-12-01T09:00+08:00"])
+    assert first.exit_code == 0, first.output
+    assert "逾期一级督办" in first.output and "2026-12-01T01:00:00+00:00" in first.output
+    with session_scope() as s:
+        assert s.get(Case, case_id).escalation_level == 1
+    again = runner.invoke(app, ["sweep", "--as-of", "2026-12-01T09:00+08:00"])
+    assert again.exit_code == 0
+    with session_scope() as s:
+        assert len(events(s, case_id, Event.ESCALATE)) == 1
+    refused = runner.invoke(app, ["sweep", "--as-of", "2026-12-01T09:00"])
+    assert refused.exit_code == 2 and "时区" in refused.output
