@@ -1,8 +1,10 @@
 """The deadline ladder: reminders, overdue bells, escalation levels 1 and 2 — by time travel."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from models import Case, CaseEvent, DeadlineReminder, EscalationRequest
 from models.enums import Event, RequestKind, State
@@ -161,3 +163,83 @@ def test_the_operator_runs_the_sweep_by_hand_for_a_past_moment(cli_db):
         assert len(events(s, case_id, Event.ESCALATE)) == 1
     refused = runner.invoke(app, ["sweep", "--as-of", "2026-12-01T09:00"])
     assert refused.exit_code == 2 and "时区" in refused.output
+
+
+def test_two_sweeps_at_once_on_postgresql_escalate_each_case_once():
+    import threading
+
+    from sqlmodel import Session
+
+    from models.db import make_engine
+    from models.migrate import upgrade
+    from tests.conftest import create_pg_database, drop_pg_database, require_postgres
+    from tests.factories import build_world
+
+    require_postgres()
+    url = create_pg_database("warnflow_sweep")
+    engine = make_engine(url, pool_size=4)
+    try:
+        upgrade(url)
+        with Session(engine) as s:
+            world = build_world(s)
+            ids = [new_case(s, world, "yellow") for _ in range(40)]
+            ids += [new_case(s, world, "bell_red") for _ in range(10)]
+            s.commit()
+        barrier = threading.Barrier(2)
+        results, errors = [], []
+
+        def run() -> None:
+            try:
+                with Session(engine) as s:
+                    barrier.wait()
+                    results.append(sweep(s, as_of=at(2026, 12, 1), batch_size=7, commit=True))
+                    results.append(sweep(s, as_of=at(2026, 12, 3), batch_size=7, commit=True))
+            except Exception as error:  # pragma: no cover - reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert sum(r.level1 for r in results) == 40 and sum(r.level2 for r in results) == 40
+        assert sum(r.requests for r in results) == 40 and sum(r.bells_converted for r in results) == 10
+        with Session(engine) as s:
+            per_case = s.connection().execute(
+                sa.select(CaseEvent.case_id, CaseEvent.event, sa.func.count())
+                .where(CaseEvent.case_id.in_(ids), CaseEvent.event != Event.RAISE)
+                .group_by(CaseEvent.case_id, CaseEvent.event)
+            ).all()
+            assert all(count == (2 if event == Event.ESCALATE else 1) for _, event, count in per_case)
+            assert len(per_case) == 50
+            assert s.connection().execute(sa.select(sa.func.count()).select_from(EscalationRequest)).scalar_one() == 40
+    finally:
+        engine.dispose()
+        drop_pg_database(url)
+
+
+SWEEP_TIMES = st.lists(st.integers(min_value=0, max_value=24 * 20), max_size=8).map(sorted)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hours=SWEEP_TIMES)
+def test_any_number_of_sweeps_at_non_decreasing_times_leave_one_event_per_level(session, world, hours):
+    savepoint = session.begin_nested()
+    try:
+        case_id = new_case(session, world, "yellow")
+        bell_id = new_case(session, world, "bell")
+        for h in hours:
+            sweep(session, as_of=NOW + timedelta(hours=h), batch_size=3)
+        c = case(session, case_id)
+        levels = [e.data["level"] for e in events(session, case_id, Event.ESCALATE)]
+        assert levels == list(range(1, c.escalation_level + 1))
+        assert len(requests(session, case_id)) == (1 if c.escalation_level == 2 else 0)
+        assert reminders(session, case_id) <= 1
+        assert len(events(session, bell_id, Event.BELL_DEADLINE_PASSED)) == (
+            0 if case(session, bell_id).state == State.YELLOW_BELL else 1
+        )
+        if hours and hours[-1] >= 24 * 10:  # 3 Dec 09:00 and later: both levels reached
+            assert c.escalation_level == 2
+    finally:
+        savepoint.rollback()
