@@ -4,6 +4,6 @@ from fastapi import APIRouter
 
 
 def api_routers() -> list[APIRouter]:
-    from . import admin, auth, cases, imports, slips
+    from . import admin, auth, cases, imports, inbox, slips
 
-    return [auth.router, cases.router, slips.router, admin.router, imports.router]
+    return [auth.router, cases.router, slips.router, admin.router, imports.router, inbox.router]

@@ -11,6 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from models.settings import Settings
+from tests.api.conftest import app, client, login, settings  # noqa: F401  (the web app's fixtures)
 
 
 def free_port() -> int:

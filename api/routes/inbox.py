@@ -1,0 +1,96 @@
+"""The in-app inbox and notification preferences (/api/v1/inbox), and undeliverable messages."""
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from notifications import inbox
+from workflows.clock import now_utc
+
+from ..deps import ADMINS, EVERYONE, CurrentActor, SessionDep, allow
+
+router = APIRouter(tags=["站内消息"])
+
+
+class InboxItemOut(BaseModel):
+    id: int
+    kind: str
+    title: str
+    body: str
+    link: str | None
+    case_number: str | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+class InboxOut(BaseModel):
+    unread: int
+    items: list[InboxItemOut]
+
+
+class MarkRead(BaseModel):
+    # Omitted or null: mark everything read.
+    ids: list[int] | None = None
+
+
+class UnreadOut(BaseModel):
+    unread: int
+
+
+class PreferencesIn(BaseModel):
+    email_enabled: bool
+    webhook_enabled: bool
+
+
+class PreferencesOut(PreferencesIn):
+    email: str | None
+    department_robot: str | None
+
+
+class DeadLetterOut(BaseModel):
+    id: int
+    channel: str
+    kind: str
+    subject: str
+    username: str | None
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+
+
+@router.get("/inbox", response_model=InboxOut, summary="站内消息",
+            dependencies=[Depends(allow(EVERYONE))])
+def read_inbox(actor: CurrentActor, session: SessionDep, unread_only: bool = False,
+               limit: int = 50, before_id: int | None = None):
+    items = inbox.list_inbox(session, user_id=actor.user_id, unread_only=unread_only,
+                             limit=limit, before_id=before_id)
+    return InboxOut(unread=inbox.unread_count(session, user_id=actor.user_id),
+                    items=[InboxItemOut(**vars(i)) for i in items])
+
+
+@router.post("/inbox/read", response_model=UnreadOut, summary="标为已读",
+             dependencies=[Depends(allow(EVERYONE))])
+def mark_read(body: MarkRead, actor: CurrentActor, session: SessionDep):
+    inbox.mark_read(session, user_id=actor.user_id, ids=body.ids, as_of=now_utc())
+    return UnreadOut(unread=inbox.unread_count(session, user_id=actor.user_id))
+
+
+@router.get("/inbox/preferences", response_model=PreferencesOut, summary="通知方式",
+            dependencies=[Depends(allow(EVERYONE))])
+def read_preferences(actor: CurrentActor, session: SessionDep):
+    return PreferencesOut(**vars(inbox.get_preferences(session, user_id=actor.user_id)))
+
+
+@router.put("/inbox/preferences", response_model=PreferencesOut, summary="设置通知方式",
+            dependencies=[Depends(allow(EVERYONE))])
+def change_preferences(body: PreferencesIn, actor: CurrentActor, session: SessionDep):
+    prefs = inbox.set_preferences(session, user_id=actor.user_id, as_of=now_utc(),
+                                  **body.model_dump())
+    return PreferencesOut(**vars(prefs))
+
+
+@router.get("/notifications/dead", response_model=list[DeadLetterOut], summary="发送失败的通知",
+            dependencies=[Depends(allow(ADMINS))])
+def dead_notifications(session: SessionDep, limit: int = 100):
+    return [DeadLetterOut(**vars(d)) for d in inbox.dead_letters(session, limit=limit)]
