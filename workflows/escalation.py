@@ -25,8 +25,10 @@ from sqlmodel import Session
 
 from models import Case, CaseEvent, DeadlineReminder, EscalationRequest, Rule, User
 from models.enums import OPEN_STATES, Event, Level, RequestKind, Role, State
+from models.notifications import NotificationKind
 from models.settings import get_settings
 
+from . import notify
 from .calendar import WorkingCalendar, load_calendar, local_date
 from .lifecycle import LIFECYCLE, Deadline
 
@@ -403,15 +405,9 @@ _SUBJECTS = {
 
 
 def queue_notices(session: Session, notices: list[Notice], *, as_of: datetime) -> int:
-    """Hand the sweep's notices to workflows/notify.py: the handler always, the department's
-    supervisors from level 1 on. Returns the outbox rows added (0 before notify.py exists)."""
+    """Hand the sweep's notices to workflows/notify.py: the handler (reminders, bells, level 1)
+    and the department's supervisors (levels 1 and 2). Returns the outbox rows added."""
     if not notices:
-        return 0
-    try:
-        from models.notifications import NotificationKind
-
-        from . import notify
-    except ImportError:  # the notifications part is not there yet: the result still lists them
         return 0
     units = {n.org_unit_id for n in notices if n.kind in ("overdue", "escalation_request")}
     supervisors: dict[int, list[int]] = defaultdict(list)

@@ -243,3 +243,25 @@ def test_any_number_of_sweeps_at_non_decreasing_times_leave_one_event_per_level(
             assert c.escalation_level == 2
     finally:
         savepoint.rollback()
+
+
+def test_li_na_and_zhang_wei_find_the_overdue_case_in_their_inboxes(session, world):
+    from models.notifications import Notification, NotificationKind
+
+    case_id = new_case(session, world, "yellow")
+
+    def inbox(who: str) -> list:
+        return list(session.scalars(
+            sa.select(Notification.kind).where(
+                Notification.user_id == world.users[who], Notification.case_id == case_id,
+                Notification.channel == "inbox",
+            ).order_by(Notification.id)
+        ))  # fmt: skip
+
+    sweep(session, as_of=at(2026, 11, 27))
+    sweep(session, as_of=at(2026, 12, 1))
+    sweep(session, as_of=at(2026, 12, 1, 12))
+    sweep(session, as_of=at(2026, 12, 3))
+    assert inbox("li_na") == [NotificationKind.DEADLINE_REMINDER, NotificationKind.OVERDUE]
+    assert inbox("zhang_wei") == [NotificationKind.OVERDUE, NotificationKind.ESCALATION_REQUEST]
+    assert inbox("ningxian_boss") == []
