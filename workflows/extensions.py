@@ -20,9 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session
 
-from models import Case, CaseEvent, EscalationRequest, Region
+from models import Case, CaseEvent, EscalationRequest, Region, User
 from models.enums import Event, RequestDecision, RequestKind, Role
+from models.notifications import NotificationKind
 
+from . import notify
 from .actors import Actor
 from .calendar import WorkingCalendar, load_calendar, local_date
 from .errors import InvalidInput, InvalidState, NotFound, OutOfScope, RoleNotAllowed, StaleVersion
@@ -86,6 +88,10 @@ def request_extension(
              "requested_by_id": actor.user_id, "requested_at": as_of, "reason": reason,
              "requested_due_on": requested_due_on},
         ).scalar_one()  # fmt: skip
+        _tell(
+            session, _supervisors(session, context.org_unit_id), NotificationKind.ESCALATION_REQUEST,
+            f"案件 {context.number} 的经办人申请延期：{reason}", f"extension:{request_id}", context.id, as_of,
+        )  # fmt: skip
     return DecisionResult(request_id, case_id, Event.REQUEST_EXTENSION, new_version, context.due_on,
                           context.escalation_level)  # fmt: skip
 
@@ -139,6 +145,7 @@ def decide_escalation(
                 session, case_id=request.case_id, event=Event.REASSIGN, actor=actor, version=version,
                 as_of=as_of, comment=reason, assignee_id=assignee_id, calendar=calendar,
             )  # fmt: skip
+            _tell_decided(session, request, result.number, Event.REASSIGN, as_of)
         context = _context(session, request.case_id)
         return DecisionResult(request.id, request.case_id, Event.REASSIGN, result.version, result.due_on,
                               context.escalation_level)  # fmt: skip
@@ -224,9 +231,40 @@ def _decide(session, request, actor, version, as_of, event, decision, reason, va
             {"request_id": request.id, "decision": decision.value,
              "from_due_on": context.due_on.isoformat() if context.due_on else None},
         )  # fmt: skip
+        _tell_decided(session, request, context.number, event, as_of)
     return DecisionResult(
         request.id, request.case_id, event, new_version, values.get("due_on", context.due_on),
         values.get("escalation_level", context.escalation_level),
+    )  # fmt: skip
+
+
+def _supervisors(session: Session, org_unit_id: int) -> list[int]:
+    return list(session.connection().execute(
+        sa.select(User.id).where(
+            User.org_unit_id == org_unit_id, User.role == Role.SUPERVISOR, User.is_active.is_(True)
+        )
+    ).scalars())  # fmt: skip
+
+
+def _tell(session, user_ids, kind, text, key, case_id, as_of) -> None:
+    items = [
+        notify.NotificationItem(
+            user_id=user_id, kind=kind, subject=text, body=text, dedupe_key=f"{key}:{user_id}",
+            case_id=case_id, link=f"/cases/{case_id}",
+        )
+        for user_id in dict.fromkeys(u for u in user_ids if u is not None)
+    ]
+    notify.queue(session, items=items, as_of=as_of)
+
+
+def _tell_decided(session, request, number: str, event: Event, as_of: datetime) -> None:
+    """The decision goes to whoever asked and to the case's handler."""
+    assignee = session.connection().execute(
+        sa.select(CASES.c.assignee_id).where(CASES.c.id == request.case_id)
+    ).scalar_one_or_none()
+    _tell(
+        session, [request.requested_by_id, assignee], NotificationKind.ESCALATION_DECIDED,
+        f"案件 {number}：{event.label}", f"decided:{request.id}", request.case_id, as_of,
     )  # fmt: skip
 
 

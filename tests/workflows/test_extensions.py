@@ -59,6 +59,17 @@ def test_li_na_asks_for_more_time_and_zhang_wei_approves(session, world):
     ).one()
     assert approval.due_on == date(2026, 12, 4) and approval.data["from_due_on"] == "2026-11-30"
     assert pending_requests(session, actor=world.actors["zhang_wei"]) == []
+    from models.notifications import Notification, NotificationKind
+
+    told = session.connection().execute(
+        sa.select(Notification.user_id, Notification.kind)
+        .where(Notification.case_id == case_id, Notification.channel == "inbox")
+        .order_by(Notification.id)
+    ).all()
+    assert [tuple(t) for t in told] == [
+        (world.users["zhang_wei"], NotificationKind.ESCALATION_REQUEST),
+        (world.users["li_na"], NotificationKind.ESCALATION_DECIDED),
+    ]
     # With the new deadline the sweep leaves it alone on 1 Dec.
     assert sweep(session, as_of=at(2026, 12, 1)).level1 == 0
 
