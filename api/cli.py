@@ -15,6 +15,7 @@ from models.settings import ConfigError, get_settings
 from workflows.errors import DomainError
 
 from .cli_calendar import calendar_app
+from .cli_jobs import jobs_app
 
 app = typer.Typer(
     help="warnflow：财政扶贫资金动态监控预警处理系统（fund-monitoring warning handling）",
@@ -22,6 +23,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(jobs_app, name="jobs")
 users_app = typer.Typer(help="用户管理：开通、变更、停用账户（user accounts）", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
@@ -59,7 +61,16 @@ def serve(host: Host = None, port: Port = None) -> None:
     except ConfigError as error:
         fail(str(error), code=1)
     upgrade(settings.resolved_database_url)
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    from models.db import get_engine
+    from workflows.scheduler import start_embedded
+
+    # Periodic jobs run inside this process unless WARNFLOW_SCHEDULER hands them to Prefect.
+    scheduler = start_embedded(settings, get_engine(settings.resolved_database_url))
+    try:
+        uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
 
 
 @app.command()

@@ -9,10 +9,10 @@ notifications ← api): the registry lives in workflows, yet may name a notifica
 without workflows importing notifications. A function missing from the tree makes its job fail
 with a message that says so (outcome "error"), never pretend to have worked.
 
-The function is called as `fn(session, *, as_of)` (one transaction, committed by the runner)
-when its first parameter is called `session`, otherwise as `fn(engine, *, as_of)` (the function
-commits in its own batches). Whatever it returns is the run's message (a `.summary` attribute
-if it has one).
+The function is called as `fn(session, *, as_of)` (committed by the runner; with
+`commit=True` too if it takes a `commit` keyword) when its first parameter is called
+`session`, otherwise as `fn(engine, *, as_of)`. Whatever it returns is the run's message (its
+`.summary`, or its `.counts()` as "key=n, …").
 
 Exactly once per period: before a scheduled run, a `job_lease` row for (job, cron tick) is
 inserted with ON CONFLICT DO NOTHING; only the process whose insert went in runs that tick.
@@ -84,12 +84,12 @@ JOBS: dict[str, Job] = {
             grace=timedelta(hours=1), lookback=timedelta(minutes=11),
         ),
         Job(
-            "dispatch_notifications", "notifications.outbox:dispatch_due", "* * * * *",
+            "dispatch_notifications", "notifications.outbox:dispatch", "* * * * *",
             "发送待发通知（站内信、邮件、群机器人），失败按退避重试",
             grace=timedelta(minutes=30), lookback=timedelta(minutes=3),
         ),
         Job(
-            "daily_digest", "notifications.digest:send_daily_digest", "30 8 * * *",
+            "daily_digest", "notifications.digest:build_digests", "30 8 * * *",
             "工作日 08:30 每日摘要：今日到期、已逾期、待我处理",
             grace=timedelta(hours=3), lookback=timedelta(days=2), working_days_only=True,
         ),
@@ -233,9 +233,12 @@ def _call(engine: Engine, job: Job, as_of: datetime) -> tuple[str, str]:
             if not load_calendar(session).is_working_day(local_date(as_of)):
                 return "skipped", f"{local_date(as_of):%Y-%m-%d} 不是工作日，未运行"
     parameters = list(inspect.signature(function).parameters)
+    # A function that can commit its own batches (the sweep) does so: a long run then holds
+    # no transaction open and a killed run keeps the batches it finished.
+    extra = {"commit": True} if "commit" in parameters else {}
     if parameters and parameters[0] == "session":
         with session_scope(engine) as session:
-            result = function(session, as_of=as_of)
+            result = function(session, as_of=as_of, **extra)
     else:
         result = function(engine, as_of=as_of)
     return "ok", _describe(result)
@@ -244,5 +247,9 @@ def _call(engine: Engine, job: Job, as_of: datetime) -> tuple[str, str]:
 def _describe(result) -> str:
     if result is None:
         return ""
+    if isinstance(result, int):
+        return f"处理 {result} 项"
     summary = getattr(result, "summary", None)
+    if summary is None and callable(getattr(result, "counts", None)):
+        summary = ", ".join(f"{key}={value}" for key, value in result.counts().items())
     return str(summary if summary is not None else result)

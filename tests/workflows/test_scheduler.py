@@ -135,3 +135,62 @@ def test_prefect_or_off_mode_starts_no_embedded_scheduler(mode, engine):
     from models.settings import Settings
 
     assert start_embedded(Settings(scheduler=mode), engine) is None
+
+
+def test_an_operator_lists_the_jobs_and_runs_the_sweep_by_hand(cli_db):
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    runner = CliRunner()
+    before = runner.invoke(app, ["jobs", "list"])
+    assert before.exit_code == 0, before.output
+    for name in ("sweep", "dispatch_notifications", "daily_digest", "*/5 * * * *", "从未运行"):
+        assert name in before.output
+    ran = runner.invoke(app, ["jobs", "run", "sweep", "--as-of", "2026-11-23T09:05"])
+    with Session(make_engine(cli_db)) as session:
+        run = session.exec(select(JobRun)).one()
+    assert run.scheduled_for == datetime(2026, 11, 23, 1, 5, tzinfo=UTC)  # 09:05 Shanghai
+    assert run.runner == "cli"
+    # A job that failed exits non-zero with its message; one that ran prints what it did.
+    assert ran.exit_code == (0 if run.outcome == "ok" else 1), ran.output
+    after = runner.invoke(app, ["jobs", "list"])
+    assert "2026-11-23 09:05" in after.output
+
+
+def test_running_an_unknown_job_names_the_known_ones(cli_db):
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    result = CliRunner().invoke(app, ["jobs", "run", "sweeep"])
+    assert result.exit_code == 2
+    assert "sweeep" in result.output and "daily_digest" in result.output
+
+
+def test_serve_starts_the_embedded_scheduler_and_stops_it_with_the_server(cli_db, monkeypatch):
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from api.cli import app
+    from models.settings import get_settings
+    from workflows import scheduler as scheduler_module
+
+    seen = {}
+    real_start = scheduler_module.start_embedded
+
+    def start(settings, engine):
+        seen["scheduler"] = real_start(settings, engine)
+        return seen["scheduler"]
+
+    def fake_run(app_, host, port):
+        seen["running_while_serving"] = seen["scheduler"].scheduler.running
+
+    monkeypatch.setenv("WARNFLOW_DEMO", "1")
+    get_settings.cache_clear()
+    monkeypatch.setattr(scheduler_module, "start_embedded", start)
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    result = CliRunner().invoke(app, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert seen["running_while_serving"] is True
+    assert seen["scheduler"].scheduler.running is False
