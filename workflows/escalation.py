@@ -30,7 +30,7 @@ from models.settings import get_settings
 
 from . import notify
 from .calendar import WorkingCalendar, load_calendar, local_date
-from .lifecycle import LIFECYCLE, Deadline
+from .lifecycle import LADDER, LIFECYCLE, Deadline
 
 CASES = Case.__table__
 EVENTS = CaseEvent.__table__
@@ -39,7 +39,7 @@ REMINDERS = DeadlineReminder.__table__
 RULES = Rule.__table__
 
 # Steps the ladder applies to: the states the lifecycle lets the system escalate.
-LADDER_STATES = tuple(s for s in OPEN_STATES if (s, Event.ESCALATE) in LIFECYCLE)
+LADDER_STATES = tuple(s for s in OPEN_STATES if (s, Event.ESCALATE) in LADDER)
 _BELL_STEP = LIFECYCLE[(State.YELLOW_BELL, Event.BELL_DEADLINE_PASSED)]
 
 

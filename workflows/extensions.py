@@ -7,7 +7,7 @@ by reassigning the case (the existing `reassign` event), extending its deadline,
 to the supervision bureau (level 3, counted against the region's timeliness) or rejecting
 it with a reason. Every request and decision is an event on the case's timeline.
 
-The lifecycle table (workflows/lifecycle.py) says who may fire each event and that the
+The ladder table (workflows/lifecycle.py LADDER) says who may fire each event and that the
 state stays; the writes here are guarded like transition()'s (scope, version, state), and
 a decision claims its request with `UPDATE … WHERE decided_at IS NULL`, so two supervisors
 deciding at once cannot both win.
@@ -28,7 +28,7 @@ from . import notify
 from .actors import Actor
 from .calendar import WorkingCalendar, load_calendar, local_date
 from .errors import InvalidInput, InvalidState, NotFound, OutOfScope, RoleNotAllowed, StaleVersion
-from .lifecycle import LIFECYCLE
+from .lifecycle import LADDER
 from .transition import transition
 
 CASES = Case.__table__
@@ -289,12 +289,14 @@ def _write(session, context, event, actor, version, as_of, values, comment, data
         raise OutOfScope(f"案件 {number} 不在您的管辖范围内")
     if version != context.version:
         raise StaleVersion(f"案件 {number} 已被他人办理（版本 {context.version}），请刷新后重试")
-    step = LIFECYCLE.get((context.state, event))
+    step = LADDER.get((context.state, event))
     if step is None:
         raise InvalidState(f"案件 {number} 当前状态不能执行“{event.label}”")
     if actor.role not in step.roles:
         allowed = "、".join(r.label for r in sorted(step.roles))
         raise RoleNotAllowed(f"“{event.label}”只能由{allowed}办理，您的角色是{actor.role.label}")
+    if step.needs_comment and not (comment or "").strip():
+        raise InvalidInput.single("reason", "required", "请填写原因或意见")
     to_state = step.outcomes[""].to
     new_version = session.connection().execute(
         sa.update(CASES)

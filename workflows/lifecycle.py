@@ -125,11 +125,21 @@ def _build() -> dict[tuple[State, Event], Step]:
         table[(state, Event.REASSIGN)] = Step(
             roles=SUPERVISOR, needs_assignee=True, outcomes=only(state, Deadline.KEEP)
         )
-    # The deadline ladder (workflows/escalation.py, workflows/extensions.py): every step but
-    # a bell's duty (which converts instead) may be escalated, extended or sent up; none of
-    # these move the case to another state. Only the sweep escalates. Reasons and the new
-    # date are required by workflows/extensions.py, which writes these events; an approved
-    # extension's new date is the supervisor's (extensions.py sets it), hence KEEP here.
+    return table
+
+
+LIFECYCLE: dict[tuple[State, Event], Step] = _build()
+
+
+def _build_ladder() -> dict[tuple[State, Event], Step]:
+    """The deadline ladder's events (Changchun art. 18, 23): none moves the case to another
+    state. Only the sweep escalates (workflows/escalation.py); extension requests and the
+    supervisor's decisions are written by workflows/extensions.py, which also writes the
+    request row, requires the reasons and sets the new deadline or level. They are kept out
+    of LIFECYCLE so that transition() (and the generic action route) refuses them: fired
+    there they would leave a timeline entry without its request, reason or new date.
+    A bell's duty is not on the ladder: it converts instead."""
+    table: dict[tuple[State, Event], Step] = {}
     for state in OPEN_STATES:
         if state == State.YELLOW_BELL:
             continue
@@ -137,19 +147,17 @@ def _build() -> dict[tuple[State, Event], Step]:
             roles=frozenset({Role.SYSTEM}), outcomes=only(state, Deadline.KEEP)
         )
         table[(state, Event.REQUEST_EXTENSION)] = Step(
-            roles=HANDLER, outcomes=only(state, Deadline.KEEP)
+            roles=HANDLER, needs_comment=True, outcomes=only(state, Deadline.KEEP)
         )
-        for event in (
-            Event.APPROVE_EXTENSION,
-            Event.REJECT_EXTENSION,
-            Event.ESCALATE_TO_BUREAU,
-            Event.REJECT_ESCALATION,
-        ):
-            table[(state, event)] = Step(roles=SUPERVISOR, outcomes=only(state, Deadline.KEEP))
+        # An approved extension's date is the supervisor's (extensions.py sets it).
+        table[(state, Event.APPROVE_EXTENSION)] = Step(roles=SUPERVISOR, outcomes=only(state, Deadline.KEEP))
+        for event in (Event.REJECT_EXTENSION, Event.REJECT_ESCALATION):
+            table[(state, event)] = Step(roles=SUPERVISOR, needs_comment=True, outcomes=only(state, Deadline.KEEP))
+        table[(state, Event.ESCALATE_TO_BUREAU)] = Step(roles=SUPERVISOR, outcomes=only(state, Deadline.KEEP))
     return table
 
 
-LIFECYCLE: dict[tuple[State, Event], Step] = _build()
+LADDER: dict[tuple[State, Event], Step] = _build_ladder()
 
 # How a case starts, by the level its warning was raised at.
 INITIAL: dict[Level, Outcome] = {
@@ -157,6 +165,11 @@ INITIAL: dict[Level, Outcome] = {
     Level.YELLOW_LIGHT: Outcome(State.YELLOW_LIGHT, Deadline.VERIFY),
     Level.RED_LIGHT: Outcome(State.RED_LIGHT, Deadline.RECTIFY),
 }
+
+
+def ladder_events_allowed(state: State, role: Role) -> list[Event]:
+    """The ladder events this role may ask for on a case in this state (workflows/extensions.py)."""
+    return [event for (s, event), step in LADDER.items() if s == state and role in step.roles]
 
 
 def events_allowed(state: State, role: Role) -> list[Event]:
