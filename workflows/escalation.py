@@ -299,12 +299,6 @@ class _Runner:
             **({"from_state": from_state} if from_state else {}),
         }  # fmt: skip
 
-    def _request_values(self, level: int) -> dict:
-        return {
-            "kind": RequestKind.ESCALATION, "level": level, "requested_by_id": None,
-            "requested_at": self.as_of,
-        }  # fmt: skip
-
     def _batch_sqlite(self, update, event: Event, data: dict, request_level: int | None) -> list:
         connection = self.session.connection()
         # The state before the UPDATE is only needed for bells, whose state is known.
@@ -323,15 +317,19 @@ class _Runner:
         )  # fmt: skip
         requested: set[int] = set()
         if request_level is not None:
-            stmt = sqlite.insert(REQUESTS).on_conflict_do_nothing().returning(REQUESTS.c.case_id)
-            base = self._request_values(request_level)
-            for r in changed:
-                # executemany cannot RETURN on SQLite; these are one batch's rows.
-                got = connection.execute(
-                    stmt, {**base, "case_id": r.id, "step_entered_at": r.entered_step_at, "step_due_on": r.due_on}
-                ).scalar_one_or_none()
-                if got is not None:
-                    requested.add(got)
+            # One INSERT … SELECT over the batch's cases (executemany cannot RETURN here).
+            rows = sa.select(
+                CASES.c.id, sa.literal(RequestKind.ESCALATION.value, REQUESTS.c.kind.type),
+                sa.literal(request_level), CASES.c.entered_step_at, CASES.c.due_on,
+                sa.literal(self.as_of, REQUESTS.c.requested_at.type),
+            ).where(CASES.c.id.in_([r.id for r in changed]))  # fmt: skip
+            stmt = (
+                sqlite.insert(REQUESTS)
+                .from_select(["case_id", "kind", "level", "step_entered_at", "step_due_on", "requested_at"], rows)
+                .on_conflict_do_nothing()
+                .returning(REQUESTS.c.case_id)
+            )
+            requested.update(connection.execute(stmt).scalars())
         return [_Changed(r, r.id in requested) for r in changed]
 
     def _batch_pg(self, update, event: Event, data: dict, request_level: int | None) -> list:
