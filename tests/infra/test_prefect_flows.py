@@ -217,3 +217,20 @@ def _clean_runs(request):
         with engine.begin() as connection:
             connection.execute(sa.delete(JobRun.__table__))
         engine.dispose()
+
+
+def test_the_prefect_yaml_deploys_every_job_on_its_cron_to_the_warnflow_pool():
+    import yaml
+
+    from workflows.jobs import JOBS as jobs
+
+    spec = yaml.safe_load((ROOT / "infra" / "prefect.yaml").read_text())
+    deployed = {
+        d["name"]: (d["entrypoint"], d["work_pool"]["name"],
+                    [(s["cron"], s["timezone"]) for s in d["schedules"]])
+        for d in spec["deployments"]
+    }
+    assert deployed == {
+        name: (f"workflows/flows.py:{name}_flow", "warnflow", [(job.cron, "Asia/Shanghai")])
+        for name, job in jobs.items()
+    }

@@ -1,0 +1,2 @@
+-- Prefect's own tables live in their own database, never beside warnflow's.
+CREATE DATABASE prefect OWNER warnflow;
