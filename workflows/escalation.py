@@ -270,7 +270,9 @@ class _Runner:
         changed rows (id, number, assignee_id, org_unit_id, due_on, requested)."""
         write: Callable = self._batch_pg if self.postgres else self._batch_sqlite
         while True:
-            picked = sa.select(CASES.c.id).where(where).order_by(CASES.c.id).limit(self.batch_size)
+            # No ORDER BY: any batch will do, and the planner is free to read the matching
+            # cases off an index ((escalation_level, due_on), (state, due_on)).
+            picked = sa.select(CASES.c.id).where(where).limit(self.batch_size)
             if self.postgres:
                 # Another sweep's locked rows are its to finish; this one takes the rest.
                 picked = picked.with_for_update(skip_locked=True)

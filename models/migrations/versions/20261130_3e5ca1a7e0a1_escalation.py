@@ -61,8 +61,14 @@ def upgrade() -> None:
     with op.batch_alter_table('rule', schema=None) as batch_op:
         batch_op.add_column(sa.Column('escalation_grace_days', sa.Integer(), nullable=True))
 
+    with op.batch_alter_table('warning_case', schema=None) as batch_op:
+        batch_op.create_index('ix_case_escalation_level_due_on', ['escalation_level', 'due_on'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('warning_case', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_escalation_level_due_on')
+
     with op.batch_alter_table('rule', schema=None) as batch_op:
         batch_op.drop_column('escalation_grace_days')
 
