@@ -1,4 +1,4 @@
-"""The in-app inbox (the outbox's channel=inbox rows), preferences, and the admins' dead list."""
+"""The in-app inbox (the outbox's channel=inbox rows) and each user's channel preferences."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +13,6 @@ from models.notifications import (
     Notification,
     NotificationKind,
     NotificationPreference,
-    NotificationStatus,
 )
 from workflows.errors import InvalidInput, NotFound
 
@@ -102,26 +101,3 @@ def set_preferences(
     session.add(pref)
     session.flush()
     return get_preferences(session, user_id=user_id)
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    id: int
-    channel: Channel
-    kind: NotificationKind
-    subject: str
-    username: str | None
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-
-
-def dead_letters(session: Session, *, limit: int = 100) -> list[DeadLetter]:
-    """Messages that could not be delivered after the last try, newest first (for admins)."""
-    n = Notification
-    rows = session.execute(
-        sa.select(n.id, n.channel, n.kind, n.subject, User.username, n.attempts, n.last_error,
-                  n.created_at)
-        .outerjoin(User, User.id == n.user_id).where(n.status == NotificationStatus.DEAD)
-        .order_by(n.id.desc()).limit(max(1, min(limit, 500))))
-    return [DeadLetter(*row) for row in rows]

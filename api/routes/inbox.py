@@ -1,11 +1,13 @@
-"""The in-app inbox and notification preferences (/api/v1/inbox), and undeliverable messages."""
+"""The in-app inbox and preferences (/api/v1/inbox); for admins, department robots and
+undeliverable messages (/api/v1/notifications/...)."""
 
 from datetime import datetime
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from notifications import inbox
+from models.notifications import WebhookKind
+from notifications import inbox, robots
 from workflows.clock import now_utc
 
 from ..deps import ADMINS, EVERYONE, CurrentActor, SessionDep, allow
@@ -92,5 +94,36 @@ def change_preferences(body: PreferencesIn, actor: CurrentActor, session: Sessio
 
 @router.get("/notifications/dead", response_model=list[DeadLetterOut], summary="发送失败的通知",
             dependencies=[Depends(allow(ADMINS))])
-def dead_notifications(session: SessionDep, limit: int = 100):
-    return [DeadLetterOut(**vars(d)) for d in inbox.dead_letters(session, limit=limit)]
+def dead_notifications(actor: CurrentActor, session: SessionDep, limit: int = 100):
+    return [DeadLetterOut(**vars(d)) for d in robots.dead_letters(session, actor=actor, limit=limit)]
+
+
+class RobotIn(BaseModel):
+    org_unit_id: int
+    kind: WebhookKind
+    url: str
+    # DingTalk 加签 secret; empty for none.
+    secret: str | None = None
+    enabled: bool = True
+
+
+class RobotOut(BaseModel):
+    org_unit_id: int
+    org_unit_name: str
+    kind: WebhookKind
+    url: str
+    has_secret: bool
+    enabled: bool
+
+
+@router.get("/notifications/robots", response_model=list[RobotOut], summary="处室群机器人",
+            dependencies=[Depends(allow(ADMINS))])
+def list_robots(actor: CurrentActor, session: SessionDep):
+    return [RobotOut(**vars(r)) for r in robots.list_robots(session, actor=actor)]
+
+
+@router.put("/notifications/robots", response_model=RobotOut, summary="设置处室群机器人",
+            dependencies=[Depends(allow(ADMINS))])
+def set_robot(body: RobotIn, actor: CurrentActor, session: SessionDep):
+    robot = robots.set_robot(session, actor=actor, as_of=now_utc(), **body.model_dump())
+    return RobotOut(**vars(robot))

@@ -61,3 +61,18 @@ def test_sun_hao_sees_the_dead_messages_and_li_na_may_not(session, world, client
     dead = client.get("/api/v1/notifications/dead", headers=login("sun_hao")).json()
     assert [(d["username"], d["last_error"]) for d in dead] == [("li_na", "SMTP 550")]
     assert client.get("/api/v1/notifications/dead", headers=login("li_na")).status_code == 403
+
+
+def test_sun_hao_gives_anxian_agri_a_dingtalk_robot(session, world, client, login):
+    headers = login("sun_hao")
+    unit = world.units["anxian_agri"].id
+    bad = client.put("/api/v1/notifications/robots", headers=headers,
+                     json={"org_unit_id": unit, "kind": "dingtalk", "url": "ftp://x"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "url"
+    ok = client.put("/api/v1/notifications/robots", headers=headers, json={
+        "org_unit_id": unit, "kind": "dingtalk", "secret": "SEC1",
+        "url": "https://oapi.dingtalk.com/robot/send?access_token=abc"})
+    assert ok.status_code == 200 and ok.json()["has_secret"] is True
+    assert "SEC1" not in client.get("/api/v1/notifications/robots", headers=headers).text
+    prefs = client.get("/api/v1/inbox/preferences", headers=login("li_na")).json()
+    assert prefs["department_robot"] == "dingtalk"
