@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
@@ -40,8 +41,13 @@ class EmbeddedScheduler:
         self.jobs = JOBS if jobs is None else jobs
         self.holder = holder or runner_id()
         self.clock = clock
+        # SQLite: one job at a time. Two jobs writing at once (the sweep and the outbox at the
+        # same tick) made SQLite answer "database is locked" to the one whose read snapshot
+        # went stale, without waiting (seen with `warnflow serve`).
+        workers = 1 if engine.dialect.name == "sqlite" else 4
         self.scheduler = BackgroundScheduler(
             timezone=LOCAL_TZ,
+            executors={"default": ThreadPoolExecutor(workers)},
             job_defaults={"coalesce": True, "max_instances": 1},
         )
         for job in self.jobs.values():

@@ -194,3 +194,9 @@ def test_serve_starts_the_embedded_scheduler_and_stops_it_with_the_server(cli_db
     assert result.exit_code == 0, result.output
     assert seen["running_while_serving"] is True
     assert seen["scheduler"].scheduler.running is False
+
+
+def test_on_sqlite_jobs_run_one_at_a_time(engine):
+    proc = EmbeddedScheduler(engine, jobs={}, holder="solo")
+    expected = 1 if engine.dialect.name == "sqlite" else 4
+    assert proc.scheduler._executors["default"]._pool._max_workers == expected
