@@ -93,6 +93,28 @@ def dispatch(
     return report
 
 
+def drain(
+    sessions: Engine | SessionFactory,
+    *,
+    as_of: datetime,
+    batch: int = 100,
+    max_batches: int = 50,
+    transports: Mapping[Channel, Transport] | None = None,
+    settings: Settings | None = None,
+) -> DispatchReport:
+    """The scheduled job: dispatch batches until nothing is due (or max_batches); totals."""
+    total = DispatchReport()
+    worker = worker_name()
+    for _ in range(max_batches):
+        report = dispatch(sessions, as_of=as_of, batch=batch, worker=worker,
+                          transports=transports, settings=settings)
+        for name in ("claimed", "sent", "retrying", "dead"):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        if report.claimed < batch:
+            break
+    return total
+
+
 def claim(
     factory: SessionFactory, *, as_of: datetime, batch: int, worker: str, settings: Settings,
 ) -> list[tuple[Message, int]]:

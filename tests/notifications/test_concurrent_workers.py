@@ -89,3 +89,21 @@ def test_a_mail_claimed_by_a_worker_that_died_is_sent_by_the_next_one(pg_engine)
                     transports={Channel.EMAIL: recorder}, settings=settings)
     assert (soon.claimed, late.sent) == (0, 1)
     assert len(recorder.sent) == 1
+
+
+def test_the_scheduled_job_drains_every_due_mail_in_batches(pg_engine):
+    from notifications.outbox import drain
+
+    with Session(pg_engine) as session:
+        insert_rows(session, [dict(
+            user_id=None, org_unit_id=None, channel=Channel.EMAIL, kind=NotificationKind.OTHER,
+            subject=f"批量 {i}", body="正文", link=None, payload={"to": "a@example.cn"},
+            case_id=None, dedupe_key=f"drain:{i}", status=NotificationStatus.PENDING, attempts=0,
+            next_attempt_at=NOW, claimed_at=None, claimed_by=None, last_error=None,
+            created_at=NOW, sent_at=None, read_at=None) for i in range(45)])
+        session.commit()
+    recorder = Recorder()
+    report = drain(pg_engine, as_of=NOW, batch=10, transports={Channel.EMAIL: recorder},
+                   settings=settings_for(1))
+    assert (report.claimed, report.sent) == (45, 45)
+    assert len(set(recorder.sent)) == 45
