@@ -42,6 +42,12 @@ class DispatchReport:
     retrying: int = 0
     dead: int = 0
 
+    @property
+    def summary(self) -> str:
+        """What `warnflow jobs list` shows for the run."""
+        return (f"取出 {self.claimed} 条：已发送 {self.sent}，稍后重试 {self.retrying}，"
+                f"发送失败 {self.dead}")
+
 
 def default_transports(settings: Settings) -> dict[Channel, Transport]:
     return {Channel.INBOX: InboxTransport(), Channel.EMAIL: EmailTransport(settings),
