@@ -139,5 +139,5 @@ def digest_body(today: date, d: _Digest, base: str, calendar: WorkingCalendar) -
                          f"  {base}/cases/{x.number}")
         if len(items) > MAX_LINES:
             lines.append(f"- ……另有 {len(items) - MAX_LINES} 件，请登录系统查看")
-    lines += ["", f"我的待办：{base}/work", "", "（本邮件由预警处理系统自动发送，请勿直接回复）"]
+    lines += ["", f"我的待办：{base}/work", "", "（本消息由预警处理系统自动发送，请勿直接回复）"]
     return "\n".join(lines)
