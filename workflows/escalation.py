@@ -129,14 +129,11 @@ def sweep(
         )  # fmt: skip
     ).all()
     result = SweepResult(as_of=as_of)
-    runner = _Runner(session, batch_size, commit, as_of)
+    runner = _Runner(session, batch_size, commit, result)
     _convert_bells(runner, result, rules, calendar, t)
     _remind(runner, result, t)
     _level1(runner, result, t)
     _level2(runner, result, rules, calendar, t)
-    result.notifications_queued = queue_notices(session, result.notices, as_of=as_of)
-    if commit:
-        session.commit()
     return result
 
 
@@ -255,11 +252,18 @@ def _notices(kind: str, rows: Iterable, level: int) -> list[Notice]:
 
 
 class _Runner:
-    def __init__(self, session: Session, batch_size: int, commit: bool, as_of: datetime):
-        self.session, self.batch_size, self.commit, self.as_of = session, batch_size, commit, as_of
+    def __init__(self, session: Session, batch_size: int, commit: bool, result: SweepResult):
+        self.session, self.batch_size, self.commit, self.result = session, batch_size, commit, result
+        self.as_of = result.as_of
+        self.queued = 0  # notices handed to notify so far
         self.postgres = session.connection().dialect.name == "postgresql"
 
     def end_batch(self) -> None:
+        """Queue the batch's notices in the batch's transaction, then commit it (if asked):
+        a sweep killed between batches leaves no escalation without its notifications."""
+        notices = self.result.notices[self.queued :]
+        self.queued = len(self.result.notices)
+        self.result.notifications_queued += queue_notices(self.session, notices, as_of=self.as_of)
         if self.commit:
             self.session.commit()
 
@@ -282,9 +286,9 @@ class _Runner:
                 .values(version=CASES.c.version + 1, updated_at=self.as_of, **values)
             )
             rows = write(update, event, data, request_level)
-            self.end_batch()
             if rows:
-                yield rows
+                yield rows  # the caller records the batch's notices before it is committed
+            self.end_batch()
             if len(rows) < self.batch_size:
                 return
 

@@ -265,3 +265,51 @@ def test_li_na_and_zhang_wei_find_the_overdue_case_in_their_inboxes(session, wor
     assert inbox("li_na") == [NotificationKind.DEADLINE_REMINDER, NotificationKind.OVERDUE]
     assert inbox("zhang_wei") == [NotificationKind.OVERDUE, NotificationKind.ESCALATION_REQUEST]
     assert inbox("ningxian_boss") == []
+
+
+def test_a_sweep_that_dies_between_batches_leaves_whole_cases_and_the_next_run_finishes(cli_db, monkeypatch):
+    from models.db import session_scope
+    from models.notifications import Notification
+    from tests.factories import build_world
+    from workflows import escalation
+
+    with session_scope() as s:
+        world = build_world(s)
+        ids = [new_case(s, world, "yellow") for _ in range(3)]
+    real = escalation._Runner._batch_sqlite
+    calls = []
+
+    def dies_on_the_second_batch(self, *args):
+        if calls:
+            raise KeyboardInterrupt  # the process is stopped mid-run
+        rows = real(self, *args)
+        if rows:
+            calls.append(rows)
+        return rows
+
+    monkeypatch.setattr(escalation._Runner, "_batch_sqlite", dies_on_the_second_batch)
+    try:
+        with session_scope() as s:
+            sweep(s, as_of=at(2026, 12, 1), batch_size=1, commit=True)
+    except KeyboardInterrupt:
+        pass
+    monkeypatch.setattr(escalation._Runner, "_batch_sqlite", real)
+
+    def state(s):
+        levels = [s.get(Case, i).escalation_level for i in ids]
+        told = s.connection().execute(
+            sa.select(sa.func.count()).select_from(Notification).where(Notification.kind == "overdue")
+        ).scalar_one()
+        return levels, told
+
+    with session_scope() as s:
+        levels, told = state(s)
+        # One batch went through whole (case, event, its two notices); the rest untouched.
+        assert sorted(levels) == [0, 0, 1] and told == 2
+        assert sum(len(events(s, i, Event.ESCALATE)) for i in ids) == 1
+    with session_scope() as s:
+        sweep(s, as_of=at(2026, 12, 1), batch_size=1, commit=True)
+    with session_scope() as s:
+        levels, told = state(s)
+        assert levels == [1, 1, 1] and told == 6
+        assert all(len(events(s, i, Event.ESCALATE)) == 1 for i in ids)
