@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from forms.formatting import register_filters
 from models import OrgUnit
 from models.enums import Conclusion, Level, Measure, Role, VerifyMethod, ViolationType
+from notifications.inbox import unread_count
 from workflows.actors import Actor
 
 from ..deps import CurrentActor, SessionDep
@@ -42,6 +43,7 @@ _NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/review", "审核队列", frozenset({Role.SUPERVISOR})),
     ("/summary", "规则汇总", _READERS),
     ("/admin", "系统管理", frozenset({Role.ADMIN})),
+    ("/inbox", "站内消息", frozenset(set(Role) - {Role.SYSTEM})),
 ]
 
 # Pages hold personal and financial data: never cached, never framed.
@@ -70,6 +72,7 @@ def page_actor(request: Request, actor: CurrentActor, session: SessionDep) -> Ac
         "name": actor.name,
         "role": actor.role.label,
         "unit": unit.name if unit else "",
+        "unread": unread_count(session, user_id=actor.user_id),
     }
     return actor
 

@@ -100,3 +100,21 @@ def test_an_admin_starts_at_administration_and_sees_no_case_pages(world, client)
     response = client.get("/work")
     assert response.status_code == 403
     assert "无权" in response.text
+
+
+def test_li_na_sees_her_unread_messages_in_the_header_and_the_inbox_in_the_menu(
+    world, client, session
+):
+    from models.notifications import NotificationKind
+    from tests.factories import NOW
+    from workflows.notify import NotificationItem, queue
+
+    queue(session, as_of=NOW, items=[NotificationItem(
+        user_id=world.users["li_na"], kind=NotificationKind.DEADLINE_REMINDER, subject="预警即将到期",
+        body="YJ-202611-000001 明天到期", dedupe_key="test:header",
+    )])  # fmt: skip
+    session.commit()
+    page_login(client, "li_na")
+    page = client.get("/work")
+    assert 'href="/inbox"' in page.text and "站内消息" in page.text
+    assert '<span class="unread-badge">1</span>' in page.text
