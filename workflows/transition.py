@@ -350,7 +350,11 @@ def _case_values(plan: _Plan, as_of: datetime, assignee_id: int | None) -> dict:
     context, outcome = plan.context, plan.outcome
     values: dict = {"state": outcome.to, "due_on": plan.due_on, "updated_at": as_of}
     if outcome.to != context.state:
-        values.update(entered_step_at=as_of, escalation_level=0)
+        values["entered_step_at"] = as_of
+        # A step that keeps the deadline (e.g. starting verification) keeps its escalation:
+        # the sweep must not escalate the same missed deadline a second time.
+        if outcome.deadline != Deadline.KEEP:
+            values["escalation_level"] = 0
     if outcome.resolution is not None:
         values.update(resolution=outcome.resolution, closed_at=as_of)
     if plan.step.needs_assignee:

@@ -313,3 +313,17 @@ def test_a_sweep_that_dies_between_batches_leaves_whole_cases_and_the_next_run_f
         levels, told = state(s)
         assert levels == [1, 1, 1] and told == 6
         assert all(len(events(s, i, Event.ESCALATE)) == 1 for i in ids)
+
+
+def test_starting_verification_on_an_overdue_case_does_not_escalate_it_again(session, world):
+    case_id = new_case(session, world, "yellow")
+    sweep(session, as_of=at(2026, 12, 3))  # levels 1 and 2 at once
+    transition(
+        session, case_id=case_id, event=Event.START_VERIFY, actor=world.actors["li_na"],
+        version=case(session, case_id).version, as_of=at(2026, 12, 3, 10),
+    )  # fmt: skip
+    c = case(session, case_id)
+    assert (c.state, c.escalation_level, c.due_on) == (State.VERIFYING, 2, date(2026, 11, 30))
+    sweep(session, as_of=at(2026, 12, 4))
+    assert [e.data["level"] for e in events(session, case_id, Event.ESCALATE)] == [1, 2]
+    assert len(requests(session, case_id)) == 1
