@@ -67,6 +67,15 @@ class SweepResult:
     notifications_queued: int = 0
     notices: list[Notice] = field(default_factory=list)
 
+    @property
+    def summary(self) -> str:
+        """One line for people (warnflow jobs list)."""
+        return (
+            f"到期提醒 {self.reminders} 件，警铃转预警 {self.bells_converted} 件，"
+            f"一级督办 {self.level1} 件，二级督办 {self.level2} 件（新增升级请求 {self.requests} 件），"
+            f"排队通知 {self.notifications_queued} 条"
+        )
+
     def counts(self) -> dict[str, int]:
         return {
             "reminders": self.reminders,

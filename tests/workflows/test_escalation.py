@@ -60,6 +60,7 @@ def test_li_nas_overdue_case_climbs_the_ladder_once_per_level(session, world):
     assert case(session, case_id).escalation_level == 1 and requests(session, case_id) == []
     second = sweep(session, as_of=at(2026, 12, 3))  # Thursday: grace over → level 2
     assert second.level2 == 1 and second.requests == 1
+    assert "二级督办 1 件（新增升级请求 1 件）" in second.summary
     sweep(session, as_of=at(2026, 12, 3, 16))
     sweep(session, as_of=at(2026, 12, 10))
     c = case(session, case_id)
