@@ -84,7 +84,7 @@ JOBS: dict[str, Job] = {
             grace=timedelta(hours=1), lookback=timedelta(minutes=11),
         ),
         Job(
-            "dispatch_notifications", "notifications.outbox:dispatch", "* * * * *",
+            "dispatch_notifications", "notifications.outbox:drain", "* * * * *",
             "发送待发通知（站内信、邮件、群机器人），失败按退避重试",
             grace=timedelta(minutes=30), lookback=timedelta(minutes=3),
         ),
