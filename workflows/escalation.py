@@ -443,7 +443,7 @@ def queue_notices(session: Session, notices: list[Notice], *, as_of: datetime) -
                 notify.NotificationItem(
                     user_id=user_id, kind=NotificationKind(kind), subject=text, body=text,
                     dedupe_key=f"sweep:{n.kind}:{n.case_id}:{n.due_on}:{n.level}:{user_id}",
-                    case_id=n.case_id, link=f"/cases/{n.case_id}", payload={"level": n.level},
+                    case_id=n.case_id, link=f"/cases/{n.number}", payload={"level": n.level},
                 )  # fmt: skip
             )
     return notify.queue(session, items=items, as_of=as_of)

@@ -247,10 +247,14 @@ def _supervisors(session: Session, org_unit_id: int) -> list[int]:
 
 
 def _tell(session, user_ids, kind, text, key, case_id, as_of) -> None:
+    # The case page is addressed by the case's number, not its id.
+    number = session.connection().execute(
+        sa.select(Case.number).where(Case.id == case_id)
+    ).scalar_one()
     items = [
         notify.NotificationItem(
             user_id=user_id, kind=kind, subject=text, body=text, dedupe_key=f"{key}:{user_id}",
-            case_id=case_id, link=f"/cases/{case_id}",
+            case_id=case_id, link=f"/cases/{number}",
         )
         for user_id in dict.fromkeys(u for u in user_ids if u is not None)
     ]

@@ -266,6 +266,8 @@ def test_li_na_and_zhang_wei_find_the_overdue_case_in_their_inboxes(session, wor
     assert inbox("li_na") == [NotificationKind.DEADLINE_REMINDER, NotificationKind.OVERDUE]
     assert inbox("zhang_wei") == [NotificationKind.OVERDUE, NotificationKind.ESCALATION_REQUEST]
     assert inbox("ningxian_boss") == []
+    links = set(session.scalars(sa.select(Notification.link).where(Notification.case_id == case_id)))
+    assert links == {f"/cases/{case(session, case_id).number}"}, "messages lead to the case page"
 
 
 def test_a_sweep_that_dies_between_batches_leaves_whole_cases_and_the_next_run_finishes(cli_db, monkeypatch):
