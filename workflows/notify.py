@@ -6,6 +6,7 @@ the rows in one set-based INSERT … ON CONFLICT (dedupe_key) DO NOTHING, so a r
 digest queues nothing new.
 """
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +25,7 @@ from models.notifications import (
     NotificationPreference,
     NotificationStatus,
 )
+from models.types import UTCDateTime
 
 _CHUNK = 500
 
@@ -50,6 +52,8 @@ def queue(session: Session, *, items: Sequence[NotificationItem], as_of: datetim
     """Queue items to the inbox (always), e-mail and the department robot (if chosen); rows added."""
     if not items:
         return 0
+    if session.get_bind().dialect.name == "postgresql":
+        return _queue_pg(session, items, as_of)
     targets = _targets(session, {i.user_id for i in items})
     rows: list[dict[str, Any]] = []
     for item in items:
@@ -83,6 +87,52 @@ def queue(session: Session, *, items: Sequence[NotificationItem], as_of: datetim
                 "status": NotificationStatus.PENDING, "sent_at": None,
             })
     return insert_rows(session, rows)
+
+
+# One statement on PostgreSQL: the items travel as one JSON parameter, are joined to the
+# user, their preferences and their department's robot, and fanned out to the channels they
+# want (inbox always). Building the rows in Python cost ~1.3 ms a message.
+_QUEUE_PG = sa.text("""
+WITH added AS (
+    INSERT INTO notification (
+        user_id, org_unit_id, channel, kind, subject, body, link, payload, case_id,
+        dedupe_key, status, attempts, next_attempt_at, created_at, sent_at)
+    SELECT i.user_id,
+           CASE WHEN ch.channel = 'webhook' THEN u.org_unit_id END,
+           ch.channel, i.kind, i.subject, i.body, i.link,
+           CAST(CASE WHEN ch.channel = 'email'
+                     THEN COALESCE(i.payload, '{}'::jsonb) || jsonb_build_object('to', u.email)
+                     ELSE COALESCE(i.payload, '{}'::jsonb) END AS json),
+           i.case_id, i.dedupe_key || ':' || ch.channel,
+           CASE WHEN ch.channel = 'inbox' THEN 'sent' ELSE 'pending' END,
+           0, :as_of, :as_of,
+           CASE WHEN ch.channel = 'inbox' THEN CAST(:as_of AS timestamptz) END
+    FROM jsonb_to_recordset(CAST(:items AS jsonb)) AS i(
+             n int, user_id int, kind text, subject text, body text, dedupe_key text,
+             case_id int, link text, payload jsonb)
+    JOIN app_user u ON u.id = i.user_id AND u.is_active AND u.revoked_at IS NULL
+    LEFT JOIN notification_preference p ON p.user_id = u.id
+    LEFT JOIN department_webhook h ON h.org_unit_id = u.org_unit_id AND h.enabled
+    CROSS JOIN LATERAL (VALUES (1, 'inbox'), (2, 'email'), (3, 'webhook')) AS ch(o, channel)
+    WHERE ch.channel = 'inbox'
+       OR (ch.channel = 'email' AND p.email_enabled AND COALESCE(u.email, '') <> '')
+       OR (ch.channel = 'webhook' AND p.webhook_enabled AND h.id IS NOT NULL)
+    ORDER BY i.n, ch.o
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) FROM added
+""").bindparams(sa.bindparam("as_of", type_=UTCDateTime()))
+
+
+def _queue_pg(session: Session, items: Sequence[NotificationItem], as_of: datetime) -> int:
+    payload = json.dumps([
+        {"n": n, "user_id": i.user_id, "kind": NotificationKind(i.kind).value,
+         "subject": i.subject[:255], "body": i.body, "dedupe_key": i.dedupe_key,
+         "case_id": i.case_id, "link": i.link, "payload": i.payload}
+        for n, i in enumerate(items)
+    ], ensure_ascii=False, default=str)  # fmt: skip
+    return session.connection().execute(_QUEUE_PG, {"items": payload, "as_of": as_of}).scalar_one()
 
 
 def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> int:

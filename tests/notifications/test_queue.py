@@ -68,3 +68,28 @@ def test_email_is_not_queued_for_wang_fang_who_has_no_address(session, world):
     session.add(NotificationPreference(user_id=world.users["wang_fang"], email_enabled=True))
     session.flush()
     assert queue(session, items=[_item(world, case_id, "wang_fang")], as_of=NOW) == 1
+
+
+def test_a_deactivated_user_is_told_nothing_while_li_na_still_is(session, world):
+    case_id = new_case(session, world)
+    session.get(User, world.users["wang_fang"]).is_active = False
+    session.flush()
+    items = [_item(world, case_id), _item(world, case_id, "wang_fang")]
+    assert queue(session, items=items, as_of=NOW) == 1
+    assert _rows(session, world.users["wang_fang"]) == []
+
+
+def test_li_na_chose_the_robot_but_her_section_has_none_so_only_her_inbox_gets_it(session, world):
+    case_id = new_case(session, world)
+    session.add(NotificationPreference(user_id=world.users["li_na"], webhook_enabled=True))
+    session.flush()
+    assert queue(session, items=[_item(world, case_id)], as_of=NOW) == 1
+    row = session.scalars(sa.select(Notification)).one()
+    assert (row.subject, row.case_id, row.link, row.kind) == (
+        "预警已逾期", case_id, "/cases/x", NotificationKind.OVERDUE)
+    assert row.sent_at is not None and row.next_attempt_at is not None
+
+
+def test_the_same_message_twice_in_one_batch_is_queued_once(session, world):
+    case_id = new_case(session, world)
+    assert queue(session, items=[_item(world, case_id), _item(world, case_id)], as_of=NOW) == 1
