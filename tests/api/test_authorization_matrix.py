@@ -33,6 +33,7 @@ from models.settings import Settings
 from tests.factories import NOW, PASSWORD, World, build_world, new_case, verification_slip
 from workflows.accounts import create_user
 from workflows.actors import load_actor
+from workflows.extensions import request_extension
 from workflows.transition import transition
 
 # Routes anyone may call: logging in, health, the API's own documentation, static files.
@@ -81,6 +82,7 @@ class CaseRefs:
     slip_id: int
     attachment_id: int | None
     user_id: int
+    request_id: int | None = None  # the handler's pending extension request on the case
 
 
 @dataclass
@@ -158,12 +160,18 @@ def _verified_case(session, world, files_dir, *, region, unit, handler) -> CaseR
         version=case.version, as_of=NOW, slip=verification_slip(),
     )
     session.refresh(case)
+    request_id = request_extension(
+        session, case_id=case_id, actor=world.actors[handler], version=case.version, as_of=NOW,
+        reason="需调阅乡镇拨付凭证",
+    ).request_id
+    session.refresh(case)
     return CaseRefs(
         case_id=case_id, number=case.number, region_path=world.regions[region].path,
         org_unit_id=world.units[unit].id, slip_id=result.slip_id,
         attachment_id=_attach(session, world, result.slip_id, handler, files_dir),
         # Li Na files the in-scope slip; the account an admin manages there is Wang Fang's.
         user_id=world.users["wang_fang" if handler == "li_na" else handler],
+        request_id=request_id,
     )
 
 
@@ -322,6 +330,7 @@ CASE_PARAMS: dict[str, Callable[[CaseRefs], object]] = {
     "id": lambda c: c.slip_id,
     "slip_id": lambda c: c.slip_id,
     "attachment_id": lambda c: c.attachment_id,
+    "request_id": lambda c: c.request_id,
 }
 # Path parameters not bound to a case (admin data): one value, no scope.
 OTHER_PARAMS: dict[str, Callable[[Matrix], object]] = {
