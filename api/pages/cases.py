@@ -22,6 +22,7 @@ from workflows.calendar import local_date
 from workflows.case_detail import FACT_LABELS, CaseDetail, get_case_detail
 from workflows.clock import now_utc
 from workflows.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
+from workflows.lifecycle import ladder_events_allowed
 from workflows.queries import iter_cases, list_cases
 from workflows.slip_reads import slips_of_case
 from workflows.transition import transition
@@ -111,6 +112,8 @@ def case_page(
     return render(request, "case.html", {
         "detail": detail, "row": detail.row, "slips": slips, "fact_labels": FACT_LABELS,
         "allowed": {e.value for e in detail.allowed_events},
+        # The ladder's requests are asked for on their own form (api/pages/escalations.py).
+        "may_request_extension": Event.REQUEST_EXTENSION in ladder_events_allowed(detail.row.state, actor.role),
         "handlers": handlers_for_reassign(session, detail)
         if Event.REASSIGN in detail.allowed_events else [],
         "form": form or {}, "errors": errors or {}, "active_event": event,

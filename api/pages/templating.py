@@ -41,6 +41,7 @@ _NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/cases", "预警跟踪", _READERS),
     ("/batch", "批量处理", frozenset({Role.HANDLER})),
     ("/review", "审核队列", frozenset({Role.SUPERVISOR})),
+    ("/escalations", "督办申请", frozenset({Role.SUPERVISOR})),
     ("/summary", "规则汇总", _READERS),
     ("/admin", "系统管理", frozenset({Role.ADMIN})),
     ("/inbox", "站内消息", frozenset(set(Role) - {Role.SYSTEM})),
