@@ -1,0 +1,217 @@
+"""The deadline sweep over the 1,000,000-case database: 100,000 newly overdue, then nothing to do.
+
+    python bench/sweep.py [--url …/warnflow_bench] [--overdue 100000] [--level2 20000] [--runs 3]
+
+Uses the database bench/generate.py made (migrated first: models.migrate.upgrade). The
+generated due dates start on 2025-10-30, so the sweep runs "as of" Monday 2025-10-27 09:00
+Shanghai, when no generated deadline has passed and none is within the reminder lead. The
+scenario then makes exactly `--overdue` open cases (spread over the table, in the states the
+ladder escalates) newly overdue at that moment, committed before timing:
+
+  * overdue - level2 of them at level 0 with the previous working day as deadline → level 1
+    (event + notices to the handler and the department's supervisors);
+  * `--level2` of them at level 1, past the grace days → level 2 (event + escalation request
+    + notices to the supervisors).
+
+Each run times `workflows.escalation.sweep(session, as_of=…, commit=True)` end to end (fresh
+session, batches committed, outbox rows included), then resets the scenario (deletes the
+run's events, requests and outbox rows, restores the cases; VACUUM ANALYZE; CHECKPOINT).
+After the runs, the same sweep again with nothing to do (`--runs` times). Prints the counts,
+the medians, and EXPLAIN (ANALYZE, BUFFERS) summaries of each distinct statement the sweep
+sent (executed in a transaction that is rolled back).
+"""
+
+import argparse
+import re
+import time
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import common  # noqa: F401  (puts the repository on sys.path)
+import psycopg
+import sqlalchemy as sa
+from common import DEFAULT_URL, machine, median, psycopg_url
+from sqlmodel import Session
+
+from models.db import make_engine
+from models.migrate import upgrade
+from workflows.calendar import load_calendar
+from workflows.escalation import LADDER_STATES, sweep, thresholds, working_days_before
+
+AS_OF = datetime(2025, 10, 27, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+SCENARIO = "bench_sweep_scenario"
+
+
+def setup(pg: str, engine, overdue: int, level2: int) -> tuple[date, date]:
+    """Pick the scenario's cases once (kept in a scratch table with their original version
+    and updated_at); returns (level-1 deadline, level-2 deadline)."""
+    with Session(engine) as session:
+        calendar = load_calendar(session)
+        t = thresholds(calendar, AS_OF)
+        grace = session.execute(sa.text(
+            "SELECT DISTINCT escalation_grace_days FROM rule")).scalars().all()
+    if any(g is not None for g in grace):
+        raise SystemExit("rules with their own grace days: the level-2 deadline would differ")
+    from models.settings import get_settings
+
+    due1 = working_days_before(calendar, t.passed, 1)
+    due2 = working_days_before(calendar, t.passed, get_settings().escalation_grace_days + 1)
+    states = [s.value for s in LADDER_STATES]
+    with psycopg.connect(pg, autocommit=True) as conn:
+        exists = conn.execute("SELECT to_regclass(%s)", (SCENARIO,)).fetchone()[0]
+        count = conn.execute(f"SELECT count(*) FROM {SCENARIO}").fetchone()[0] if exists else 0
+        if count != overdue or (exists and conn.execute(
+                f"SELECT count(*) FILTER (WHERE level = 1) FROM {SCENARIO}").fetchone()[0] != level2):
+            conn.execute(f"DROP TABLE IF EXISTS {SCENARIO}")
+            # Spread over the heap (md5 order), as real deadlines are, not one dense id range.
+            conn.execute(
+                f"""CREATE TABLE {SCENARIO} AS
+                    SELECT id, version, updated_at,
+                           CASE WHEN row_number() OVER (ORDER BY md5(id::text)) <= %s
+                                THEN 1 ELSE 0 END AS level
+                    FROM warning_case WHERE state = ANY(%s)
+                    ORDER BY md5(id::text) LIMIT %s""",
+                (level2, states, overdue),
+            )  # fmt: skip
+            conn.execute(f"ALTER TABLE {SCENARIO} ADD PRIMARY KEY (id)")
+    return due1, due2
+
+
+def reset(pg: str, due1: date, due2: date) -> None:
+    """Undo a run: the scenario's cases newly overdue again, the run's rows gone."""
+    with psycopg.connect(pg) as conn:
+        conn.execute("DELETE FROM notification WHERE created_at = %s", (AS_OF,))
+        conn.execute(
+            f"DELETE FROM case_event e USING {SCENARIO} s WHERE e.case_id = s.id AND e.at = %s",
+            (AS_OF,))
+        conn.execute("DELETE FROM escalation_request WHERE requested_at = %s", (AS_OF,))
+        conn.execute("DELETE FROM deadline_reminder WHERE at = %s", (AS_OF,))
+        conn.execute(
+            f"""UPDATE warning_case c
+                SET escalation_level = s.level, version = s.version, updated_at = s.updated_at,
+                    due_on = CASE WHEN s.level = 1 THEN %s::date ELSE %s::date END
+                FROM {SCENARIO} s WHERE c.id = s.id""",
+            (due2, due1),
+        )  # fmt: skip
+    with psycopg.connect(pg, autocommit=True) as conn:
+        for table in ("warning_case", "case_event", "escalation_request", "notification",
+                      "deadline_reminder"):
+            conn.execute(f"VACUUM (ANALYZE) {table}")
+        conn.execute("CHECKPOINT")
+
+
+def counts(pg: str) -> dict[str, int]:
+    with psycopg.connect(pg) as conn:
+        one = lambda sql: conn.execute(sql, (AS_OF,)).fetchone()[0]  # noqa: E731
+        return {
+            "events": one("SELECT count(*) FROM case_event WHERE at = %s"),
+            "requests": one("SELECT count(*) FROM escalation_request WHERE requested_at = %s"),
+            "outbox rows": one("SELECT count(*) FROM notification WHERE created_at = %s"),
+        }
+
+
+class Recorder:
+    """The statements the sweep sends, first occurrence of each text, with its parameters."""
+
+    def __init__(self, engine):
+        self.statements: dict[str, object] = {}
+        sa.event.listen(engine, "before_cursor_execute", self._record)
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany):
+        if not executemany and statement.split(None, 1)[0].upper() in ("SELECT", "UPDATE", "INSERT", "WITH"):
+            self.statements.setdefault(statement, parameters)
+
+
+def timed_sweep(engine) -> tuple[float, object]:
+    start = time.perf_counter()
+    with Session(engine) as session:
+        result = sweep(session, as_of=AS_OF, commit=True)
+        session.commit()
+    return time.perf_counter() - start, result
+
+
+_SCAN = re.compile(r"((?:Parallel )?(?:Index Only Scan|Index Scan|Bitmap Index Scan|Bitmap Heap Scan|Seq Scan)"
+                   r"(?: Backward)?(?: using \S+)? on \S+).*actual time=[\d.]+\.\.([\d.]+) rows=(\d+)")
+
+
+def explain(pg: str, statements: dict[str, object]) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of each statement on the freshly reset scenario, rolled back."""
+    for sql, params in statements.items():
+        with psycopg.connect(pg) as conn:
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                    lines = [r[0] for r in cur.fetchall()]
+            finally:
+                conn.rollback()
+        head = " ".join(sql.split())[:110]
+        total = next((ln for ln in lines if ln.startswith("Execution Time")), "?")
+        print(f"\n  {head} …\n    {total}")
+        buffers = next((ln.strip() for ln in lines if "Buffers:" in ln), None)
+        if buffers:
+            print(f"    top node {buffers}")
+        for ln in lines:
+            m = _SCAN.search(ln)
+            if m:
+                print(f"    {m.group(1)}  ({m.group(3)} rows, {m.group(2)} ms)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--overdue", type=int, default=100_000)
+    parser.add_argument("--level2", type=int, default=20_000, help="of --overdue, how many reach level 2")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-migrate", action="store_true")
+    args = parser.parse_args()
+    pg = psycopg_url(args.url)
+    if not args.no_migrate:
+        upgrade(args.url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = make_engine(args.url)
+    with psycopg.connect(pg) as conn:
+        cases, open_ = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE state <> ALL(%s)) FROM warning_case",
+            (["cleared", "transferred", "green"],),
+        ).fetchone()
+    print(f"{machine()}\ndatabase: {cases} cases, {open_} not cleared/transferred/green; as_of {AS_OF}")
+    due1, due2 = setup(pg, engine, args.overdue, args.level2)
+    print(f"scenario: {args.overdue - args.level2} cases level 0 due {due1} (→ level 1), "
+          f"{args.level2} level 1 due {due2} (→ level 2)")
+
+    reset(pg, due1, due2)
+    busy, quiet = [], []
+    recorder_busy = recorder_quiet = None
+    for run in range(args.runs):
+        if run == 0:
+            recorder_busy = Recorder(engine)
+        seconds, result = timed_sweep(engine)
+        if run == 0:
+            sa.event.remove(engine, "before_cursor_execute", recorder_busy._record)
+        found = counts(pg)
+        busy.append(seconds)
+        print(f"run {run + 1}: {seconds:.3f} s  {result.counts()}  in the database: {found}")
+        reset(pg, due1, due2)
+    # Nothing to do: the scenario swept once (untimed), then the same as_of again.
+    timed_sweep(engine)
+    for run in range(args.runs):
+        if run == 0:
+            recorder_quiet = Recorder(engine)
+        seconds, result = timed_sweep(engine)
+        if run == 0:
+            sa.event.remove(engine, "before_cursor_execute", recorder_quiet._record)
+        quiet.append(seconds)
+        print(f"nothing to do, run {run + 1}: {seconds:.3f} s  {result.counts()}")
+    print(f"\nmedian with {args.overdue} newly overdue: {median(busy):.3f} s  (runs: "
+          f"{', '.join(f'{s:.3f}' for s in busy)})")
+    print(f"median with nothing to do: {median(quiet):.3f} s  (runs: {', '.join(f'{s:.3f}' for s in quiet)})")
+
+    print("\nplans, nothing to do (EXPLAIN ANALYZE, BUFFERS):")
+    explain(pg, recorder_quiet.statements)
+    reset(pg, due1, due2)
+    print("\nplans, first batch of the busy sweep (each statement alone, rolled back):")
+    explain(pg, recorder_busy.statements)
+    reset(pg, due1, due2)
+
+
+if __name__ == "__main__":
+    main()
