@@ -42,7 +42,7 @@ AS_OF = datetime(2025, 10, 27, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 SCENARIO = "bench_sweep_scenario"
 
 
-def setup(pg: str, engine, overdue: int, level2: int) -> tuple[date, date]:
+def setup(pg: str, engine, overdue: int, level2: int, clustered: bool = False) -> tuple[date, date]:
     """Pick the scenario's cases once (kept in a scratch table with their original version
     and updated_at); returns (level-1 deadline, level-2 deadline)."""
     with Session(engine) as session:
@@ -60,18 +60,25 @@ def setup(pg: str, engine, overdue: int, level2: int) -> tuple[date, date]:
     with psycopg.connect(pg, autocommit=True) as conn:
         exists = conn.execute("SELECT to_regclass(%s)", (SCENARIO,)).fetchone()[0]
         count = conn.execute(f"SELECT count(*) FROM {SCENARIO}").fetchone()[0] if exists else 0
+        order = "id" if clustered else "md5(id::text)"
         if count != overdue or (exists and conn.execute(
-                f"SELECT count(*) FILTER (WHERE level = 1) FROM {SCENARIO}").fetchone()[0] != level2):
+                f"SELECT count(*) FILTER (WHERE level = 1), min(order_by) FROM {SCENARIO}"
+                ).fetchone() != (level2, order)):
+            if exists:  # give the previous scenario's cases their deadlines back
+                conn.execute(
+                    f"""UPDATE warning_case c SET escalation_level = 0, due_on = s.due_on
+                        FROM {SCENARIO} s WHERE c.id = s.id""")
             conn.execute(f"DROP TABLE IF EXISTS {SCENARIO}")
-            # Spread over the heap (md5 order), as real deadlines are, not one dense id range.
+            # Default: spread over the heap (md5 order), each case on its own page — the worst
+            # case; --clustered takes consecutive ids (cases raised around the same days).
             conn.execute(
                 f"""CREATE TABLE {SCENARIO} AS
-                    SELECT id, version, updated_at,
-                           CASE WHEN row_number() OVER (ORDER BY md5(id::text)) <= %s
+                    SELECT id, version, updated_at, due_on, %s AS order_by,
+                           CASE WHEN row_number() OVER (ORDER BY {order}) <= %s
                                 THEN 1 ELSE 0 END AS level
                     FROM warning_case WHERE state = ANY(%s)
-                    ORDER BY md5(id::text) LIMIT %s""",
-                (level2, states, overdue),
+                    ORDER BY {order} LIMIT %s""",
+                (order, level2, states, overdue),
             )  # fmt: skip
             conn.execute(f"ALTER TABLE {SCENARIO} ADD PRIMARY KEY (id)")
     return due1, due2
@@ -110,6 +117,33 @@ def counts(pg: str) -> dict[str, int]:
         }
 
 
+class Breakdown:
+    """Seconds spent in the database per kind of statement during one sweep."""
+
+    def __init__(self, engine):
+        self.engine, self.seconds, self.calls = engine, {}, {}
+        sa.event.listen(engine, "before_cursor_execute", self._before)
+        sa.event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany):
+        context._bench_start = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany):
+        words = " ".join(statement.split())
+        label = re.sub(r"%\(\w+\)s(::\w+)?", "?", words)[:70]
+        self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - context._bench_start
+        self.calls[label] = self.calls.get(label, 0) + 1
+
+    def close(self) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._before)
+        sa.event.remove(self.engine, "after_cursor_execute", self._after)
+
+    def print(self, total: float) -> None:
+        for label, sec in sorted(self.seconds.items(), key=lambda kv: -kv[1]):
+            print(f"    {sec:7.3f} s  {self.calls[label]:4d}×  {label}")
+        print(f"    {total - sum(self.seconds.values()):7.3f} s  outside statements (Python, commits)")
+
+
 class Recorder:
     """The statements the sweep sends, first occurrence of each text, with its parameters."""
 
@@ -122,10 +156,10 @@ class Recorder:
             self.statements.setdefault(statement, parameters)
 
 
-def timed_sweep(engine) -> tuple[float, object]:
+def timed_sweep(engine, batch_size: int) -> tuple[float, object]:
     start = time.perf_counter()
     with Session(engine) as session:
-        result = sweep(session, as_of=AS_OF, commit=True)
+        result = sweep(session, as_of=AS_OF, commit=True, batch_size=batch_size)
         session.commit()
     return time.perf_counter() - start, result
 
@@ -162,6 +196,9 @@ def main() -> None:
     parser.add_argument("--overdue", type=int, default=100_000)
     parser.add_argument("--level2", type=int, default=20_000, help="of --overdue, how many reach level 2")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=5000, help="sweep()'s batch_size")
+    parser.add_argument("--clustered", action="store_true", help="overdue cases with consecutive ids")
+    parser.add_argument("--no-plans", action="store_true", help="skip the EXPLAIN ANALYZE part")
     parser.add_argument("--no-migrate", action="store_true")
     args = parser.parse_args()
     pg = psycopg_url(args.url)
@@ -174,8 +211,9 @@ def main() -> None:
             (["cleared", "transferred", "green"],),
         ).fetchone()
     print(f"{machine()}\ndatabase: {cases} cases, {open_} not cleared/transferred/green; as_of {AS_OF}")
-    due1, due2 = setup(pg, engine, args.overdue, args.level2)
-    print(f"scenario: {args.overdue - args.level2} cases level 0 due {due1} (→ level 1), "
+    due1, due2 = setup(pg, engine, args.overdue, args.level2, args.clustered)
+    print(f"scenario ({'consecutive ids' if args.clustered else 'spread over the table'}): "
+          f"{args.overdue - args.level2} cases level 0 due {due1} (→ level 1), "
           f"{args.level2} level 1 due {due2} (→ level 2)")
 
     reset(pg, due1, due2)
@@ -184,27 +222,34 @@ def main() -> None:
     for run in range(args.runs):
         if run == 0:
             recorder_busy = Recorder(engine)
-        seconds, result = timed_sweep(engine)
+        breakdown = Breakdown(engine) if run == args.runs - 1 else None
+        seconds, result = timed_sweep(engine, args.batch_size)
         if run == 0:
             sa.event.remove(engine, "before_cursor_execute", recorder_busy._record)
         found = counts(pg)
         busy.append(seconds)
         print(f"run {run + 1}: {seconds:.3f} s  {result.counts()}  in the database: {found}")
+        if breakdown:
+            breakdown.close()
+            breakdown.print(seconds)
         reset(pg, due1, due2)
     # Nothing to do: the scenario swept once (untimed), then the same as_of again.
-    timed_sweep(engine)
+    timed_sweep(engine, args.batch_size)
     for run in range(args.runs):
         if run == 0:
             recorder_quiet = Recorder(engine)
-        seconds, result = timed_sweep(engine)
+        seconds, result = timed_sweep(engine, args.batch_size)
         if run == 0:
             sa.event.remove(engine, "before_cursor_execute", recorder_quiet._record)
         quiet.append(seconds)
         print(f"nothing to do, run {run + 1}: {seconds:.3f} s  {result.counts()}")
-    print(f"\nmedian with {args.overdue} newly overdue: {median(busy):.3f} s  (runs: "
+    print(f"\nbatch_size {args.batch_size}; median with {args.overdue} newly overdue: {median(busy):.3f} s  (runs: "
           f"{', '.join(f'{s:.3f}' for s in busy)})")
     print(f"median with nothing to do: {median(quiet):.3f} s  (runs: {', '.join(f'{s:.3f}' for s in quiet)})")
 
+    if args.no_plans:
+        reset(pg, due1, due2)  # leave the scenario ready for the next invocation
+        return
     print("\nplans, nothing to do (EXPLAIN ANALYZE, BUFFERS):")
     explain(pg, recorder_quiet.statements)
     reset(pg, due1, due2)

@@ -126,8 +126,9 @@ SELECT count(*) FROM added
 
 
 def _queue_pg(session: Session, items: Sequence[NotificationItem], as_of: datetime) -> int:
+    kinds = {k: NotificationKind(k).value for k in {i.kind for i in items}}
     payload = json.dumps([
-        {"n": n, "user_id": i.user_id, "kind": NotificationKind(i.kind).value,
+        {"n": n, "user_id": i.user_id, "kind": kinds[i.kind],
          "subject": i.subject[:255], "body": i.body, "dedupe_key": i.dedupe_key,
          "case_id": i.case_id, "link": i.link, "payload": i.payload}
         for n, i in enumerate(items)
