@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from workflows.calendar import LOCAL_TZ
+from workflows.calendar import LOCAL_TZ, chinese_date
 from workflows.case_detail import mask_account as masked_account
 
 DASH = "—"
@@ -74,7 +74,7 @@ def cn_date(value: date | datetime | None, empty: str = DASH) -> str:
         return empty
     if isinstance(value, datetime):
         value = _local(value).date()
-    return f"{value.year}年{value.month}月{value.day}日"
+    return chinese_date(value)
 
 
 def cn_datetime(value: datetime | None, empty: str = DASH) -> str:

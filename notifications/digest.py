@@ -17,7 +17,7 @@ from models import Case, Region, Rule, User
 from models.enums import OPEN_STATES, Role, State
 from models.notifications import NotificationKind
 from models.settings import Settings, get_settings
-from workflows.calendar import WorkingCalendar, load_calendar, local_date
+from workflows.calendar import WorkingCalendar, chinese_date, load_calendar, local_date
 from workflows.notify import NotificationItem, queue
 
 # A digest is a pointer to the lists, not the lists: longer sections end with "另有 N 件".
@@ -132,9 +132,9 @@ def digest_body(today: date, d: _Digest, base: str, calendar: WorkingCalendar) -
                 when = "无办理期限"
             elif x.due_on < today:
                 late = calendar.working_days_between(x.due_on, today)
-                when = f"期限 {x.due_on.isoformat()}，已逾期 {late} 个工作日"
+                when = f"期限 {chinese_date(x.due_on)}，已逾期 {late} 个工作日"
             else:
-                when = f"期限 {x.due_on.isoformat()}"
+                when = f"期限 {chinese_date(x.due_on)}"
             lines.append(f"- {x.number} {x.rule}（{x.region}，{x.state.label}）{when}"
                          f"  {base}/cases/{x.number}")
         if len(items) > MAX_LINES:

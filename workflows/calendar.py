@@ -45,6 +45,11 @@ _HOLIDAY_NAMES = {
 }
 
 
+def chinese_date(day: date) -> str:
+    """date(2026, 11, 23) → "2026年11月23日", as official documents and messages write it."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def local_date(ts: datetime) -> date:
     """The Shanghai calendar date of an aware timestamp."""
     if ts.tzinfo is None or ts.utcoffset() is None:

@@ -29,7 +29,7 @@ from models.notifications import NotificationKind
 from models.settings import get_settings
 
 from . import notify
-from .calendar import WorkingCalendar, load_calendar, local_date
+from .calendar import WorkingCalendar, chinese_date, load_calendar, local_date
 from .lifecycle import LADDER, LIFECYCLE, Deadline
 
 CASES = Case.__table__
@@ -434,7 +434,7 @@ def queue_notices(session: Session, notices: list[Notice], *, as_of: datetime) -
     items = []
     for n in notices:
         kind, subject = _SUBJECTS[n.kind]
-        text = subject.format(number=n.number, due_on=n.due_on.isoformat() if n.due_on else "")
+        text = subject.format(number=n.number, due_on=chinese_date(n.due_on) if n.due_on else "")
         users = [n.assignee_id] if n.assignee_id and n.kind != "escalation_request" else []
         if n.kind in ("overdue", "escalation_request"):
             users += supervisors.get(n.org_unit_id, [])
