@@ -7,8 +7,11 @@ from .audit import AuditEvent
 from .calendar import CalendarDay
 from .cases import Case, CaseEvent, CaseFacts, CaseNumberCounter
 from .escalation import DeadlineReminder, EscalationRequest
+from .federation import FederationKey, FederationPeer, FederationPush, ReceivedReport  # noqa: F401
 from .notifications import DepartmentWebhook, Notification, NotificationPreference  # noqa: F401
+from .oversight import OversightCase, OversightEvent, RegionMonth  # noqa: F401
 from .regions import OrgUnit, Region
+from .reports import MonthlyReport, MonthlyReportEvent, MonthlyReportPart  # noqa: F401
 from .routing import DepartmentRoute
 from .rules import Rule
 from .scheduling import JobLease, JobRun  # noqa: F401

@@ -15,7 +15,9 @@ from .types import UTCDateTime, enum_column
 
 # The sweep's ladder steps ask "escalation level N, deadline before X": a range scan of this
 # index, so a sweep with nothing to do reads a few index pages instead of every open case.
-sa.Index("ix_case_escalation_level_due_on", Case.__table__.c.escalation_level, Case.__table__.c.due_on)
+sa.Index(
+    "ix_case_escalation_level_due_on", Case.__table__.c.escalation_level, Case.__table__.c.due_on
+)
 
 
 class DeadlineReminder(SQLModel, table=True):
@@ -46,7 +48,10 @@ class EscalationRequest(SQLModel, table=True):
     __tablename__ = "escalation_request"
     __table_args__ = (
         sa.UniqueConstraint(
-            "case_id", "level", "step_entered_at", "step_due_on",
+            "case_id",
+            "level",
+            "step_entered_at",
+            "step_due_on",
             name="uq_escalation_request_case_level_step",
         ),  # fmt: skip
         sa.Index("ix_escalation_request_pending", "decided_at", "case_id"),

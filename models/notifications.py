@@ -44,7 +44,11 @@ class WebhookKind(Labeled):
     DINGTALK = "dingtalk"
 
 
-_LABELS[Channel] = {Channel.INBOX: "站内消息", Channel.EMAIL: "电子邮件", Channel.WEBHOOK: "群机器人"}
+_LABELS[Channel] = {
+    Channel.INBOX: "站内消息",
+    Channel.EMAIL: "电子邮件",
+    Channel.WEBHOOK: "群机器人",
+}
 _LABELS[NotificationKind] = {
     NotificationKind.DEADLINE_REMINDER: "到期提醒",
     NotificationKind.OVERDUE: "逾期通知",

@@ -18,9 +18,7 @@ class SlipFields(SQLModel):
     methods: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # 核实方式
     findings: str = Field(default="", sa_type=sa.Text)  # 核实情况
     conclusion: Conclusion | None = Field(default=None, sa_type=enum_column(Conclusion))
-    violation_type: ViolationType | None = Field(
-        default=None, sa_type=enum_column(ViolationType)
-    )
+    violation_type: ViolationType | None = Field(default=None, sa_type=enum_column(ViolationType))
     amount_involved: Decimal | None = Field(default=None, sa_type=MONEY)  # 涉及金额
     # Rectification slip (整改处理单)
     measures: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # 整改措施
