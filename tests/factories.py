@@ -85,6 +85,9 @@ def build_world(session: Session) -> World:
     _unit(session, world, "anxian_budget", "410121-YS", "安县财政局预算股", OrgKind.BUDGET, anxian)
     _unit(session, world, "anxian_treasury", "410121-GK", "安县财政局国库股", OrgKind.TREASURY, anxian)
     _unit(session, world, "ningxian_agri", "410122-NC", "宁县财政局农财股", OrgKind.AGRI_FINANCE, ningxian)
+    _unit(session, world, "anxian_poverty", "410121-TP", "安县财政局脱贫办", OrgKind.POVERTY_OFFICE, anxian)
+    _unit(session, world, "province_treasury", "410000-GK", "中原省财政厅国库处", OrgKind.TREASURY, province)
+    _unit(session, world, "province_leaders", "410000-LD", "中原省财政厅领导", OrgKind.LEADERSHIP, province)
 
     people = [
         ("li_na", "李娜", Role.HANDLER, "anxian_agri"),
@@ -96,6 +99,12 @@ def build_world(session: Session) -> World:
         ("sun_hao", "孙浩", Role.ADMIN, "province_office"),
         ("liu_yang", "刘洋", Role.AUDITOR, "province_office"),
         ("platform", "监控平台接口", Role.INTEGRATION, "province_office"),
+        # The monthly chain and the three-month rule (issue 6).
+        ("qian_li", "钱丽", Role.TREASURY, "anxian_treasury"),
+        ("he_min", "何敏", Role.POVERTY_OFFICE, "anxian_poverty"),
+        ("gao_jun", "高军", Role.SUPERVISION, "province_supervision"),
+        ("ma_lin", "马林", Role.LEADER, "province_leaders"),
+        ("xu_qing", "徐青", Role.PROVINCE, "province_treasury"),
     ]
     for username, name, role, unit in people:
         user = create_user(

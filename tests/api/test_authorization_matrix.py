@@ -99,6 +99,8 @@ class Matrix:
 
 def _extra_users(session: Session, world: World) -> None:
     def unit(key, code, name, kind, region) -> None:
+        if key in world.units:  # build_world has it already
+            return
         row = OrgUnit(code=code, name=name, kind=kind, region_id=world.regions[region].id)
         session.add(row)
         session.flush()
