@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     # A row claimed longer ago than this belongs to a worker that died: claim it again.
     notify_claim_timeout_minutes: int = Field(10, ge=1, le=24 * 60)
 
+    # The monthly summary's assessment of child regions (Henan art. 19): score = Σ weight × rate,
+    # with on_time = 按期办结率, rectification = 整改率, overdue = 1 − 超期率. Weights sum to 100.
+    assessment_weights: dict[str, int] = Field(
+        default_factory=lambda: {"on_time": 40, "rectification": 40, "overdue": 20}
+    )
+    # How many overdue cases a monthly summary lists by name (the total is always given).
+    report_overdue_limit: int = Field(50, ge=1, le=1000)
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -83,12 +83,25 @@ def prune_job_history_flow(as_of: datetime | None = None) -> dict:
     return run_job_flow("prune_job_history", as_of)
 
 
+def _generic_flow(name: str) -> Flow:
+    """A flow for a job registered without a hand-written one (same options, same runner)."""
+
+    def job_flow(as_of: datetime | None = None) -> dict:
+        return run_job_flow(name, as_of)
+
+    job_flow.__doc__ = JOBS[name].description
+    return flow(name=f"warnflow-{name.replace('_', '-')}", **_FLOW_OPTIONS)(job_flow)
+
+
 FLOWS: dict[str, Flow] = {
     "sweep": sweep_flow,
     "dispatch_notifications": dispatch_notifications_flow,
     "daily_digest": daily_digest_flow,
     "prune_job_history": prune_job_history_flow,
 }
+# Every other job in the registry (e.g. the monthly drafting) gets a generic flow, so a new
+# job is never missing from `warnflow jobs deploy`.
+FLOWS.update({name: _generic_flow(name) for name in JOBS if name not in FLOWS})
 
 
 def deployments():

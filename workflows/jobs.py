@@ -94,6 +94,12 @@ JOBS: dict[str, Job] = {
             grace=timedelta(hours=3), lookback=timedelta(days=2), working_days_only=True,
         ),
         Job(
+            "draft_monthly_reports", "workflows.monthly_figures:draft_monthly_reports",
+            "0 7 * * *",
+            "每月第一个工作日 07:00 起草上月各县、市、省的预警情况月报（其余日子跳过）",
+            grace=timedelta(hours=10), lookback=timedelta(days=2),
+        ),
+        Job(
             "prune_job_history", prune_job_history, "15 3 * * *",
             "清理过期的任务运行记录和租约",
             grace=timedelta(hours=12), lookback=timedelta(days=2),
