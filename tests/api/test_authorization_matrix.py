@@ -333,6 +333,8 @@ CASE_PARAMS: dict[str, Callable[[CaseRefs], object]] = {
     "slip_id": lambda c: c.slip_id,
     "attachment_id": lambda c: c.attachment_id,
     "request_id": lambda c: c.request_id,
+    # The monthly summary of the case's region (a region code: 410121 for Anxian).
+    "region_code": lambda c: c.region_path.rstrip("/").rsplit("/", 1)[-1],
 }
 # Path parameters not bound to a case (admin data): one value, no scope.
 OTHER_PARAMS: dict[str, Callable[[Matrix], object]] = {
@@ -346,6 +348,7 @@ OTHER_PARAMS: dict[str, Callable[[Matrix], object]] = {
     "entry_id": lambda m: m.whitelist_entry_id,
     "whitelist_id": lambda m: m.whitelist_entry_id,
     "warning_type": lambda m: "fund_risk",
+    "month": lambda m: "2026-11",
 }
 
 
