@@ -2,6 +2,7 @@
 page (record, timeline, the form of each step the reader may take) and the page explaining
 the three-month rule with the current settings."""
 
+from datetime import date
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -82,11 +83,19 @@ def oversight_page(request: Request, session: Session, actor: Actor, oversight_i
     }
     record = row.record or {}
     shown = {**record, **(form or {})} if form else record
-    commitments = list(shown.get("commitments") or [])
+    # The rows people filled in (blank rows of a refused form are offered again as spares).
+    commitments = [c for c in shown.get("commitments") or [] if c.get("content") or c.get("due_on")]
     inspection = None
     if row.inspection_id:
         inspection = find_oversight(session, actor=actor, oversight_id=row.inspection_id)
     flash = {"1": "已办理"}.get(request.query_params.get("done", ""))
+    # Dates as dates for display (the record keeps them as ISO text).
+    dated = {
+        "interview_date": _as_date(record.get("interview_date")),
+        "commitments": [
+            {**c, "due_on": _as_date(c.get("due_on"))} for c in record.get("commitments") or []
+        ],
+    }
     return render(request, "oversight_case.html", {
         "row": row, "kind": OversightKind(row.kind), "state": OversightState(row.state),
         "record": record, "form": shown, "commitments": commitments,
@@ -94,7 +103,15 @@ def oversight_page(request: Request, session: Session, actor: Actor, oversight_i
         "timeline": timeline(session, oversight_id=row.id), "steps": steps,
         "labels": LABELS, "commitment_labels": COMMITMENT_FIELDS, "errors": errors or {},
         "active_event": event, "message": message, "flash": flash, "inspection": inspection,
+        "shown": dated,
     }, status_code=status_code)  # fmt: skip
+
+
+def _as_date(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 @router.get("/oversight/{oversight_id}", dependencies=[Depends(allow(OVERSIGHT_READERS))])
