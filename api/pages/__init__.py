@@ -11,6 +11,7 @@ def page_routers() -> list[APIRouter]:
         cases,
         escalations,
         inbox,
+        oversight,
         reports,
         review,
         slips,
@@ -19,4 +20,5 @@ def page_routers() -> list[APIRouter]:
     )
 
     return [auth.router, work.router, cases.router, slips.router, batch.router, review.router,
-            summary.router, admin.router, inbox.router, escalations.router, reports.router]
+            summary.router, admin.router, inbox.router, escalations.router, oversight.router,
+            reports.router]

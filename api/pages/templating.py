@@ -17,6 +17,7 @@ from workflows.actors import Actor
 from workflows.monthly_reads import REPORT_READERS
 
 from ..deps import CurrentActor, SessionDep
+from ..routes.oversight import OVERSIGHT_READERS
 from .csrf import csrf_token, remember_nonce
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "forms" / "templates" / "pages"
@@ -45,6 +46,7 @@ _NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/escalations", "督办申请", frozenset({Role.SUPERVISOR})),
     ("/summary", "规则汇总", _READERS),
     ("/reports/monthly", "月报", REPORT_READERS),
+    ("/oversight", "督查约谈", OVERSIGHT_READERS),
     ("/admin", "系统管理", frozenset({Role.ADMIN})),
     ("/inbox", "站内消息", frozenset(set(Role) - {Role.SYSTEM})),
 ]
