@@ -8,6 +8,7 @@ Decimals as strings, dates ISO, every rate with its numerator and denominator, a
 definitions printed with it.
 """
 
+import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from models import OrgUnit, Region, Rule
-from models.enums import STATE_LEVEL, Level, OrgKind, RegionLevel, Resolution, RuleCategory, State
+from models.enums import STATE_LEVEL, Level, OrgKind, RegionLevel, RuleCategory, State
 from models.settings import get_settings
 
 from .calendar import LOCAL_TZ, WorkingCalendar, load_calendar, local_date
@@ -34,6 +35,7 @@ from .monthly_queries import (
     Window,
     closed_cases,
     group_rows,
+    month_end_events,
     overdue_heads,
     slip_amounts,
 )
@@ -162,10 +164,14 @@ class _Computation:
 
         own: dict[int, Acc] = defaultdict(Acc)
         by_unit: dict[int, Acc] = defaultdict(Acc)
-        for row in group_rows(session, self.window, path):
-            category = self.rules[row.rule_id].category
-            own[row.region_id].add_group(row, category)
-            by_unit[row.org_unit_id].add_group(row, category)
+        self.heads: dict[int, list] = defaultdict(list)
+        with month_end_events(session, self.window, path) as last:
+            for row in group_rows(session, self.window, path, last):
+                category = self.rules[row.rule_id].category
+                own[row.region_id].add_group(row, category)
+                by_unit[row.org_unit_id].add_group(row, category)
+            for row in overdue_heads(session, self.window, path, self.limit, last):
+                self.heads[row.region_id].append(row)
         closed = closed_cases(session, self.window, path)
         self._durations(session, closed, own, by_unit)
         for amount in slip_amounts(session, self.window, path):
@@ -180,24 +186,29 @@ class _Computation:
             acc.merge(own.get(region.id, Acc()))
             if region.parent_id in self.subtree:
                 self.subtree[region.parent_id].merge(acc)
-        self.heads: dict[int, list] = defaultdict(list)
-        for row in overdue_heads(session, self.window, path, self.limit):
-            self.heads[row.region_id].append(row)
-        self.calendar = load_calendar(session)
+        # Working days overdue for every listed case, by subtraction over one span.
+        earliest = min((row.due_on for rows in self.heads.values() for row in rows), default=None)
+        self.overdue_index = None
+        if earliest is not None:
+            ref_day = self.window.ref_day
+            self.overdue_index = _WorkdayIndex(load_calendar(session), earliest, ref_day)
 
     def _durations(self, session: Session, closed: list[ClosedCase], own, by_unit) -> None:
         if not closed:
             return
-        first = min(local_date(c.raised_at) for c in closed)
-        index = _WorkdayIndex(load_calendar(session), first, self.window.last_day)
+        epoch = date(1970, 1, 1)
+        first = min(c.raised_day for c in closed)
+        last = (self.window.last_day - epoch).days
+        index = _WorkdayIndex(load_calendar(session), epoch + timedelta(days=first),
+                              epoch + timedelta(days=last))  # fmt: skip
+        cumulative = index.cumulative
         for case in closed:
-            accs = (own[case.region_id], by_unit[case.org_unit_id])
             verify = rectify = None
-            if case.verified_at is not None:
-                verify = index.between(local_date(case.raised_at), local_date(case.verified_at))
-            if case.resolution == Resolution.RECTIFIED and case.red_at is not None:
-                rectify = index.between(local_date(case.red_at), local_date(case.closed_at))
-            for acc in accs:
+            if case.verified_day is not None:
+                verify = cumulative[case.verified_day - first] - cumulative[case.raised_day - first]
+            if case.rectified and case.red_day is not None:
+                rectify = cumulative[case.closed_day - first] - cumulative[case.red_day - first]
+            for acc in (own[case.region_id], by_unit[case.org_unit_id]):
                 acc.on_time += not case.escalated
                 if verify is not None:
                     acc.verify_days.append(verify)
@@ -319,15 +330,14 @@ class _Computation:
             rid = stack.pop()
             rows.extend(self.heads.get(rid, ()))
             stack.extend(self.children.get(rid, ()))
-        rows.sort(key=lambda r: (r.due_on, r.id))
         items = []
-        for r in rows[: self.limit]:
+        for r in heapq.nsmallest(self.limit, rows, key=lambda r: (r.due_on, r.id)):
             region = self.regions[r.region_id]
             state = State(r.state)
             items.append({
                 "number": r.number, "rule_code": r.rule_code, "rule_name": r.rule_name,
                 "department": r.unit_name, "region": region.name, "due_on": r.due_on.isoformat(),
-                "days_overdue": self.calendar.working_days_between(r.due_on, self.window.ref_day),
+                "days_overdue": self.overdue_index.between(r.due_on, self.window.ref_day),
                 "level": STATE_LEVEL[state].value, "level_label": STATE_LEVEL[state].label,
                 "state": state.value, "state_label": state.label,
             })  # fmt: skip
