@@ -92,10 +92,13 @@ LAST_EVENTS = sa.Table(
 )
 
 
-def _joined_regions(select: sa.Select, path: str | None) -> sa.Select:
-    """Limit a statement over cases to a region's subtree (nothing to join for all regions)."""
+def _joined_regions(select: sa.Select, path: str | None, via_cases: bool = False) -> sa.Select:
+    """Limit a statement over cases to a region's subtree (nothing to join for all regions);
+    `via_cases`: the statement reads case_slip, so the case is joined first."""
     if path is None:
         return select
+    if via_cases:
+        select = select.join(CASES, CASES.c.id == CASE_SLIPS.c.case_id)
     return select.join(REGIONS, REGIONS.c.id == CASES.c.region_id).where(
         REGIONS.c.path.like(like_prefix(path), escape="\\")
     )
@@ -236,7 +239,9 @@ def closed_cases(session: Session, window: Window, path: str | None) -> list[Clo
     first_red = sa.func.min(
         sa.case((EVENTS.c.to_state == State.RED_LIGHT.value, at_day), else_=None)
     )
-    escalated = sa.func.max(sa.case((EVENTS.c.event.in_(ESCALATIONS), 1), else_=0))
+    escalated = sa.func.coalesce(
+        sa.func.max(sa.case((EVENTS.c.event.in_(ESCALATIONS), 1), else_=0)), 0
+    )
     query = _joined_regions(
         sa.select(
             CASES.c.region_id,
@@ -249,7 +254,17 @@ def closed_cases(session: Session, window: Window, path: str | None) -> list[Clo
             escalated,
         )
         .select_from(CASES)
-        .join(EVENTS, EVENTS.c.case_id == CASES.c.id)
+        # Only the events measured here; a case without any still counts (closed on time).
+        .outerjoin(
+            EVENTS,
+            sa.and_(
+                EVENTS.c.case_id == CASES.c.id,
+                sa.or_(
+                    EVENTS.c.event.in_([Event.SUBMIT_VERIFICATION.value, *ESCALATIONS]),
+                    EVENTS.c.to_state == State.RED_LIGHT.value,
+                ),
+            ),
+        )
         .where(CASES.c.closed_at >= window.start, CASES.c.closed_at < window.cut)
         .group_by(
             CASES.c.id,
@@ -278,11 +293,10 @@ def slip_amounts(session: Session, window: Window, path: str | None) -> list[Sli
             SLIPS.c.conclusion,
             SLIPS.c.amount_involved,
             SLIPS.c.amount_recovered,
-            sa.func.min(CASES.c.id).label("case_id"),
+            sa.func.min(CASE_SLIPS.c.case_id).label("case_id"),
         )
         .select_from(SLIPS)
         .join(CASE_SLIPS, CASE_SLIPS.c.slip_id == SLIPS.c.id)
-        .join(CASES, CASES.c.id == CASE_SLIPS.c.case_id)
         .where(SLIPS.c.filed_at >= window.start, SLIPS.c.filed_at < window.cut)
         .group_by(
             SLIPS.c.id,
@@ -292,6 +306,7 @@ def slip_amounts(session: Session, window: Window, path: str | None) -> list[Sli
             SLIPS.c.amount_recovered,
         ),  # fmt: skip
         path,
+        via_cases=True,
     ).subquery("per_slip")
     violation = sa.and_(
         per_slip.c.kind == SlipKind.VERIFICATION.value,
