@@ -66,11 +66,10 @@ def serve(host: Host = None, port: Port = None) -> None:
 
     # Periodic jobs run inside this process unless WARNFLOW_SCHEDULER hands them to Prefect.
     scheduler = start_embedded(settings, get_engine(settings.resolved_database_url))
-    try:
-        uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown()
+    # uvicorn re-raises SIGTERM once it has shut down, so the scheduler stops in the app's
+    # shutdown (waiting for a running job), not after uvicorn.run returns.
+    app = create_app(settings, on_shutdown=scheduler.shutdown if scheduler is not None else None)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port)
 
 
 @app.command()
