@@ -287,8 +287,12 @@ class _Runner:
             # cases off ix_case_state_due_on (no index on the level: see models/escalation.py).
             picked = sa.select(CASES.c.id).where(where).limit(self.batch_size)
             if self.postgres:
-                # Another sweep's locked rows are its to finish; this one takes the rest.
-                picked = picked.with_for_update(skip_locked=True)
+                # Another sweep's locked rows are its to finish; this one takes the rest. A
+                # MATERIALIZED CTE runs once: as an IN (subquery) the planner may rescan the
+                # LIMIT … FOR UPDATE and update every matching case in one "batch" (found by
+                # tests/workflows/test_sweep_sigkill.py).
+                picked = picked.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+                picked = sa.select(picked.c.id)
             update = (
                 sa.update(CASES)
                 .where(CASES.c.id.in_(picked.scalar_subquery()), where)
