@@ -162,8 +162,10 @@ def test_the_operator_runs_the_sweep_by_hand_for_a_past_moment(cli_db):
     assert again.exit_code == 0
     with session_scope() as s:
         assert len(events(s, case_id, Event.ESCALATE)) == 1
-    refused = runner.invoke(app, ["sweep", "--as-of", "2026-12-01T09:00"])
-    assert refused.exit_code == 2 and "时区" in refused.output
+    local = runner.invoke(app, ["sweep", "--as-of", "2026-12-01T09:00"])  # no offset: Shanghai time
+    assert local.exit_code == 0 and "2026-12-01T01:00:00+00:00" in local.output
+    refused = runner.invoke(app, ["sweep", "--as-of", "明天上午"])
+    assert refused.exit_code == 2 and "无法识别的时间" in refused.output
 
 
 def test_two_sweeps_at_once_on_postgresql_escalate_each_case_once():
