@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_SECRET = "warnflow-demo-secret-do-not-use-in-production"
@@ -93,6 +93,19 @@ class Settings(BaseSettings):
     )
     # How many overdue cases a monthly summary lists by name (the total is always given).
     report_overdue_limit: int = Field(50, ge=1, le=1000)
+
+    @field_validator("assessment_weights")
+    @classmethod
+    def _weights(cls, weights: dict[str, int]) -> dict[str, int]:
+        expected = {"on_time", "rectification", "overdue"}
+        if set(weights) != expected:
+            raise ValueError(
+                "assessment_weights 须且只须包含 on_time（按期办结率）、rectification（整改率）、"
+                'overdue（超期率）三项，例如 {"on_time": 40, "rectification": 40, "overdue": 20}'
+            )
+        if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+            raise ValueError("assessment_weights 的权重不能为负数，且合计须大于 0")
+        return weights
 
     @property
     def resolved_database_url(self) -> str:

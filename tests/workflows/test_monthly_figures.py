@@ -324,3 +324,18 @@ def test_inspections_opened_and_closed_in_the_month_are_counted(session, world, 
         "interviews_opened": 0, "interviews_closed": 0,
     }  # fmt: skip
     assert figures(session, world)["oversight"]["inspections_opened"] == 1
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [{"on_time": 50, "rectification": 50}, {"on_time": -10, "rectification": 60, "overdue": 50}],
+)
+def test_assessment_weights_must_name_the_three_rates(weights):
+    from pydantic import ValidationError
+
+    from models.settings import Settings
+
+    with pytest.raises(ValidationError) as error:
+        Settings(assessment_weights=weights)
+    assert "assessment_weights" in str(error.value)
+    assert Settings().assessment_weights == {"on_time": 40, "rectification": 40, "overdue": 20}
