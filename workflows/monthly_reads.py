@@ -11,7 +11,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from models import MonthlyReport, OrgUnit, Region
+from models import MonthlyReport, OrgUnit, Region, User
 from models.enums import RegionLevel, Role
 from models.reports import ReportStatus
 
@@ -40,6 +40,12 @@ class ReportView:
     figures_sha256: str | None = None
     figures_at: datetime | None = None
     versions: list[tuple[int, ReportStatus]] = field(default_factory=list)
+    # Who compiled (the treasury) and countersigned (the poverty office) it, and when.
+    compiled_by: str | None = None
+    compiled_at: datetime | None = None
+    countersigned_by: str | None = None
+    countersigned_at: datetime | None = None
+    sent_at: datetime | None = None
 
     @property
     def title(self) -> str:
@@ -120,8 +126,20 @@ def read_report(
     chosen = rows[-1] if version is None else next((r for r in rows if r.version == version), None)
     if chosen is None:
         raise NotFound(f"{region.name}{month.year}年{month.month}月的月报没有第 {version} 版")
+    names = dict(
+        session.exec(
+            sa.select(User.id, User.full_name).where(
+                User.id.in_([chosen.compiled_by or 0, chosen.countersigned_by or 0])
+            )
+        ).all()
+    )
     return ReportView(
         **base,
+        compiled_by=names.get(chosen.compiled_by),
+        compiled_at=chosen.compiled_at,
+        countersigned_by=names.get(chosen.countersigned_by),
+        countersigned_at=chosen.countersigned_at,
+        sent_at=chosen.sent_at,
         figures=chosen.figures,
         live=False,
         version=chosen.version,

@@ -4,6 +4,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from forms.report_pdf import monthly_report_pdf, report_html
 from models import Region
@@ -91,3 +92,22 @@ def test_regions_on_the_three_month_rule_are_printed(session, world, tmp_path):
     text = pdf_text(monthly_report_pdf(view_of(session, world, "city")), tmp_path)
     assert "地区 区划代码 连续计入月数 情形" in text
     assert "安县 410121 3 连续3个月计入，达到3个月规则（专项督查）" in text
+
+
+def test_a_countersigned_report_prints_who_compiled_and_countersigned_it(
+    session, world, drafted, tmp_path
+):
+    from models import MonthlyReport
+    from models.reports import ReportStatus
+
+    report = session.exec(
+        sa.select(MonthlyReport).where(MonthlyReport.region_id == world.regions["anxian"].id)
+    ).scalar_one()
+    report.status = ReportStatus.COUNTERSIGNED
+    report.compiled_by, report.compiled_at = world.users["qian_li"], shanghai(12, 2, 10)
+    report.countersigned_by, report.countersigned_at = world.users["he_min"], shanghai(12, 3, 15)
+    session.add(report)
+    session.flush()
+    text = pdf_text(monthly_report_pdf(view_of(session, world, "anxian")), tmp_path)
+    assert "编制（国库）：钱丽 2026年12月2日" in text
+    assert "会签（脱贫办）：何敏 2026年12月3日" in text and "已会签" in text
