@@ -147,18 +147,30 @@ def _month_rows(month: date, as_of: datetime, levels: list[str]) -> sa.Select:
         .correlate(CASES)
         .scalar_subquery()
     )
-    state_at_end = sa.func.coalesce(last_state, sa.type_coerce(CASES.c.raised_level, sa.String))
-    unresolved = (
-        sa.select(CASES.c.region_id, _state_level_case(state_at_end).label("level"))
+    # Every write of a case's state bumps updated_at to the moment of its event (transition,
+    # sweep, extensions, intake): a case not updated since the boundary is still in the state
+    # it was in then, and only the few changed since need their last event before it.
+    state_at_end = sa.case(
+        (CASES.c.updated_at < boundary, sa.type_coerce(CASES.c.state, sa.String)),
+        else_=sa.func.coalesce(last_state, sa.type_coerce(CASES.c.raised_level, sa.String)),
+    )
+    # Grouped by (region, state at the end) first: the state is found once per case, and what
+    # the rest of the statement reads is a few rows per region.
+    by_state = (
+        sa.select(CASES.c.region_id, state_at_end.label("state"), sa.func.count().label("n"))
         .where(
             CASES.c.raised_at < boundary,
             sa.or_(CASES.c.closed_at.is_(None), CASES.c.closed_at >= boundary),
         )
-        .subquery("unresolved")
+        .group_by(CASES.c.region_id, state_at_end)
+        .subquery("by_state")
     )
+    unresolved = sa.select(
+        by_state.c.region_id, _state_level_case(by_state.c.state).label("level"), by_state.c.n
+    ).subquery("unresolved")
 
     def tally(condition) -> sa.ColumnElement[int]:
-        return sa.func.sum(sa.case((condition, 1), else_=0))
+        return sa.func.sum(sa.case((condition, unresolved.c.n), else_=0))
 
     by_region = (
         sa.select(
@@ -209,6 +221,10 @@ def _month_rows(month: date, as_of: datetime, levels: list[str]) -> sa.Select:
 
 def _upsert(session: Session, month: date, as_of: datetime, levels: list[str]) -> None:
     dialect = session.connection().dialect.name
+    if dialect == "postgresql":
+        # The statement is costly enough for PostgreSQL to JIT-compile it, which takes longer
+        # (~1.5 s, bench/RESULTS.md) than running it; for this transaction only.
+        session.connection().execute(sa.text("SET LOCAL jit = off"))
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(MONTHS)
     columns = ["region_id", "month", "open_yellow", "open_red", "counts", "streak", "evaluated_at"]
     statement = insert.from_select(columns, _month_rows(month, as_of, levels))

@@ -46,13 +46,17 @@ def counting_month(session, world, month: date, region="anxian", unit="anxian_ag
         at=at(month.year, month.month, 10),
     )
     after = add_months(month, 1)
+    closed = at(after.year, after.month, 2)
+    # As every write of a case's state does, updated_at moves with it (workflows/streaks.py
+    # relies on it).
     session.connection().execute(
         sa.update(Case)
         .where(Case.id == case_id)
         .values(
             state=State.GREEN,
             resolution=Resolution.RECTIFIED,
-            closed_at=at(after.year, after.month, 2),
+            closed_at=closed,
+            updated_at=closed,
         )
     )
 
