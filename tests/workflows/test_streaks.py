@@ -260,3 +260,21 @@ def test_the_streak_board_shows_two_month_streaks_in_scope(session, world):
     assert [(r.region_name, r.streak) for r in province] == [("安县", 2), ("宁县", 2)]
     assert province[0].streak_start == date(2026, 9, 1)
     assert [r.region_name for r in streak_board(session, actor=world.actors["li_na"])] == ["安县"]
+
+
+def test_the_monthly_job_runs_only_on_the_first_working_day(cli_db):
+    """1–7 October 2026 is the National Day holiday: October's first working day is Thursday
+    8 October."""
+    from models.db import get_engine
+    from workflows.jobs import JOBS, run_now
+
+    engine = get_engine(cli_db)
+    job = JOBS["evaluate_streaks"]
+    skipped = run_now(engine, job, as_of=at(2026, 10, 9, 6))
+    assert skipped.outcome == "skipped" and "不是本月第一个工作日" in skipped.message
+    assert run_now(engine, job, as_of=at(2026, 10, 1, 6)).outcome == "skipped"  # a holiday
+    ran = run_now(engine, job, as_of=at(2026, 10, 8, 6))
+    assert ran.outcome == "ok", ran.message
+    assert "2026年09月" in ran.message
+    assert run_now(engine, job, as_of=at(2026, 11, 2, 6)).outcome == "ok"  # Monday 2 November
+    assert run_now(engine, job, as_of=at(2026, 11, 3, 6)).outcome == "skipped"
