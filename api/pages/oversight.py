@@ -17,7 +17,7 @@ from workflows.clock import now_utc
 from workflows.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
 from workflows.oversight import (
     LIFECYCLES,
-    events_allowed,
+    actions_for,
     find_oversight,
     list_oversight,
     timeline,
@@ -75,9 +75,7 @@ def oversight_page(request: Request, session: Session, actor: Actor, oversight_i
                    form: dict | None = None, errors: dict | None = None, event: str | None = None,
                    message: str | None = None, status_code: int = 200):  # fmt: skip
     row = find_oversight(session, actor=actor, oversight_id=oversight_id)
-    allowed = (
-        events_allowed(row.kind, row.state, actor.role) if actor.role in OVERSIGHT_ACTORS else []
-    )
+    allowed = actions_for(session, actor=actor, row=row) if actor.role in OVERSIGHT_ACTORS else []
     steps = {
         e: LIFECYCLES[OversightKind(row.kind)][(OversightState(row.state), e)] for e in allowed
     }

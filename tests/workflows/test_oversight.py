@@ -418,3 +418,33 @@ def test_inspections_opened_equal_the_maximal_runs_of_three_or_more(session, wor
         assert len(oversight(session, OversightKind.INSPECTION)) == maximal_runs(flags, 3)
     finally:
         savepoint.rollback()
+
+
+def test_anxians_own_leader_reads_the_interview_but_only_the_province_acts(session, world):
+    """Qin Feng leads Anxian's finance bureau: he is interviewed, he does not hold the interview."""
+    from models import OrgUnit
+    from models.enums import OrgKind, Role
+    from tests.factories import PASSWORD
+    from workflows.accounts import create_user
+    from workflows.actors import load_actor
+    from workflows.oversight import actions_for, find_oversight
+
+    unit = OrgUnit(code="410121-LD", name="安县财政局领导", kind=OrgKind.LEADERSHIP,
+                   region_id=world.regions["anxian"].id)  # fmt: skip
+    session.add(unit)
+    session.flush()
+    qin = load_actor(session, create_user(session, username="qin_feng", full_name="秦峰",
+                                          role=Role.LEADER, org_unit_id=unit.id, password=PASSWORD).id)  # fmt: skip
+    inspection = open_inspection(session, world)
+    close_inspection(session, world, inspection, at(2026, 11, 20))
+    for month in (m(2026, 12), m(2027, 1)):
+        counting_month(session, world, month)
+        run_job_for(session, month)
+    (interview,) = oversight(session, OversightKind.INTERVIEW)
+    row = find_oversight(session, actor=qin, oversight_id=interview.id)
+    assert actions_for(session, actor=qin, row=row) == []
+    assert actions_for(session, actor=world.actors["ma_lin"], row=row) == ["arrange", "hold"]
+    with pytest.raises(OutOfScope):
+        transition_oversight(session, oversight_id=interview.id, event="arrange", actor=qin,
+                             expected_version=1, as_of=at(2027, 2, 2),
+                             record={"interview_date": "2027-02-20", "place": "省厅", "interviewee": "秦峰"})  # fmt: skip
