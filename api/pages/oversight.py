@@ -13,6 +13,7 @@ from models.enums import Level
 from models.oversight import OversightKind, OversightState
 from models.settings import get_settings
 from workflows.actors import Actor
+from workflows.calendar import local_date
 from workflows.clock import now_utc
 from workflows.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
 from workflows.oversight import (
@@ -49,6 +50,7 @@ def oversight_list(request: Request, actor: Viewer, session: SessionDep, kind: s
         "rows": rows, "streaks": streak_board(session, actor=actor),
         "month": latest_evaluated_month(session), "kind": chosen, "open_only": bool(open_only),
         "kinds": OversightKind.choices(), "rule_months": get_settings().streak_months,
+        "today": local_date(now_utc()),
     })  # fmt: skip
 
 
