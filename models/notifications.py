@@ -29,6 +29,8 @@ class NotificationKind(Labeled):
     ESCALATION_DECIDED = "escalation_decided"
     BELL_CONVERTED = "bell_converted"
     DIGEST = "digest"
+    # A special inspection or interview opened for the reader's bureau (three-month rule).
+    OVERSIGHT = "oversight"
     OTHER = "other"
 
 
@@ -56,6 +58,7 @@ _LABELS[NotificationKind] = {
     NotificationKind.ESCALATION_DECIDED: "升级决定",
     NotificationKind.BELL_CONVERTED: "黄铃转灯",
     NotificationKind.DIGEST: "每日摘要",
+    NotificationKind.OVERSIGHT: "督查约谈",
     NotificationKind.OTHER: "其他",
 }
 _LABELS[NotificationStatus] = {

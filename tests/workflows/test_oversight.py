@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from models import Case
 from models.enums import Resolution, State
-from models.notifications import Notification
+from models.notifications import Notification, NotificationKind
 from models.oversight import OversightCase, OversightEvent, OversightKind, OversightState
 from tests.factories import new_case
 from workflows.errors import InvalidInput, InvalidState, OutOfScope, RoleNotAllowed, StaleVersion
@@ -139,6 +139,10 @@ def test_three_counting_months_open_one_inspection_for_gao_juns_bureau(session, 
         sa.select(Notification.user_id).where(Notification.link == f"/oversight/{inspection.id}")
     ).scalars()
     assert set(told) == {world.users["gao_jun"]}
+    kinds = session.exec(
+        sa.select(Notification.kind).where(Notification.link == f"/oversight/{inspection.id}")
+    ).scalars()
+    assert set(kinds) == {NotificationKind.OVERSIGHT}
 
 
 def test_running_the_job_twice_opens_nothing_more(session, world):
