@@ -89,16 +89,22 @@ class StreakResult:
     inspections_opened: int = 0
     interviews_opened: int = 0
     notifications_queued: int = 0
+    # Cases that could not be opened: the region's province has no supervision bureau or
+    # leadership unit to own them (set one up, then re-run the job).
+    no_owner: int = 0
 
     @property
     def summary(self) -> str:
         """One line for people (warnflow jobs list)."""
         filled = f"（补评 {len(self.backfilled)} 个月）" if self.backfilled else ""
+        missing = (
+            f"；{self.no_owner} 件因省级缺少监督检查局或厅领导单位未能立案" if self.no_owner else ""
+        )
         return (
             f"{self.month:%Y年%m月}：评估 {self.regions} 个市县{filled}，当月计入 {self.counting} 个，"
             f"连续2个月 {self.on_two} 个，达到规则 {self.on_rule} 个；"
             f"新开专项督查 {self.inspections_opened} 件，约谈 {self.interviews_opened} 件，"
-            f"排队通知 {self.notifications_queued} 条"
+            f"排队通知 {self.notifications_queued} 条{missing}"
         )
 
     def counts(self) -> dict[str, int]:
@@ -317,6 +323,7 @@ def evaluate_streaks(session: Session, *, as_of: datetime) -> StreakResult:
     result.inspections_opened = opened.inspections
     result.interviews_opened = opened.interviews
     result.notifications_queued = opened.notifications
+    result.no_owner = opened.no_owner
     return result
 
 

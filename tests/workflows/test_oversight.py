@@ -452,3 +452,22 @@ def test_anxians_own_leader_reads_the_interview_but_only_the_province_acts(sessi
         transition_oversight(session, oversight_id=interview.id, event="arrange", actor=qin,
                              expected_version=1, as_of=at(2027, 2, 2),
                              record={"interview_date": "2027-02-20", "place": "省厅", "interviewee": "秦峰"})  # fmt: skip
+
+
+def test_a_province_without_a_supervision_bureau_gets_no_inspection_and_the_job_says_so(
+    session, world
+):
+    from models import OrgUnit
+
+    unit = session.get(OrgUnit, world.units["province_supervision"].id)
+    unit.kind = "other"
+    session.add(unit)
+    session.flush()
+    for month in (m(2026, 8), m(2026, 9), m(2026, 10)):
+        counting_month(session, world, month)
+    for month in (m(2026, 8), m(2026, 9)):
+        run_job_for(session, month)
+    result = run_job_for(session, m(2026, 10))
+    assert result.inspections_opened == 0 and result.no_owner == 1
+    assert "1 件因省级缺少监督检查局或厅领导单位未能立案" in result.summary
+    assert oversight(session) == []
