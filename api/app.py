@@ -1,5 +1,8 @@
 """The FastAPI application: /healthz, the JSON API under /api/v1 and the HTML pages."""
 
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from importlib.metadata import version as package_version
 
 import sqlalchemy as sa
@@ -22,12 +25,22 @@ from .pages.templating import STATIC_DIR
 from .routes import api_routers
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, on_shutdown: Callable[[], None] | None = None) -> FastAPI:
+    """The app; `on_shutdown` runs (in a thread) when the server stops, before the process
+    exits: `serve` stops its scheduler there, so a running job records its outcome."""
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if on_shutdown is not None:
+            await asyncio.to_thread(on_shutdown)
+
     app = FastAPI(
         title="warnflow 财政扶贫资金动态监控预警处理",
         version=package_version("warnflow"),
         docs_url="/docs",
+        lifespan=lifespan,
     )
     app.state.settings = settings
     install_error_handlers(app)

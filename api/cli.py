@@ -66,11 +66,10 @@ def serve(host: Host = None, port: Port = None) -> None:
 
     # Periodic jobs run inside this process unless WARNFLOW_SCHEDULER hands them to Prefect.
     scheduler = start_embedded(settings, get_engine(settings.resolved_database_url))
-    try:
-        uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown()
+    # uvicorn re-raises SIGTERM once it has shut down, so the scheduler stops in the app's
+    # shutdown (waiting for a running job), not after uvicorn.run returns.
+    app = create_app(settings, on_shutdown=scheduler.shutdown if scheduler is not None else None)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port)
 
 
 @app.command()
@@ -206,25 +205,19 @@ _SWEEP_ACTIONS = (
 def sweep(
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="按此时刻执行（ISO 时间，如 2026-12-01T09:00+08:00；默认现在）"),
+        typer.Option("--as-of", help="按此时刻执行（ISO 时间，如 2026-12-01T09:00；不带时区按北京时间；默认现在）"),
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="每批处理的案件数")] = 5000,
 ) -> None:
     """Run the deadline sweep once (reminders, overdue bells, escalations) and print what it did."""
-    from datetime import UTC, datetime
+    from datetime import UTC
 
-    from workflows.clock import now_utc
     from workflows.escalation import sweep as run_sweep
 
-    moment = now_utc()
-    if as_of:
-        try:
-            moment = datetime.fromisoformat(as_of)
-        except ValueError:
-            fail(f"--as-of：无法识别的时间 {as_of}（例如 2026-12-01T09:00+08:00）")
-        if moment.tzinfo is None:
-            fail("--as-of：请带上时区，例如 2026-12-01T09:00+08:00")
-        moment = moment.astimezone(UTC)
+    from .cli_jobs import parse_as_of
+
+    # Without an offset the time is Shanghai time, as for `warnflow jobs run --as-of`.
+    moment = parse_as_of(as_of).astimezone(UTC)
     with session_scope() as session:
         result = run_sweep(session, as_of=moment, batch_size=batch_size, commit=True)
     counts = result.counts()

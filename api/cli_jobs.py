@@ -18,7 +18,7 @@ jobs_app = typer.Typer(help="定时任务：巡检、通知发送、每日摘要
 console = Console(soft_wrap=True)
 err = Console(stderr=True)
 
-_OUTCOMES = {"ok": "成功", "error": "失败", "skipped": "跳过", "running": "运行中"}
+_OUTCOMES = {"ok": "成功", "error": "失败", "skipped": "跳过", "running": "运行中", "abandoned": "中断"}
 _MODES = {"embedded": "内置调度（warnflow serve）", "prefect": "Prefect 调度", "off": "已关闭"}
 
 

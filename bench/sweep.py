@@ -188,6 +188,8 @@ def explain(pg: str, statements: dict[str, object]) -> None:
             m = _SCAN.search(ln)
             if m:
                 print(f"    {m.group(1)}  ({m.group(3)} rows, {m.group(2)} ms)")
+            elif ln.startswith("Trigger"):  # foreign-key checks of the INSERTs
+                print(f"    {ln}")
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ class NotificationKind(Labeled):
     OVERDUE = "overdue"
     ESCALATION_REQUEST = "escalation_request"
     ESCALATION_DECIDED = "escalation_decided"
+    EXTENSION_REQUEST = "extension_request"
     BELL_CONVERTED = "bell_converted"
     DIGEST = "digest"
     # A special inspection or interview opened for the reader's bureau (three-month rule).
@@ -55,7 +56,8 @@ _LABELS[NotificationKind] = {
     NotificationKind.DEADLINE_REMINDER: "到期提醒",
     NotificationKind.OVERDUE: "逾期通知",
     NotificationKind.ESCALATION_REQUEST: "升级申请",
-    NotificationKind.ESCALATION_DECIDED: "升级决定",
+    NotificationKind.ESCALATION_DECIDED: "申请已决定",
+    NotificationKind.EXTENSION_REQUEST: "延期申请",
     NotificationKind.BELL_CONVERTED: "黄铃转灯",
     NotificationKind.DIGEST: "每日摘要",
     NotificationKind.OVERSIGHT: "督查约谈",

@@ -38,7 +38,8 @@ class JobRun(SQLModel, table=True):
     scheduled_for: datetime = Field(sa_type=UTCDateTime)
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # running | ok | error | skipped (plain strings: a crashed run stays "running").
+    # running | ok | error | skipped | abandoned (plain strings: a crashed run stays
+    # "running" until another process takes its period over and marks it abandoned).
     outcome: str = Field(default="running", max_length=16)
     message: str = Field(default="", sa_type=sa.Text)
     # Who ran it: "host:pid", "prefect:<flow run id>" or "cli".

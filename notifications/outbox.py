@@ -134,7 +134,10 @@ def claim(
     with factory() as session:
         candidates = sa.select(n.id).where(due).order_by(n.next_attempt_at, n.id).limit(batch)
         if session.get_bind().dialect.name == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
+            # MATERIALIZED: run once. As a plain IN (subquery) the planner may rescan the
+            # LIMIT … FOR UPDATE and claim more than `batch` (workflows/escalation.py).
+            picked = candidates.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+            candidates = sa.select(picked.c.id)
         claimed = session.execute(
             sa.update(n).where(n.id.in_(candidates.scalar_subquery()), due)
             .values(status=NotificationStatus.SENDING, claimed_at=as_of, claimed_by=worker,

@@ -284,11 +284,15 @@ class _Runner:
         write: Callable = self._batch_pg if self.postgres else self._batch_sqlite
         while True:
             # No ORDER BY: any batch will do, and the planner is free to read the matching
-            # cases off an index ((escalation_level, due_on), (state, due_on)).
+            # cases off ix_case_state_due_on (no index on the level: see models/escalation.py).
             picked = sa.select(CASES.c.id).where(where).limit(self.batch_size)
             if self.postgres:
-                # Another sweep's locked rows are its to finish; this one takes the rest.
-                picked = picked.with_for_update(skip_locked=True)
+                # Another sweep's locked rows are its to finish; this one takes the rest. A
+                # MATERIALIZED CTE runs once: as an IN (subquery) the planner may rescan the
+                # LIMIT … FOR UPDATE and update every matching case in one "batch" (found by
+                # tests/workflows/test_sweep_sigkill.py).
+                picked = picked.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+                picked = sa.select(picked.c.id)
             update = (
                 sa.update(CASES)
                 .where(CASES.c.id.in_(picked.scalar_subquery()), where)
@@ -415,11 +419,21 @@ _SUBJECTS = {
     "escalation_request": ("escalation_request", "案件 {number} 逾期未办，请处室负责人决定处理方式"),
     "bell_converted": ("bell_converted", "案件 {number} 的黄色警铃已到期未办，已转为预警"),
 }
+# One message per person per kind and batch when a batch holds several of their cases: a
+# supervisor told 300 times in one sweep reads none of it.
+_GROUP_SUBJECTS = {
+    "reminder": ("您有 {count} 件案件即将到期，请及时办理", "/cases?open_only=1&sort=due_on"),
+    "overdue": ("{count} 件案件已超过办理期限，已升级为一级督办", "/cases?overdue=1&sort=due_on"),
+    "escalation_request": ("{count} 件案件逾期未办，请处室负责人决定处理方式", "/escalations"),
+    "bell_converted": ("{count} 件黄色警铃已到期未办，已转为预警", "/cases?open_only=1&sort=due_on"),
+}
+_LISTED = 20  # case numbers named in a grouped message's body
 
 
 def queue_notices(session: Session, notices: list[Notice], *, as_of: datetime) -> int:
-    """Hand the sweep's notices to workflows/notify.py: the handler (reminders, bells, level 1)
-    and the department's supervisors (levels 1 and 2). Returns the outbox rows added."""
+    """Hand a batch's notices to workflows/notify.py: the handler (reminders, bells, level 1)
+    and the department's supervisors (levels 1 and 2), one message per person and kind.
+    Returns the outbox rows added."""
     if not notices:
         return 0
     units = {n.org_unit_id for n in notices if n.kind in ("overdue", "escalation_request")}
@@ -431,19 +445,35 @@ def queue_notices(session: Session, notices: list[Notice], *, as_of: datetime) -
             )
         ):
             supervisors[unit].append(user_id)
-    items = []
+    per_person: dict[tuple[int, str], list[Notice]] = defaultdict(list)
     for n in notices:
-        kind, subject = _SUBJECTS[n.kind]
-        text = subject.format(number=n.number, due_on=chinese_date(n.due_on) if n.due_on else "")
         users = [n.assignee_id] if n.assignee_id and n.kind != "escalation_request" else []
         if n.kind in ("overdue", "escalation_request"):
             users += supervisors.get(n.org_unit_id, [])
         for user_id in users:
-            items.append(
-                notify.NotificationItem(
-                    user_id=user_id, kind=NotificationKind(kind), subject=text, body=text,
-                    dedupe_key=f"sweep:{n.kind}:{n.case_id}:{n.due_on}:{n.level}:{user_id}",
-                    case_id=n.case_id, link=f"/cases/{n.number}", payload={"level": n.level},
-                )  # fmt: skip
-            )
+            per_person[(user_id, n.kind)].append(n)
+    items = [_item(user_id, kind, cases) for (user_id, kind), cases in per_person.items()]
     return notify.queue(session, items=items, as_of=as_of)
+
+
+def _item(user_id: int, kind: str, cases: list[Notice]) -> notify.NotificationItem:
+    notification_kind, subject = _SUBJECTS[kind]
+    first = cases[0]
+    if len(cases) == 1:
+        text = subject.format(number=first.number, due_on=chinese_date(first.due_on) if first.due_on else "")
+        return notify.NotificationItem(
+            user_id=user_id, kind=NotificationKind(notification_kind), subject=text, body=text,
+            dedupe_key=f"sweep:{kind}:{first.case_id}:{first.due_on}:{first.level}:{user_id}",
+            case_id=first.case_id, link=f"/cases/{first.number}", payload={"level": first.level},
+        )  # fmt: skip
+    group_subject, link = _GROUP_SUBJECTS[kind]
+    numbers = [n.number for n in cases[:_LISTED]]
+    more = f"等 {len(cases)} 件" if len(cases) > _LISTED else ""
+    body = f"{group_subject.format(count=len(cases))}：{'、'.join(numbers)}{more}。"
+    # The batch's cases are escalated once, so the batch (its first case) names the message.
+    return notify.NotificationItem(
+        user_id=user_id, kind=NotificationKind(notification_kind),
+        subject=group_subject.format(count=len(cases)), body=body,
+        dedupe_key=f"sweep:{kind}:batch:{first.case_id}:{first.due_on}:{first.level}:{user_id}",
+        link=link, payload={"level": first.level, "count": len(cases)},
+    )  # fmt: skip

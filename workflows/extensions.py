@@ -89,7 +89,7 @@ def request_extension(
              "requested_due_on": requested_due_on},
         ).scalar_one()  # fmt: skip
         _tell(
-            session, _supervisors(session, context.org_unit_id), NotificationKind.ESCALATION_REQUEST,
+            session, _supervisors(session, context.org_unit_id), NotificationKind.EXTENSION_REQUEST,
             f"案件 {context.number} 的经办人申请延期：{reason}", f"extension:{request_id}", context.id, as_of,
         )  # fmt: skip
     return DecisionResult(request_id, case_id, Event.REQUEST_EXTENSION, new_version, context.due_on,

@@ -58,6 +58,9 @@ class Job:
     grace: timedelta = timedelta(hours=1)
     # Longest gap between two ticks, with margin: how far back to look for the current tick.
     lookback: timedelta = timedelta(days=2)
+    # A run unfinished this long after it took its lease is presumed dead (process killed):
+    # another process may take the period over, so a monthly job is not lost to one crash.
+    timeout: timedelta = timedelta(hours=2)
     # Official working days only (the calendar with its 调休 overrides, not just Mon–Fri).
     working_days_only: bool = False
     # Only on the first working day of the month (monthly jobs: the three-month rule).
@@ -81,29 +84,47 @@ JOBS: dict[str, Job] = {
     job.name: job
     for job in (
         Job(
-            "sweep", "workflows.escalation:sweep", "*/5 * * * *",
+            "sweep",
+            "workflows.escalation:sweep",
+            "*/5 * * * *",
             "期限巡检：黄灯转换、逐级督办、生成督办申请和通知",
-            grace=timedelta(hours=1), lookback=timedelta(minutes=11),
+            grace=timedelta(hours=1),
+            lookback=timedelta(minutes=11),
+            timeout=timedelta(minutes=30),
         ),
         Job(
-            "dispatch_notifications", "notifications.outbox:drain", "* * * * *",
+            "dispatch_notifications",
+            "notifications.outbox:drain",
+            "* * * * *",
             "发送待发通知（站内信、邮件、群机器人），失败按退避重试",
-            grace=timedelta(minutes=30), lookback=timedelta(minutes=3),
+            grace=timedelta(minutes=30),
+            lookback=timedelta(minutes=3),
         ),
         Job(
-            "daily_digest", "notifications.digest:build_digests", "30 8 * * *",
+            "daily_digest",
+            "notifications.digest:build_digests",
+            "30 8 * * *",
             "工作日 08:30 每日摘要：今日到期、已逾期、待我处理",
-            grace=timedelta(hours=3), lookback=timedelta(days=2), working_days_only=True,
+            grace=timedelta(hours=3),
+            lookback=timedelta(days=2),
+            working_days_only=True,
         ),
         Job(
-            "evaluate_streaks", "workflows.streaks:evaluate_streaks", "0 6 * * *",
+            "evaluate_streaks",
+            "workflows.streaks:evaluate_streaks",
+            "0 6 * * *",
             "每月第一个工作日 06:00 评估上月各市县是否计入三个月规则，开启专项督查和约谈",
-            grace=timedelta(hours=12), lookback=timedelta(days=2), first_working_day_of_month=True,
+            grace=timedelta(hours=12),
+            lookback=timedelta(days=2),
+            first_working_day_of_month=True,
         ),
         Job(
-            "prune_job_history", prune_job_history, "15 3 * * *",
+            "prune_job_history",
+            prune_job_history,
+            "15 3 * * *",
             "清理过期的任务运行记录和租约",
-            grace=timedelta(hours=12), lookback=timedelta(days=2),
+            grace=timedelta(hours=12),
+            lookback=timedelta(days=2),
         ),
     )
 }
@@ -159,29 +180,71 @@ def resolve(job: Job) -> Callable:
 
 
 def acquire_lease(
-    engine: Engine, *, job_name: str, period: datetime, holder: str, retake: bool = False
+    engine: Engine,
+    *,
+    job_name: str,
+    period: datetime,
+    holder: str,
+    retake: bool = False,
+    stale_after: timedelta | None = None,
+    now: datetime | None = None,
 ) -> bool:
-    """True if this holder runs (job, period): its insert went in (or, with `retake`, it
-    already holds it: a retry of the same Prefect flow run)."""
+    """True if this holder runs (job, period): its insert went in; or, with `retake`, it
+    already holds it (a retry of the same Prefect flow run); or, with `stale_after`, the
+    holder took it longer ago than that and its run never finished (the process died)."""
     table = JobLease.__table__
+    now = now or utcnow()
     insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(table)
-        .values(job_name=job_name, period_start=period, holder=holder, acquired_at=utcnow())
+        .values(job_name=job_name, period_start=period, holder=holder, acquired_at=now)
         .on_conflict_do_nothing(index_elements=["job_name", "period_start"])
         .returning(table.c.holder)
     )
     with engine.begin() as connection:
         if connection.execute(statement).first() is not None:
             return True
+        this = sa.and_(table.c.job_name == job_name, table.c.period_start == period)
+        if stale_after is not None and _take_over(
+            connection, this, job_name, period, holder, now, stale_after
+        ):
+            return True
         if not retake:
             return False
-        current = connection.execute(
-            sa.select(table.c.holder).where(
-                table.c.job_name == job_name, table.c.period_start == period
-            )
-        ).scalar_one_or_none()
+        current = connection.execute(sa.select(table.c.holder).where(this)).scalar_one_or_none()
     return current == holder
+
+
+def _take_over(
+    connection,
+    this,
+    job_name: str,
+    period: datetime,
+    holder: str,
+    now: datetime,
+    stale_after: timedelta,
+) -> bool:
+    """Move a dead holder's lease to `holder` (one conditional UPDATE: one taker wins) and
+    mark the dead run abandoned."""
+    table, runs = JobLease.__table__, JobRun.__table__
+    finished = sa.exists().where(
+        runs.c.job_name == job_name, runs.c.scheduled_for == period, runs.c.outcome != "running"
+    )
+    taken = connection.execute(
+        sa.update(table)
+        .where(this, table.c.acquired_at < now - stale_after, ~finished)
+        .values(holder=holder, acquired_at=now)
+        .returning(table.c.holder)
+    ).first()
+    if taken is None:
+        return False
+    connection.execute(
+        sa.update(runs)
+        .where(runs.c.job_name == job_name, runs.c.scheduled_for == period, runs.c.outcome == "running")
+        .values(outcome="abandoned", finished_at=now,
+                message=f"运行中断（进程未完成即退出），已由 {holder} 重新运行")
+    )  # fmt: skip
+    return True
 
 
 def run_now(engine: Engine, job: Job, *, as_of: datetime, runner: str = "cli") -> JobRun:
@@ -205,7 +268,12 @@ def run_now(engine: Engine, job: Job, *, as_of: datetime, runner: str = "cli") -
 
 
 def run_period(
-    engine: Engine, job: Job, *, as_of: datetime, holder: str, grace: timedelta | None = None,
+    engine: Engine,
+    job: Job,
+    *,
+    as_of: datetime,
+    holder: str,
+    grace: timedelta | None = None,
     retake: bool = False,
 ) -> JobRun | None:
     """Run the job's latest tick at or before `as_of` unless another process already took it.
@@ -217,7 +285,15 @@ def run_period(
         return None
     if as_of - tick > (job.grace if grace is None else grace):
         return None
-    if not acquire_lease(engine, job_name=job.name, period=tick, holder=holder, retake=retake):
+    if not acquire_lease(
+        engine,
+        job_name=job.name,
+        period=tick,
+        holder=holder,
+        retake=retake,
+        stale_after=job.timeout,
+        now=as_of,
+    ):
         return None
     return run_now(engine, job, as_of=tick, runner=holder)
 
@@ -241,7 +317,8 @@ def _call(engine: Engine, job: Job, as_of: datetime) -> tuple[str, str]:
             calendar = load_calendar(session)
         if job.working_days_only and not calendar.is_working_day(today):
             return "skipped", f"{today:%Y-%m-%d} 不是工作日，未运行"
-        if job.first_working_day_of_month and today != calendar.next_working_day(today.replace(day=1)):
+        first = calendar.next_working_day(today.replace(day=1))
+        if job.first_working_day_of_month and today != first:
             return "skipped", f"{today:%Y-%m-%d} 不是本月第一个工作日，未运行"
     parameters = list(inspect.signature(function).parameters)
     # A function that can commit its own batches (the sweep) does so: a long run then holds

@@ -10,6 +10,7 @@ No Prefect import here: importing prefect costs seconds and ~100 MB.
 """
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 
@@ -45,6 +46,8 @@ class EmbeddedScheduler:
         # same tick) made SQLite answer "database is locked" to the one whose read snapshot
         # went stale, without waiting (seen with `warnflow serve`).
         workers = 1 if engine.dialect.name == "sqlite" else 4
+        # The catch-up thread and the pool take turns on SQLite for the same reason.
+        self._one_at_a_time = threading.Lock() if engine.dialect.name == "sqlite" else None
         self.scheduler = BackgroundScheduler(
             timezone=LOCAL_TZ,
             executors={"default": ThreadPoolExecutor(workers)},
@@ -65,14 +68,19 @@ class EmbeddedScheduler:
         """One tick of one job, as APScheduler calls it (and as tests drive it)."""
         job = self.jobs[name]
         try:
-            run = run_period(self.engine, job, as_of=self.clock(), holder=self.holder)
+            if self._one_at_a_time is not None:
+                with self._one_at_a_time:
+                    run = run_period(self.engine, job, as_of=self.clock(), holder=self.holder)
+            else:
+                run = run_period(self.engine, job, as_of=self.clock(), holder=self.holder)
         except Exception:  # database away: log and let the next tick try again
             log.exception("job %s could not be started", name)
             return None
         if run is not None:
             level = logging.WARNING if run.outcome == "error" else logging.INFO
-            log.log(level, "job %s for %s: %s %s", name, run.scheduled_for, run.outcome,
-                    run.message)
+            log.log(
+                level, "job %s for %s: %s %s", name, run.scheduled_for, run.outcome, run.message
+            )
         return run
 
     def catch_up(self) -> list[JobRun]:
@@ -100,7 +108,9 @@ def start_embedded(settings, engine: Engine) -> EmbeddedScheduler | None:
         log.info("embedded scheduler off (WARNFLOW_SCHEDULER=%s)", settings.scheduler)
         return None
     scheduler = EmbeddedScheduler(engine)
-    # Catching up may run a sweep: do it on the scheduler's pool, not before the app answers.
+    # Catching up may run a sweep: do it beside the app, not before it answers. A thread of
+    # its own rather than a one-off APScheduler job, which a quick shutdown could remove
+    # while APScheduler was about to (JobLookupError in the scheduler's thread).
     scheduler.start(catch_up=False)
-    scheduler.scheduler.add_job(scheduler.catch_up, id="catch_up", name="catch up missed ticks")
+    threading.Thread(target=scheduler.catch_up, name="warnflow-catch-up", daemon=True).start()
     return scheduler

@@ -139,10 +139,41 @@ def test_the_sweep_flow_records_its_run_and_the_flow_state_says_the_same(prefect
         run = session.exec(select(JobRun).where(JobRun.job_name == "sweep")).one()
     engine.dispose()
     server_side = flow_run(prefect_server, result["flow_run_id"])
-    # Until workflows.escalation.sweep exists, the flow fails and says why; then it completes.
-    expected = {"ok": "COMPLETED", "error": "FAILED"}[run.outcome]
-    assert (result["state"], server_side["state_type"]) == (expected, expected)
+    assert run.outcome == "ok", run.message
+    assert (result["state"], server_side["state_type"]) == ("COMPLETED", "COMPLETED")
     assert run.scheduled_for == as_of
+
+
+LATE_RUNS = """
+import json
+from datetime import timedelta
+from prefect import flow
+from workflows import jobs
+from workflows.flows import run_job_flow
+# A daily job with a long grace: every run below falls in the same period, whatever the clock.
+jobs.JOBS["nightly"] = jobs.Job("nightly", "workflows.jobs:prune_job_history", "0 0 * * *", "test",
+                                grace=timedelta(days=2), lookback=timedelta(days=3))
+
+@flow(name="warnflow-nightly", retries=0)
+def nightly_flow():
+    return run_job_flow("nightly", None)
+
+# Three scheduled runs that piled up while the worker was down, run one after another.
+states = [nightly_flow(return_state=True) for _ in range(3)]
+print(json.dumps({"states": [s.type.value for s in states],
+                  "results": [s.result()["outcome"] for s in states]}))
+"""
+
+
+def test_runs_piled_up_while_the_worker_was_down_do_the_missed_tick_once(prefect_server, flows_database):
+    result = run_in_worker(prefect_server, flows_database, LATE_RUNS)
+    assert result["states"] == ["COMPLETED"] * 3
+    assert result["results"] == ["ok", "skipped", "skipped"]
+    engine = make_engine(flows_database)
+    with Session(engine) as session:
+        runs = session.exec(select(JobRun).where(JobRun.job_name == "nightly")).all()
+    engine.dispose()
+    assert len(runs) == 1 and runs[0].outcome == "ok"
 
 
 FAILING_WITH_RETRY = """

@@ -107,3 +107,25 @@ def test_the_scheduled_job_drains_every_due_mail_in_batches(pg_engine):
                    settings=settings_for(1))
     assert (report.claimed, report.sent) == (45, 45)
     assert len(set(recorder.sent)) == 45
+
+
+def test_a_worker_claims_no_more_than_its_batch(pg_engine):
+    """PostgreSQL may rescan a LIMIT … FOR UPDATE subquery; the claim must still stop at 10."""
+    from notifications.outbox import claim
+
+    with Session(pg_engine) as session:
+        insert_rows(session, [dict(
+            user_id=None, org_unit_id=None, channel=Channel.EMAIL, kind=NotificationKind.OTHER,
+            subject=f"批量 {i}", body="正文", link=None, payload={"to": "a@example.cn"},
+            case_id=None, dedupe_key=f"claim:{i}", status=NotificationStatus.PENDING, attempts=0,
+            next_attempt_at=NOW, claimed_at=None, claimed_by=None, last_error=None,
+            created_at=NOW, sent_at=None, read_at=None) for i in range(25)])
+        session.commit()
+
+    def factory():
+        return Session(pg_engine)
+
+    first = claim(factory, as_of=NOW, batch=10, worker="w1", settings=settings_for(1))
+    second = claim(factory, as_of=NOW, batch=10, worker="w2", settings=settings_for(1))
+    assert (len(first), len(second)) == (10, 10)
+    assert not {m.id for m, _ in first} & {m.id for m, _ in second}

@@ -162,8 +162,10 @@ def test_the_operator_runs_the_sweep_by_hand_for_a_past_moment(cli_db):
     assert again.exit_code == 0
     with session_scope() as s:
         assert len(events(s, case_id, Event.ESCALATE)) == 1
-    refused = runner.invoke(app, ["sweep", "--as-of", "2026-12-01T09:00"])
-    assert refused.exit_code == 2 and "时区" in refused.output
+    local = runner.invoke(app, ["sweep", "--as-of", "2026-12-01T09:00"])  # no offset: Shanghai time
+    assert local.exit_code == 0 and "2026-12-01T01:00:00+00:00" in local.output
+    refused = runner.invoke(app, ["sweep", "--as-of", "明天上午"])
+    assert refused.exit_code == 2 and "无法识别的时间" in refused.output
 
 
 def test_two_sweeps_at_once_on_postgresql_escalate_each_case_once():
@@ -268,6 +270,29 @@ def test_li_na_and_zhang_wei_find_the_overdue_case_in_their_inboxes(session, wor
     assert inbox("ningxian_boss") == []
     links = set(session.scalars(sa.select(Notification.link).where(Notification.case_id == case_id)))
     assert links == {f"/cases/{case(session, case_id).number}"}, "messages lead to the case page"
+
+
+def test_zhang_wei_gets_one_message_for_three_overdue_cases_not_three(session, world):
+    """Li Na's three cases pass their deadline together: one message each for her and her
+    supervisor, naming every case and leading to the overdue list."""
+    from models.notifications import Notification
+
+    numbers = sorted(case(session, new_case(session, world, "yellow")).number for _ in range(3))
+    sweep(session, as_of=at(2026, 12, 1))
+    for who in ("li_na", "zhang_wei"):
+        messages = session.scalars(
+            sa.select(Notification).where(
+                Notification.user_id == world.users[who], Notification.kind == "overdue",
+                Notification.channel == "inbox",
+            )
+        ).all()  # fmt: skip
+        assert len(messages) == 1, who
+        (message,) = messages
+        assert message.subject == "3 件案件已超过办理期限，已升级为一级督办"
+        assert all(number in message.body for number in numbers)
+        assert message.link == "/cases?overdue=1&sort=due_on" and message.payload["count"] == 3
+    again = sweep(session, as_of=at(2026, 12, 1, 16))
+    assert again.notifications_queued == 0
 
 
 def test_a_sweep_that_dies_between_batches_leaves_whole_cases_and_the_next_run_finishes(cli_db, monkeypatch):

@@ -67,7 +67,7 @@ def test_li_na_asks_for_more_time_and_zhang_wei_approves(session, world):
         .order_by(Notification.id)
     ).all()
     assert [tuple(t) for t in told] == [
-        (world.users["zhang_wei"], NotificationKind.ESCALATION_REQUEST),
+        (world.users["zhang_wei"], NotificationKind.EXTENSION_REQUEST),
         (world.users["li_na"], NotificationKind.ESCALATION_DECIDED),
     ]
     # With the new deadline the sweep leaves it alone on 1 Dec.

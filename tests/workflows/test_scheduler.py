@@ -184,7 +184,11 @@ def test_serve_starts_the_embedded_scheduler_and_stops_it_with_the_server(cli_db
         return seen["scheduler"]
 
     def fake_run(app_, host, port):
-        seen["running_while_serving"] = seen["scheduler"].scheduler.running
+        from fastapi.testclient import TestClient
+
+        # The app's lifespan as uvicorn drives it: started, serving, then shut down (SIGTERM).
+        with TestClient(app_):
+            seen["running_while_serving"] = seen["scheduler"].scheduler.running
 
     monkeypatch.setenv("WARNFLOW_DEMO", "1")
     get_settings.cache_clear()
