@@ -471,3 +471,21 @@ def test_a_province_without_a_supervision_bureau_gets_no_inspection_and_the_job_
     assert result.inspections_opened == 0 and result.no_owner == 1
     assert "1 件因省级缺少监督检查局或厅领导单位未能立案" in result.summary
     assert oversight(session) == []
+
+
+def test_gao_jun_sends_a_report_back_for_more_inspection_with_a_reason(session, world):
+    inspection = open_inspection(session, world)
+    act(session, world, inspection, "start", "gao_jun")
+    act(session, world, inspection, "submit_report", "gao_jun", record=REPORT)
+    with pytest.raises(InvalidInput) as refused:
+        act(session, world, inspection, "reopen", "gao_jun", comment="  ")
+    assert [(e.field, e.message) for e in refused.value.errors] == [("comment", "请填写意见")]
+    reopened = act(session, world, inspection, "reopen", "gao_jun", comment="需补充调阅拨付凭证")
+    assert reopened.to_state == OversightState.INSPECTING
+    # The slip so far is kept; submitting again may change it.
+    assert fresh(session, inspection).record["scope"] == REPORT["scope"]
+    act(session, world, inspection, "submit_report", "gao_jun",
+        record={"findings": "补充：另有2笔提现未整改"})  # fmt: skip
+    assert fresh(session, inspection).record["findings"] == "补充：另有2笔提现未整改"
+    (last,) = [e for e in timeline(session, oversight_id=inspection.id) if e.event == "reopen"]
+    assert last.comment == "需补充调阅拨付凭证" and last.actor_name == "高军"
