@@ -4,7 +4,19 @@ from fastapi import APIRouter
 
 
 def page_routers() -> list[APIRouter]:
-    from . import admin, auth, batch, cases, escalations, inbox, review, slips, summary, work
+    from . import (
+        admin,
+        auth,
+        batch,
+        cases,
+        escalations,
+        inbox,
+        oversight,
+        review,
+        slips,
+        summary,
+        work,
+    )
 
     return [auth.router, work.router, cases.router, slips.router, batch.router, review.router,
-            summary.router, admin.router, inbox.router, escalations.router]
+            summary.router, admin.router, inbox.router, escalations.router, oversight.router]

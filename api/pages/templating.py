@@ -16,6 +16,7 @@ from notifications.inbox import unread_count
 from workflows.actors import Actor
 
 from ..deps import CurrentActor, SessionDep
+from ..routes.oversight import OVERSIGHT_READERS
 from .csrf import csrf_token, remember_nonce
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "forms" / "templates" / "pages"
@@ -43,6 +44,7 @@ _NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/review", "审核队列", frozenset({Role.SUPERVISOR})),
     ("/escalations", "督办申请", frozenset({Role.SUPERVISOR})),
     ("/summary", "规则汇总", _READERS),
+    ("/oversight", "督查约谈", OVERSIGHT_READERS),
     ("/admin", "系统管理", frozenset({Role.ADMIN})),
     ("/inbox", "站内消息", frozenset(set(Role) - {Role.SYSTEM})),
 ]
