@@ -4,7 +4,22 @@ from fastapi import APIRouter
 
 
 def page_routers() -> list[APIRouter]:
-    from . import admin, auth, batch, cases, escalations, inbox, review, slips, summary, work
+    from . import (
+        admin,
+        auth,
+        batch,
+        cases,
+        escalations,
+        federation_admin,
+        inbox,
+        ledger,
+        report_chain,
+        review,
+        slips,
+        summary,
+        work,
+    )
 
     return [auth.router, work.router, cases.router, slips.router, batch.router, review.router,
-            summary.router, admin.router, inbox.router, escalations.router]
+            summary.router, admin.router, inbox.router, escalations.router, report_chain.router,
+            ledger.router, federation_admin.router]

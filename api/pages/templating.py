@@ -14,6 +14,7 @@ from models import OrgUnit
 from models.enums import Conclusion, Level, Measure, Role, VerifyMethod, ViolationType
 from notifications.inbox import unread_count
 from workflows.actors import Actor
+from workflows.ledger import LEDGER_ROLES
 
 from ..deps import CurrentActor, SessionDep
 from .csrf import csrf_token, remember_nonce
@@ -43,6 +44,8 @@ _NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/review", "审核队列", frozenset({Role.SUPERVISOR})),
     ("/escalations", "督办申请", frozenset({Role.SUPERVISOR})),
     ("/summary", "规则汇总", _READERS),
+    ("/reports", "我的月报", _READERS),
+    ("/ledger", "分类台账", LEDGER_ROLES),
     ("/admin", "系统管理", frozenset({Role.ADMIN})),
     ("/inbox", "站内消息", frozenset(set(Role) - {Role.SYSTEM})),
 ]
