@@ -102,7 +102,9 @@ def test_the_whole_chain_from_departments_to_the_province(session, world, drafte
     assert report.id in {r.id for r in list_reports(session, actor=world.actors["chen_jie"])}
 
 
-def test_sending_queues_a_push_for_each_active_parent_in_the_same_transaction(session, world, drafted):
+def test_sending_queues_a_push_for_each_active_parent_in_the_same_transaction(
+    session, world, drafted
+):
     parent = FederationPeer(deployment_id="zhongyuan-province", name="中原省财政厅",
                             relation=PeerRelation.PARENT, kid="k", public_pem="-",
                             base_url="https://yj.czt.example.cn")  # fmt: skip
@@ -132,7 +134,9 @@ def test_compiling_waits_for_every_department(session, world, drafted):
         act(session, world, report.id, ReportEvent.CONFIRM_PART, "wang_fang")  # same section
 
 
-def test_figures_are_frozen_from_countersigning_on_while_drafts_follow_the_data(session, world, drafted):
+def test_figures_are_frozen_from_countersigning_on_while_drafts_follow_the_data(
+    session, world, drafted
+):
     anxian, ningxian = drafted["anxian"], drafted["ningxian"]
     countersigned(session, world, anxian.id)
     session.refresh(anxian)
@@ -154,7 +158,9 @@ def test_figures_are_frozen_from_countersigning_on_while_drafts_follow_the_data(
     session.refresh(anxian)
     assert anxian.figures_sha256 == digest and anxian.figures["headline"]["cases"] == 7
     # 宁县's report is still a draft: it follows the data.
-    assert session.get(MonthlyReport, ningxian.id).figures["headline"]["cases"] == ningxian_before + 1
+    assert (
+        session.get(MonthlyReport, ningxian.id).figures["headline"]["cases"] == ningxian_before + 1
+    )
 
 
 def test_a_resubmission_is_a_new_version_with_a_reason_and_keeps_the_old(session, world, drafted):
