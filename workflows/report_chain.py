@@ -202,7 +202,7 @@ def email_report(ctx: Context) -> None:
             "kind": NotificationKind.OTHER,
             "subject": f"{title}（第{report.version}版）",
             "body": f"{title}已经会签，现予报送，详见附件（PDF、XLSX）。",
-            "link": f"/reports/{report.id}",
+            "link": f"/reports/monthly/{region.code}/{report.month:%Y-%m}?version={report.version}",
             "case_id": None,
             "payload": {"to": address, "attachments": attachments},
             "dedupe_key": f"report-sent:{report.id}:{address}:email"[:200],

@@ -14,6 +14,7 @@ def page_routers() -> list[APIRouter]:
         inbox,
         ledger,
         report_chain,
+        reports,
         review,
         slips,
         summary,
@@ -22,4 +23,4 @@ def page_routers() -> list[APIRouter]:
 
     return [auth.router, work.router, cases.router, slips.router, batch.router, review.router,
             summary.router, admin.router, inbox.router, escalations.router, report_chain.router,
-            ledger.router, federation_admin.router]
+            ledger.router, federation_admin.router, reports.router]

@@ -12,6 +12,7 @@ from workflows.actors import Actor
 from workflows.clock import now_utc
 from workflows.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
 from workflows.ledger import parse_month
+from workflows.monthly_reads import REPORT_READERS
 from workflows.report_chain import ReportEvent, report_transition
 from workflows.report_reads import list_reports, report_chain
 
@@ -43,8 +44,21 @@ def reports_page(request: Request, actor: Viewer, session: SessionDep):
             "month": month_text,
             "errors": errors,
             "ReportStatus": ReportStatus,
+            "may_read_documents": actor.role in REPORT_READERS,
         },
     )
+
+
+def document_links(chain) -> dict[str, str]:
+    """The report's renderings (api/pages/reports.py, api/routes/reports.py), this version."""
+    base = f"/reports/monthly/{chain.region.code}/{chain.report.month:%Y-%m}"
+    query = f"?version={chain.report.version}"
+    return {
+        "page": base + query,
+        "pdf": f"{base}/report.pdf{query}",
+        "xlsx": f"{base}/report.xlsx{query}",
+        "json": f"/api/v1{base}{query}",
+    }
 
 
 def chain_page(
@@ -66,6 +80,7 @@ def chain_page(
         {
             "c": chain,
             "r": chain.report,
+            "documents": document_links(chain) if actor.role in REPORT_READERS else None,
             "ReportStatus": ReportStatus,
             "Role": Role,
             "form": form or {},

@@ -15,6 +15,7 @@ from models.enums import Conclusion, Level, Measure, Role, VerifyMethod, Violati
 from notifications.inbox import unread_count
 from workflows.actors import Actor
 from workflows.ledger import LEDGER_ROLES
+from workflows.monthly_reads import REPORT_READERS
 
 from ..deps import CurrentActor, SessionDep
 from .csrf import csrf_token, remember_nonce
@@ -46,6 +47,7 @@ _NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/summary", "规则汇总", _READERS),
     ("/reports", "我的月报", _READERS),
     ("/ledger", "分类台账", LEDGER_ROLES),
+    ("/reports/monthly", "月报", REPORT_READERS),
     ("/admin", "系统管理", frozenset({Role.ADMIN})),
     ("/inbox", "站内消息", frozenset(set(Role) - {Role.SYSTEM})),
 ]

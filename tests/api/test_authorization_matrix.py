@@ -378,6 +378,8 @@ CASE_PARAMS: dict[str, Callable[[CaseRefs], object]] = {
     "attachment_id": lambda c: c.attachment_id,
     "request_id": lambda c: c.request_id,
     "report_id": lambda c: c.report_id,
+    # The monthly summary of the case's region (a region code: 410121 for Anxian).
+    "region_code": lambda c: c.region_path.rstrip("/").rsplit("/", 1)[-1],
 }
 # Path parameters not bound to a case (admin data): one value, no scope.
 OTHER_PARAMS: dict[str, Callable[[Matrix], object]] = {
@@ -394,6 +396,7 @@ OTHER_PARAMS: dict[str, Callable[[Matrix], object]] = {
     "received_id": lambda m: m.received_id,
     "push_id": lambda m: m.push_id,
     "peer_id": lambda m: m.peer_id,
+    "month": lambda m: "2026-11",
 }
 
 
