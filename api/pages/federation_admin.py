@@ -4,8 +4,10 @@ ones with their error and a button to send them again."""
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
+from sqlmodel import select
 
 from forms.page_forms import errors_of
+from models import Region
 from models.federation import PeerRelation, PushStatus
 from workflows import federation, federation_keys
 from workflows.clock import now_utc
@@ -38,13 +40,17 @@ def _page(
     message=None,
     status_code: int = 200,
 ):
+    peers = federation_keys.list_peers(session)
+    region_ids = [p.region_id for p in peers if p.region_id]
+    region_rows = session.exec(select(Region).where(Region.id.in_(region_ids))).all()
     return render(
         request,
         "admin/federation.html",
         {
             "deployment_id": settings.deployment_id,
             "key": federation_keys.current_key(session),
-            "peers": federation_keys.list_peers(session),
+            "peers": peers,
+            "region_names": {r.id: r.name for r in region_rows},
             "pushes": federation.list_pushes(session, limit=100),
             "relations": PeerRelation.choices(),
             "PushStatus": PushStatus,

@@ -2,6 +2,7 @@
 level × state with drill-down links to the tracking list, its XLSX export, and the monthly
 reports received from child deployments."""
 
+import json
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -9,11 +10,14 @@ from fastapi.responses import Response
 
 from forms.ledger_xlsx import ledger_xlsx
 from forms.page_forms import errors_of
+from forms.report_charts import report_charts
+from forms.report_tables import printable
 from models.enums import Level, RuleCategory
 from workflows.clock import now_utc
 from workflows.errors import InvalidInput
 from workflows.federation import received_report, received_reports
 from workflows.ledger import LEDGER_ROLES, build_ledger, parse_month
+from workflows.monthly_figures import SCHEMA as MONTHLY_SCHEMA
 
 from ..deps import SessionDep, allow
 from .templating import Viewer, render
@@ -66,7 +70,30 @@ def ledger_export(request: Request, actor: Viewer, session: SessionDep):
     )
 
 
+def _tables(figures: dict) -> tuple[dict | None, dict | None]:
+    """The report's tables and charts as the report page shows them, if the child sent the
+    monthly schema this version reads; (None, None) and the raw data shown otherwise."""
+    if not isinstance(figures, dict) or figures.get("schema") != MONTHLY_SCHEMA:
+        return None, None
+    try:
+        return printable(figures), report_charts(figures)
+    except (KeyError, TypeError, ValueError, AttributeError):  # another version's layout
+        return None, None
+
+
 @router.get("/ledger/received/{received_id}", dependencies=READERS)
 def received_page(received_id: int, request: Request, actor: Viewer, session: SessionDep):
     row = received_report(session, actor=actor, received_id=received_id)
-    return render(request, "ledger_received.html", {"row": row})
+    figures = row[0].payload.get("figures") or {}
+    tables, charts = _tables(figures)
+    return render(
+        request,
+        "ledger_received.html",
+        {
+            "row": row,
+            "f": figures,
+            "t": tables,
+            "charts": charts,
+            "raw": json.dumps(figures, ensure_ascii=False, indent=2, sort_keys=True),
+        },
+    )
