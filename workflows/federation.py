@@ -12,6 +12,7 @@ their inbox, and a receipt signed by us is returned.
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -330,6 +331,43 @@ def received_reports(session: Session, *, region_path: str, month: date | None =
     if month is not None:
         query = query.where(ReceivedReport.month == month)
     return list(session.execute(query).all())
+
+
+# Headline figures a parent adds up over what its children sent (counts and 元 amounts).
+RECEIVED_COUNTS = ("cases", "raised", "resolved", "open_at_end", "overdue", "rectified")
+RECEIVED_AMOUNTS = ("amount_involved_yuan", "amount_recovered_yuan")
+
+
+def received_summary(session: Session, *, region_path: str, month: date) -> dict | None:
+    """What children's deployments reported for a month within a region (the latest version
+    per child region), with their headline totals; None if nothing was received.
+
+    A parent's own monthly report carries this as figures["received"] (workflows/report_chain.py),
+    beside — not added into — the figures of the cases in its own database."""
+    latest: dict[object, tuple] = {}
+    for row in received_reports(session, region_path=region_path, month=month):
+        key = row.region_code or row.peer_name
+        if key not in latest or row.version > latest[key].version:
+            latest[key] = row
+    if not latest:
+        return None
+    reports, totals = [], dict.fromkeys(RECEIVED_COUNTS, 0)
+    amounts = dict.fromkeys(RECEIVED_AMOUNTS, Decimal("0.00"))
+    for row in sorted(latest.values(), key=lambda r: (r.region_code or "", r.peer_name)):
+        headline = (row.payload.get("figures") or {}).get("headline") or {}
+        for name in RECEIVED_COUNTS:
+            totals[name] += int(headline.get(name) or 0)
+        for name in RECEIVED_AMOUNTS:
+            amounts[name] += Decimal(str(headline.get(name) or "0"))
+        reports.append({
+            "received_id": row.id, "peer": row.peer_name,
+            "region": {"code": row.region_code, "name": row.region_name},
+            "version": row.version, "received_at": row.received_at.isoformat(),
+            "figures_sha256": row.payload.get("figures_sha256"),
+            "headline": {k: headline.get(k) for k in (*RECEIVED_COUNTS, *RECEIVED_AMOUNTS)},
+        })  # fmt: skip
+    totals.update({k: str(v) for k, v in amounts.items()})
+    return {"reports": reports, "totals": totals}
 
 
 # ---------------------------------------------------------------- the admin's view of pushes

@@ -30,7 +30,7 @@ from models.settings import get_settings
 
 from .actors import Actor
 from .errors import InvalidInput, InvalidState, NotFound, OutOfScope, RoleNotAllowed, StaleVersion
-from .federation import month_label, province_recipients, queue_pushes
+from .federation import month_label, province_recipients, queue_pushes, received_summary
 from .federation_keys import sha256_of
 from .monthly_figures import compute_figures
 from .notify import NotificationItem, insert_rows, queue
@@ -144,9 +144,14 @@ def require_parts(ctx: Context) -> None:
 
 
 def recompute(ctx: Context) -> None:
+    """The month's figures as of now, with what child deployments sent (a parent's report
+    to the level above is built from what it received)."""
     figures = compute_figures(
         ctx.session, region_id=ctx.report.region_id, month=ctx.report.month, as_of=ctx.as_of
     )
+    received = received_summary(ctx.session, region_path=ctx.region.path, month=ctx.report.month)
+    if received is not None:
+        figures = {**figures, "received": received}
     ctx.values.update(figures=figures, figures_at=ctx.as_of)
 
 

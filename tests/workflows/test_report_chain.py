@@ -260,3 +260,50 @@ def test_province_recipients_are_province_level_offices(session, world):
     path = session.get(Region, world.regions["anxian"].id).path
     ids = set(federation.province_recipients(session, region_path=path))
     assert ids == {world.users[u] for u in ("xu_qing", "gao_jun")}
+
+
+def test_the_provinces_own_report_is_built_from_what_its_children_sent(session, world, drafted):
+    """中原省 compiles its report to the Ministry with 安县's signed report (received from the
+    county's own deployment) beside its own figures; Zhou Hua is the province's treasurer."""
+    from models import OrgUnit
+    from models.enums import OrgKind, Role
+    from tests.factories import PASSWORD
+    from tests.workflows.test_federation import PROVINCE, Pair, claims
+    from workflows.accounts import create_user
+    from workflows.actors import load_actor
+    from workflows.federation_keys import PeerInput, generate_key, register_peer
+
+    generate_key(session, as_of=AT)
+    county = Pair()
+    register_peer(session, data=PeerInput(
+        deployment_id="anxian-county", name="安县财政局", relation=PeerRelation.CHILD,
+        public_pem=county.public_pem, region_code="410121"), as_of=AT)  # fmt: skip
+    figures = drafted["anxian"].figures
+    for version in (1, 2):  # 安县 sent a second version: the latest one counts
+        body = claims(jti=f"{version:032d}", iat=int(AT.timestamp()), exp=int(AT.timestamp()) + 300)
+        body["report"] = {**body["report"], "version": version, "figures": figures,
+                          "figures_sha256": federation.sha256_of(figures)}  # fmt: skip
+        federation.receive_report(session, token=county.sign(body), as_of=AT, settings=PROVINCE)
+    province = _report_of(session, world, "province")
+    poverty = OrgUnit(code="410000-TP", name="中原省财政厅脱贫办", kind=OrgKind.POVERTY_OFFICE,
+                      region_id=world.regions["province"].id)  # fmt: skip
+    session.add(poverty)
+    session.flush()
+    for username, name, role, unit_id in [
+        ("zhou_hua", "周华", Role.TREASURY, world.units["province_treasury"].id),
+        ("wu_yan", "吴燕", Role.POVERTY_OFFICE, poverty.id),
+    ]:
+        user = create_user(session, username=username, full_name=name, role=role,
+                           org_unit_id=unit_id, password=PASSWORD)  # fmt: skip
+        world.actors[username] = load_actor(session, user.id)
+    act(session, world, province.id, ReportEvent.CONFIRM_PART, "zhou_hua")
+    act(session, world, province.id, ReportEvent.COMPILE, "zhou_hua")
+    act(session, world, province.id, ReportEvent.COUNTERSIGN, "wu_yan")
+    session.refresh(province)
+    received = province.figures["received"]
+    assert [(r["region"]["code"], r["version"]) for r in received["reports"]] == [("410121", 2)]
+    assert received["totals"]["cases"] == figures["headline"]["cases"] == 7
+    assert received["totals"]["amount_involved_yuan"] == "12345.67"
+    assert province.figures_sha256 == federation.sha256_of(province.figures)
+    # A county's report without children has no such section.
+    assert "received" not in drafted["ningxian"].figures
