@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from models import MonthlyReport, MonthlyReportEvent, Region
 from models.federation import FederationPeer, FederationPush, PeerRelation, PushStatus
@@ -307,3 +309,64 @@ def test_the_provinces_own_report_is_built_from_what_its_children_sent(session, 
     assert province.figures_sha256 == federation.sha256_of(province.figures)
     # A county's report without children has no such section.
     assert "received" not in drafted["ningxian"].figures
+
+
+PERSONAS = ("li_na", "chen_jie", "qian_li", "he_min", "xu_qing", "zhao_lei", "sun_hao")
+
+
+def _expected(status, event, who, confirmed) -> ReportStatus | None:
+    """The chain table read by hand: where (status, event) by this persona leads, or None."""
+    role = {"li_na": "dept", "chen_jie": "dept", "qian_li": "treasury", "he_min": "poverty"}.get(
+        who
+    )
+    table = {
+        (ReportStatus.DRAFTING, ReportEvent.CONFIRM_PART): ("dept", "treasury"),
+        (ReportStatus.DRAFTING, ReportEvent.COMPILE): ("treasury",),
+        (ReportStatus.COMPILED, ReportEvent.RETURN): ("poverty", "treasury"),
+        (ReportStatus.COMPILED, ReportEvent.COUNTERSIGN): ("poverty",),
+        (ReportStatus.COUNTERSIGNED, ReportEvent.SEND): ("treasury",),
+    }
+    if role not in table.get((status, event), ()):
+        return None
+    if event == ReportEvent.CONFIRM_PART:
+        return None if who in confirmed else ReportStatus.DRAFTING
+    if event == ReportEvent.COMPILE and len(confirmed) < 3:
+        return None
+    return {ReportEvent.CONFIRM_PART: ReportStatus.DRAFTING, ReportEvent.COMPILE: ReportStatus.COMPILED,
+            ReportEvent.RETURN: ReportStatus.DRAFTING, ReportEvent.COUNTERSIGN: ReportStatus.COUNTERSIGNED,
+            ReportEvent.SEND: ReportStatus.SENT}[event]  # fmt: skip
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=st.lists(st.tuples(st.sampled_from(PERSONAS),
+                                st.sampled_from([e for e in ReportEvent if e not in (
+                                    ReportEvent.ESCALATE, ReportEvent.CREATED, ReportEvent.RESUBMIT)])),
+                      max_size=14))  # fmt: skip
+def test_any_sequence_of_actions_follows_the_table_and_refusals_write_nothing(
+    session, world, drafted, steps
+):
+    report_id = drafted["anxian"].id
+    with session.begin_nested() as savepoint:
+        status, version, confirmed = ReportStatus.DRAFTING, 1, set()
+        for who, event in steps:
+            expected = _expected(status, event, who, confirmed)
+            try:
+                act(session, world, report_id, event, who, comment="理由")
+            except (InvalidState, RoleNotAllowed, OutOfScope, InvalidInput):
+                assert expected is None, (who, event, status)
+            else:
+                assert expected is not None, (who, event, status)
+                status, version = expected, version + 1
+                if event == ReportEvent.CONFIRM_PART:
+                    confirmed.add(who)
+            report = session.get(MonthlyReport, report_id)
+            session.refresh(report)
+            assert (report.status, report.lock_version) == (status, version)
+        events = session.execute(sa.select(sa.func.count()).where(
+            MonthlyReportEvent.report_id == report_id)).scalar()  # fmt: skip
+        assert events == version
+        savepoint.rollback()
+    # The chain writes with Core UPDATEs: loaded rows are not expired by the rollback.
+    session.expire_all()
