@@ -34,6 +34,7 @@ from .errors import InvalidState, NotFound
 from .federation_keys import (
     FederationRefused,
     check_fresh,
+    current_key,
     sha256_of,
     sign,
     signing_key,
@@ -239,6 +240,11 @@ def receive_report(
     if seen is not None:
         raise FederationRefused("该报送已收到过（重放），不予重复接收", code="replay", status=409)
     region = _region_of(session, peer, report["region"].get("code"))
+    key = current_key(session)
+    if key is None:  # the sender retries: our admin only has to make the key
+        raise FederationRefused(
+            "本系统尚未生成签名密钥，暂不能出具回执，请稍后重试", code="no_receipt_key", status=503
+        )
     receipt = sign(
         {
             "iss": settings.deployment_id,
@@ -248,7 +254,7 @@ def receive_report(
             "received_at": as_of.isoformat(),
             "schema": RECEIPT_SCHEMA,
         },
-        key=signing_key(session),
+        key=key,
     )
     row = ReceivedReport(
         peer_id=peer.id,

@@ -146,7 +146,6 @@ def build_ledger(session: Session, *, actor: Actor, month: date | None = None) -
 def _line_region(home: Region, regions: dict[int, Region], region: Region) -> Region:
     """The ledger line a case region counts under: the county (or city, for the province's
     own level) directly under the viewer's region that contains it."""
-    by_path = {r.path: r for r in regions.values()}
     # Walk up the path until the child of `home` (or `home` itself for its own cases).
     node = region
     while node.parent_id is not None and node.id != home.id:
@@ -160,7 +159,7 @@ def _line_region(home: Region, regions: dict[int, Region], region: Region) -> Re
         ):
             break  # a province reads by county, grouped under its city
         node = parent
-    return by_path.get(node.path, node)
+    return node
 
 
 def _roll_up(home: Region, regions: dict[int, Region], groups, month: date | None) -> Ledger:

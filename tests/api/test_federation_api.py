@@ -122,3 +122,13 @@ def test_dead_pushes_are_listed_for_the_admin_and_can_be_sent_again(session, wor
 def test_only_the_admin_sees_the_federation_settings(client, world, login):
     assert client.get("/api/v1/federation/peers", headers=login("xu_qing")).status_code == 403
     assert client.get("/api/v1/federation/key").status_code == 401
+
+
+def test_without_our_own_key_the_sender_is_told_to_try_again(session, world, client, county):
+    from tests.workflows.test_federation import claims as report_claims
+
+    response = client.post(
+        "/api/v1/federation/reports", json={"token": county.sign(report_claims())}
+    )
+    assert response.status_code == 503 and response.json()["code"] == "no_receipt_key"
+    assert session.execute(sa.select(sa.func.count()).select_from(ReceivedReport)).scalar() == 0
