@@ -14,7 +14,7 @@ from notifications.email import EmailTransport
 from notifications.outbox import dispatch
 from tests.monthly_scenario import DRAFT_AT, MONTH, build_november
 from tests.notifications.conftest import settings_for
-from workflows import report_chain
+from workflows import report_effects
 from workflows.monthly_figures import draft_monthly_reports
 from workflows.report_chain import ReportEvent, report_transition
 
@@ -40,7 +40,7 @@ def _send_anxians_november(session, world) -> MonthlyReport:
 def test_the_province_mailbox_gets_the_pdf_and_the_xlsx(
     session, world, sessions, smtp_server, monkeypatch
 ):
-    monkeypatch.setattr(report_chain, "get_settings",
+    monkeypatch.setattr(report_effects, "get_settings",
                         lambda: Settings(_env_file=None, report_email_to=["gkc@czt.example.cn"]))  # fmt: skip
     report = _send_anxians_november(session, world)
     smtp_server.start()
@@ -70,7 +70,7 @@ def test_the_province_mailbox_gets_the_pdf_and_the_xlsx(
 def test_an_attachment_that_cannot_be_rendered_is_tried_again(
     session, world, sessions, smtp_server, monkeypatch
 ):
-    monkeypatch.setattr(report_chain, "get_settings",
+    monkeypatch.setattr(report_effects, "get_settings",
                         lambda: Settings(_env_file=None, report_email_to=["gkc@czt.example.cn"]))  # fmt: skip
     _send_anxians_november(session, world)
     smtp_server.start()

@@ -17,7 +17,7 @@ from models.reports import ReportStatus
 from models.settings import Settings
 from tests.factories import new_case
 from tests.monthly_scenario import DRAFT_AT, MONTH, build_november, shanghai
-from workflows import federation, report_chain
+from workflows import federation, report_effects
 from workflows.errors import InvalidInput, InvalidState, OutOfScope, RoleNotAllowed, StaleVersion
 from workflows.late_reports import escalate_late_reports
 from workflows.monthly_figures import compute_figures, draft_monthly_reports
@@ -66,7 +66,7 @@ def inbox(session, world, who):
 
 
 def test_the_whole_chain_from_departments_to_the_province(session, world, drafted, monkeypatch):
-    monkeypatch.setattr(report_chain, "get_settings",
+    monkeypatch.setattr(report_effects, "get_settings",
                         lambda: Settings(_env_file=None, report_email_to=["gkc@czt.example.cn"]))  # fmt: skip
     report = drafted["anxian"]
     # The draft job gave 安县 its departments: 农财股, 预算股 and the treasury itself.
