@@ -140,6 +140,28 @@ def pivot(figures: dict) -> dict:
     }
 
 
+OVERSIGHT = [
+    ("inspections_opened", "本月开启专项督查（件）"),
+    ("inspections_closed", "本月办结专项督查（件）"),
+    ("interviews_opened", "本月开启约谈（件）"),
+    ("interviews_closed", "本月办结约谈（件）"),
+]
+
+
+def streak_rows(figures: dict) -> list[list]:
+    """[地区, 区划代码, 连续计入月数, 情形] for regions on the rule, then those one month short."""
+    streaks = figures.get("streaks") or {}
+    threshold = streaks.get("threshold", 3)
+    rows = []
+    for row in streaks.get("on_rule", []):
+        rows.append([row["region"]["name"], row["region"]["code"], row["streak"],
+                     f"连续{row['streak']}个月计入，达到{threshold}个月规则（专项督查）"])  # fmt: skip
+    for row in streaks.get("warning", []):
+        rows.append([row["region"]["name"], row["region"]["code"], row["streak"],
+                     f"连续{row['streak']}个月计入，预警提示"])  # fmt: skip
+    return rows
+
+
 def printable(figures: dict) -> dict:
     """Rows of text for the page and the PDF."""
 
@@ -158,6 +180,11 @@ def printable(figures: dict) -> dict:
         ],  # fmt: skip
         "matrix": rows(MATRIX, figures["matrix"]),
         "pivot": pivot(figures),
+        "streaks": streak_rows(figures),
+        "streaks_evaluated": bool((figures.get("streaks") or {}).get("evaluated")),
+        "oversight": [
+            (label, (figures.get("oversight") or {}).get(key)) for key, label in OVERSIGHT
+        ],
         "matrix_total": sum(int(r["cases"]) for r in figures["matrix"]),
         "rules": rows(RULES, figures["rules"]),
         "rule_totals": rule_totals(figures),

@@ -10,7 +10,17 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from workflows.monthly_reads import ReportView
 
-from .report_tables import HEADLINE, HEADLINE_SHORT, MATRIX, OVERDUE, RULE_SUMS, RULES, Column
+from .report_tables import (
+    HEADLINE,
+    HEADLINE_SHORT,
+    MATRIX,
+    OVERDUE,
+    OVERSIGHT,
+    RULE_SUMS,
+    RULES,
+    Column,
+    streak_rows,
+)
 from .report_tables import value as cell_value
 from .spreadsheets import _HEADER_FONT, _finish, _header, _save, _write_row
 
@@ -72,6 +82,11 @@ def monthly_report_xlsx(view: ReportView) -> bytes:
     r += 1
     _write_row(overview, r, ["本级考核得分", Decimal(f["assessment"]["score"]), None, None], spec)
     overview.cell(row=r, column=2).number_format = WAN
+    for key, label in OVERSIGHT:
+        if key in f.get("oversight", {}):
+            r += 1
+            _write_row(overview, r, [label, f["oversight"][key], None, None], spec)
+            overview.cell(row=r, column=2).number_format = COUNT
     r += 1
     _write_row(overview, r, ["考核公式", f["assessment"]["formula"], None, None], spec)
     for text in f["definitions"].values():
@@ -112,6 +127,20 @@ def monthly_report_xlsx(view: ReportView) -> bytes:
             _write_row(children, r, values, spec)
         children.cell(row=r + 2, column=1, value=f["assessment"]["formula"])
         _finish(children, spec, autofilter=False)
+
+    streaks = book.create_sheet("连续预警地区")
+    spec = [
+        ("地区", 16, None),
+        ("区划代码", 12, None),
+        ("连续计入月数", 12, COUNT),
+        ("情形", 40, None),
+    ]
+    _header(streaks, spec)
+    if not (f.get("streaks") or {}).get("evaluated"):
+        streaks.cell(row=2, column=1, value="本月尚未评估三个月规则（每月第一个工作日评估）")
+    for r, row in enumerate(streak_rows(f), start=2):
+        _write_row(streaks, r, row, spec)
+    _finish(streaks, spec, autofilter=False)
 
     departments = book.create_sheet("各部门")
     lead = [("部门", 22, None), ("单位代码", 12, None)]

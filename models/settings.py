@@ -71,6 +71,21 @@ class Settings(BaseSettings):
     # A row claimed longer ago than this belongs to a worker that died: claim it again.
     notify_claim_timeout_minutes: int = Field(10, ge=1, le=24 * 60)
 
+    # The three-consecutive-month rule (Henan art. 17), shown on the page /oversight/rule:
+    # a month counts for a city or county when a case of these levels was unresolved at its
+    # end; this many counting months in a row open a special inspection (专项督查), due in
+    # inspection_days working days. After it closes, counting in interview_min_counting of
+    # the next interview_window_months months opens an interview (约谈).
+    streak_levels: list[Literal["yellow_bell", "yellow_light", "red_light"]] = [
+        "yellow_light",
+        "red_light",
+    ]
+    streak_months: int = Field(3, ge=2, le=12)
+    interview_window_months: int = Field(3, ge=1, le=12)
+    interview_min_counting: int = Field(2, ge=1, le=12)
+    inspection_days: int = Field(20, ge=1, le=120)
+    interview_days: int = Field(15, ge=1, le=120)
+
     # The monthly summary's assessment of child regions (Henan art. 19): score = Σ weight × rate,
     # with on_time = 按期办结率, rectification = 整改率, overdue = 1 − 超期率. Weights sum to 100.
     assessment_weights: dict[str, int] = Field(

@@ -77,6 +77,12 @@ def daily_digest_flow(as_of: datetime | None = None) -> dict:
     return run_job_flow("daily_digest", as_of)
 
 
+@flow(name="warnflow-evaluate-streaks", **_FLOW_OPTIONS)
+def evaluate_streaks_flow(as_of: datetime | None = None) -> dict:
+    """The three-month rule on the first working day: last month's streaks, inspections, interviews."""
+    return run_job_flow("evaluate_streaks", as_of)
+
+
 @flow(name="warnflow-prune-job-history", **_FLOW_OPTIONS)
 def prune_job_history_flow(as_of: datetime | None = None) -> dict:
     """Delete old job runs and leases."""
@@ -97,6 +103,7 @@ FLOWS: dict[str, Flow] = {
     "sweep": sweep_flow,
     "dispatch_notifications": dispatch_notifications_flow,
     "daily_digest": daily_digest_flow,
+    "evaluate_streaks": evaluate_streaks_flow,
     "prune_job_history": prune_job_history_flow,
 }
 # Every other job in the registry (e.g. the monthly drafting) gets a generic flow, so a new

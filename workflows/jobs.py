@@ -60,6 +60,8 @@ class Job:
     lookback: timedelta = timedelta(days=2)
     # Official working days only (the calendar with its 调休 overrides, not just Mon–Fri).
     working_days_only: bool = False
+    # Only on the first working day of the month (monthly jobs: the three-month rule).
+    first_working_day_of_month: bool = False
 
     def trigger(self) -> CronTrigger:
         return CronTrigger.from_crontab(self.cron, timezone=LOCAL_TZ)
@@ -94,10 +96,15 @@ JOBS: dict[str, Job] = {
             grace=timedelta(hours=3), lookback=timedelta(days=2), working_days_only=True,
         ),
         Job(
+            "evaluate_streaks", "workflows.streaks:evaluate_streaks", "0 6 * * *",
+            "每月第一个工作日 06:00 评估上月各市县是否计入三个月规则，开启专项督查和约谈",
+            grace=timedelta(hours=12), lookback=timedelta(days=2), first_working_day_of_month=True,
+        ),
+        Job(
             "draft_monthly_reports", "workflows.monthly_figures:draft_monthly_reports",
             "0 7 * * *",
             "每月第一个工作日 07:00 起草上月各县、市、省的预警情况月报（其余日子跳过）",
-            grace=timedelta(hours=10), lookback=timedelta(days=2),
+            grace=timedelta(hours=10), lookback=timedelta(days=2), first_working_day_of_month=True,
         ),
         Job(
             "escalate_late_reports", "workflows.late_reports:escalate_late_reports", "0 9 * * *",
@@ -244,10 +251,14 @@ def last_runs(session: Session) -> dict[str, JobRun]:
 
 def _call(engine: Engine, job: Job, as_of: datetime) -> tuple[str, str]:
     function = resolve(job)
-    if job.working_days_only:
+    if job.working_days_only or job.first_working_day_of_month:
+        today = local_date(as_of)
         with session_scope(engine) as session:
-            if not load_calendar(session).is_working_day(local_date(as_of)):
-                return "skipped", f"{local_date(as_of):%Y-%m-%d} 不是工作日，未运行"
+            calendar = load_calendar(session)
+        if job.working_days_only and not calendar.is_working_day(today):
+            return "skipped", f"{today:%Y-%m-%d} 不是工作日，未运行"
+        if job.first_working_day_of_month and today != calendar.next_working_day(today.replace(day=1)):
+            return "skipped", f"{today:%Y-%m-%d} 不是本月第一个工作日，未运行"
     parameters = list(inspect.signature(function).parameters)
     # A function that can commit its own batches (the sweep) does so: a long run then holds
     # no transaction open and a killed run keeps the batches it finished.

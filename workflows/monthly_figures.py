@@ -8,61 +8,44 @@ Decimals as strings, dates ISO, every rate with its numerator and denominator, a
 definitions printed with it.
 """
 
-import statistics
+import heapq
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from models import OrgUnit, Region, Rule
-from models.enums import STATE_LEVEL, Level, OrgKind, RegionLevel, Resolution, RuleCategory, State
+from models.enums import STATE_LEVEL, Level, OrgKind, RegionLevel, RuleCategory, State
 from models.settings import get_settings
 
 from .calendar import LOCAL_TZ, WorkingCalendar, load_calendar, local_date
 from .errors import InvalidInput, NotFound
+from .monthly_assessment import (
+    DEFINITIONS,
+    Acc,
+    assessment_formula,
+    assessment_score,
+    assessment_weights,
+    headline_of,
+)
 from .monthly_queries import (
     ClosedCase,
-    GroupRow,
     Window,
     closed_cases,
     group_rows,
+    month_end_events,
     overdue_heads,
     slip_amounts,
 )
+from .oversight import oversight_counts
+from .streaks import streaks_for_month
 
 SCHEMA = "warnflow.monthly/1"
-RED_OPEN = frozenset({State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW})
 # Org units that answer for their own cases and confirm their part of the summary.
 DEPARTMENT_KINDS = frozenset({OrgKind.BUDGET, OrgKind.AGRI_FINANCE, OrgKind.TREASURY})
 REPORT_LEVELS = (RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY)
-WEIGHT_KEYS = ("on_time", "rectification", "overdue")
-TEN_THOUSAND = Decimal(10000)
-CENT = Decimal("0.01")
-
-DEFINITIONS = {
-    "scope": "统计范围：月初仍未办结或本月产生的预警，按月末（北京时间月末 24:00）的状态统计。",
-    "raised": "本月产生：产生时间在本月内的预警。",
-    "resolved": "本月办结：本月内办结（认定正常、整改完成、警铃解除或移交）的预警。",
-    "overdue": "月末超期：月末仍未办结，且当前环节办理期限早于月末最后一天的预警。",
-    "on_time_rate": "按期办结率 = 本月办结且从未因逾期升级督办的预警数 ÷ 本月办结的预警数。",
-    "overdue_rate": "超期率 = 月末超期未办结的预警数 ÷ 月末未办结的预警数。",
-    "rectification_rate": (
-        "整改率 = 本月整改完成的预警数 ÷（本月整改完成的预警数 + 月末仍处于红灯待整改、"
-        "整改中、整改待审核的预警数）。"
-    ),
-    "amounts": (
-        "涉及金额：本月填报、结论为违规的核实处理单所列涉及金额；收回金额：本月填报的整改处理单"
-        "所列收回金额。批量处理单只计一次。单位万元，保留两位小数。"
-    ),
-    "durations": (
-        "核实用时：本月办结的预警自产生至首次提交核实处理单的工作日数；整改用时：本月整改完成的"
-        "预警自转为红灯至整改审核通过的工作日数；均取中位数，按工作日历（含调休）计算。"
-    ),
-    "empty_rate": "分母为零时该比率记为“—”，计算考核得分时按 100% 计。",
-}
 
 
 # -- the month ------------------------------------------------------------------------
@@ -124,125 +107,6 @@ class _WorkdayIndex:
         return self.cumulative[(b - self.first).days] - self.cumulative[(a - self.first).days]
 
 
-# -- accumulating ---------------------------------------------------------------------
-
-
-@dataclass
-class _Acc:
-    in_scope: int = 0
-    open: int = 0
-    raised: int = 0
-    resolved: int = 0
-    overdue: int = 0
-    rectified: int = 0
-    red_open: int = 0
-    on_time: int = 0
-    involved: Decimal = Decimal(0)
-    recovered: Decimal = Decimal(0)
-    verify_days: list[int] = field(default_factory=list)
-    rectify_days: list[int] = field(default_factory=list)
-    matrix: Counter = field(default_factory=Counter)  # (level, category, state) → cases
-    rules: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0]))
-
-    def add_group(self, row: GroupRow, category: str) -> None:
-        self.in_scope += row.in_scope
-        self.raised += row.raised
-        self.resolved += row.resolved
-        self.overdue += row.overdue
-        self.rectified += row.rectified
-        is_open = row.state.is_open
-        if is_open:
-            self.open += row.in_scope
-        if row.state in RED_OPEN:
-            self.red_open += row.in_scope
-        self.matrix[(STATE_LEVEL[row.state].value, category, row.state.value)] += row.in_scope
-        counts = self.rules[row.rule_id]
-        counts[0] += row.raised
-        counts[1] += row.resolved
-        counts[2] += row.in_scope if is_open else 0
-        counts[3] += row.overdue
-
-    def merge(self, other: "_Acc") -> None:
-        for name in ("in_scope", "open", "raised", "resolved", "overdue", "rectified", "red_open",
-                     "on_time", "involved", "recovered"):  # fmt: skip
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.verify_days.extend(other.verify_days)
-        self.rectify_days.extend(other.rectify_days)
-        self.matrix.update(other.matrix)
-        for rule_id, counts in other.rules.items():
-            mine = self.rules[rule_id]
-            for i, n in enumerate(counts):
-                mine[i] += n
-
-
-def _rate(numerator: int, denominator: int) -> dict:
-    percent = None
-    if denominator:
-        value = Decimal(numerator) * 100 / Decimal(denominator)
-        percent = str(value.quantize(CENT, ROUND_HALF_UP))
-    return {"numerator": numerator, "denominator": denominator, "percent": percent}
-
-
-def _wan(amount: Decimal) -> str:
-    return str((amount / TEN_THOUSAND).quantize(CENT, ROUND_HALF_UP))
-
-
-def _median(values: list[int]) -> str | None:
-    if not values:
-        return None
-    return str(Decimal(str(statistics.median(values))).quantize(Decimal("0.1"), ROUND_HALF_UP))
-
-
-def _headline(acc: _Acc) -> dict:
-    return {
-        "cases": acc.in_scope,
-        "open_at_end": acc.open,
-        "raised": acc.raised,
-        "resolved": acc.resolved,
-        "overdue": acc.overdue,
-        "rectified": acc.rectified,
-        "on_time_rate": _rate(acc.on_time, acc.resolved),
-        "overdue_rate": _rate(acc.overdue, acc.open),
-        "rectification_rate": _rate(acc.rectified, acc.rectified + acc.red_open),
-        "amount_involved_wan": _wan(acc.involved),
-        "amount_recovered_wan": _wan(acc.recovered),
-        "amount_involved_yuan": str(acc.involved.quantize(CENT)),
-        "amount_recovered_yuan": str(acc.recovered.quantize(CENT)),
-        "median_verify_days": _median(acc.verify_days),
-        "median_rectify_days": _median(acc.rectify_days),
-        "verify_samples": len(acc.verify_days),
-        "rectify_samples": len(acc.rectify_days),
-    }
-
-
-def assessment_weights() -> dict[str, int]:
-    weights = get_settings().assessment_weights
-    return {key: int(weights.get(key, 0)) for key in WEIGHT_KEYS}
-
-
-def assessment_formula(weights: dict[str, int]) -> str:
-    return (
-        f"考核得分 = {weights['on_time']} × 按期办结率 + {weights['rectification']} × 整改率"
-        f" + {weights['overdue']} × (1 − 超期率)；分母为零的比率按 100% 计；满分"
-        f" {sum(weights.values())} 分（权重见系统设置 assessment_weights）。"
-    )
-
-
-def assessment_score(headline: dict, weights: dict[str, int]) -> str:
-    def fraction(rate: dict, *, inverse: bool = False) -> Decimal:
-        if not rate["denominator"]:
-            return Decimal(1)
-        value = Decimal(rate["numerator"]) / Decimal(rate["denominator"])
-        return 1 - value if inverse else value
-
-    score = (
-        weights["on_time"] * fraction(headline["on_time_rate"])
-        + weights["rectification"] * fraction(headline["rectification_rate"])
-        + weights["overdue"] * fraction(headline["overdue_rate"], inverse=True)
-    )
-    return str(score.quantize(CENT, ROUND_HALF_UP))
-
-
 # -- the whole computation --------------------------------------------------------------
 
 
@@ -264,7 +128,12 @@ class _Computation:
     """Everything needed to write any region's figures of one month (within `path`)."""
 
     def __init__(self, session: Session, *, month: date, as_of: datetime, path: str | None):
+        self.session = session
         self.window = _window(month, as_of)
+        # Region → consecutive counting months at this month (workflows/streaks.py), as the
+        # three-month rule's job evaluated them; empty until that job has run for the month.
+        self.streaks = streaks_for_month(session, month=self.window.first_day)
+        self.streak_months = get_settings().streak_months
         self.as_of = as_of
         self.weights = assessment_weights()
         self.limit = get_settings().report_overdue_limit
@@ -293,12 +162,16 @@ class _Computation:
             if region.parent_id in self.regions:
                 self.children[region.parent_id].append(region.id)
 
-        own: dict[int, _Acc] = defaultdict(_Acc)
-        by_unit: dict[int, _Acc] = defaultdict(_Acc)
-        for row in group_rows(session, self.window, path):
-            category = self.rules[row.rule_id].category
-            own[row.region_id].add_group(row, category)
-            by_unit[row.org_unit_id].add_group(row, category)
+        own: dict[int, Acc] = defaultdict(Acc)
+        by_unit: dict[int, Acc] = defaultdict(Acc)
+        self.heads: dict[int, list] = defaultdict(list)
+        with month_end_events(session, self.window, path) as last:
+            for row in group_rows(session, self.window, path, last):
+                category = self.rules[row.rule_id].category
+                own[row.region_id].add_group(row, category)
+                by_unit[row.org_unit_id].add_group(row, category)
+            for row in overdue_heads(session, self.window, path, self.limit, last):
+                self.heads[row.region_id].append(row)
         closed = closed_cases(session, self.window, path)
         self._durations(session, closed, own, by_unit)
         for amount in slip_amounts(session, self.window, path):
@@ -307,30 +180,35 @@ class _Computation:
                 acc.recovered += amount.recovered
         self.by_unit = by_unit
         # Roll up: deepest regions first, each adds its subtree to its parent's.
-        self.subtree: dict[int, _Acc] = {rid: _Acc() for rid in self.regions}
+        self.subtree: dict[int, Acc] = {rid: Acc() for rid in self.regions}
         for region in sorted(self.regions.values(), key=lambda r: -r.path.count("/")):
             acc = self.subtree[region.id]
-            acc.merge(own.get(region.id, _Acc()))
+            acc.merge(own.get(region.id, Acc()))
             if region.parent_id in self.subtree:
                 self.subtree[region.parent_id].merge(acc)
-        self.heads: dict[int, list] = defaultdict(list)
-        for row in overdue_heads(session, self.window, path, self.limit):
-            self.heads[row.region_id].append(row)
-        self.calendar = load_calendar(session)
+        # Working days overdue for every listed case, by subtraction over one span.
+        earliest = min((row.due_on for rows in self.heads.values() for row in rows), default=None)
+        self.overdue_index = None
+        if earliest is not None:
+            ref_day = self.window.ref_day
+            self.overdue_index = _WorkdayIndex(load_calendar(session), earliest, ref_day)
 
     def _durations(self, session: Session, closed: list[ClosedCase], own, by_unit) -> None:
         if not closed:
             return
-        first = min(local_date(c.raised_at) for c in closed)
-        index = _WorkdayIndex(load_calendar(session), first, self.window.last_day)
+        epoch = date(1970, 1, 1)
+        first = min(c.raised_day for c in closed)
+        last = (self.window.last_day - epoch).days
+        index = _WorkdayIndex(load_calendar(session), epoch + timedelta(days=first),
+                              epoch + timedelta(days=last))  # fmt: skip
+        cumulative = index.cumulative
         for case in closed:
-            accs = (own[case.region_id], by_unit[case.org_unit_id])
             verify = rectify = None
-            if case.verified_at is not None:
-                verify = index.between(local_date(case.raised_at), local_date(case.verified_at))
-            if case.resolution == Resolution.RECTIFIED and case.red_at is not None:
-                rectify = index.between(local_date(case.red_at), local_date(case.closed_at))
-            for acc in accs:
+            if case.verified_day is not None:
+                verify = cumulative[case.verified_day - first] - cumulative[case.raised_day - first]
+            if case.rectified and case.red_day is not None:
+                rectify = cumulative[case.closed_day - first] - cumulative[case.red_day - first]
+            for acc in (own[case.region_id], by_unit[case.org_unit_id]):
                 acc.on_time += not case.escalated
                 if verify is not None:
                     acc.verify_days.append(verify)
@@ -342,7 +220,7 @@ class _Computation:
     def figures(self, region_id: int) -> dict:
         region = self.regions[region_id]
         acc = self.subtree[region_id]
-        headline = _headline(acc)
+        headline = headline_of(acc)
         return {
             "schema": SCHEMA,
             "region": region.as_dict(),
@@ -368,6 +246,39 @@ class _Computation:
             },
             "children": self._children(region),
             "departments": self._departments(region_id),
+            "streaks": self._streaks(region),
+            "oversight": oversight_counts(
+                self.session,
+                region_ids=self._subtree_ids(region_id),
+                start=self.window.start,
+                end=self.window.cut,
+            ),
+        }
+
+    def _subtree_ids(self, region_id: int) -> list[int]:
+        ids, stack = [], [region_id]
+        while stack:
+            rid = stack.pop()
+            ids.append(rid)
+            stack.extend(self.children.get(rid, ()))
+        return ids
+
+    def _streaks(self, region: _RegionInfo) -> dict:
+        """Cities and counties of the subtree two months short of, or on, the rule."""
+        threshold = self.streak_months
+        rows = []
+        for rid in self._subtree_ids(region.id):
+            streak = self.streaks.get(rid, 0)
+            if streak >= max(threshold - 1, 1):
+                info = self.regions[rid]
+                rows.append({"region": info.as_dict(), "streak": streak,
+                             "on_rule": streak >= threshold})  # fmt: skip
+        rows.sort(key=lambda r: (-r["streak"], r["region"]["code"]))
+        return {
+            "evaluated": bool(self.streaks),
+            "threshold": threshold,
+            "warning": [r for r in rows if not r["on_rule"]],
+            "on_rule": [r for r in rows if r["on_rule"]],
         }
 
     def _month_end(self) -> datetime:
@@ -375,7 +286,7 @@ class _Computation:
         return datetime(following.year, following.month, 1, tzinfo=LOCAL_TZ).astimezone(UTC)
 
     @staticmethod
-    def _matrix(acc: _Acc) -> list[dict]:
+    def _matrix(acc: Acc) -> list[dict]:
         level_order = {lv.value: i for i, lv in enumerate(Level)}
         state_order = {st.value: i for i, st in enumerate(State)}
         category_order = {c.value: i for i, c in enumerate(RuleCategory)}
@@ -391,13 +302,13 @@ class _Computation:
                                            state_order[r["state"]]))  # fmt: skip
 
     @staticmethod
-    def _by(acc: _Acc, position: int, enum) -> list[dict]:
+    def _by(acc: Acc, position: int, enum) -> list[dict]:
         totals = Counter()
         for key, count in acc.matrix.items():
             totals[key[position]] += count
         return [{"key": m.value, "label": m.label, "cases": totals[m.value]} for m in enum]
 
-    def _rules(self, acc: _Acc) -> list[dict]:
+    def _rules(self, acc: Acc) -> list[dict]:
         rows = []
         for rule_id, rule in self.rules.items():
             counts = acc.rules.get(rule_id)
@@ -419,15 +330,14 @@ class _Computation:
             rid = stack.pop()
             rows.extend(self.heads.get(rid, ()))
             stack.extend(self.children.get(rid, ()))
-        rows.sort(key=lambda r: (r.due_on, r.id))
         items = []
-        for r in rows[: self.limit]:
+        for r in heapq.nsmallest(self.limit, rows, key=lambda r: (r.due_on, r.id)):
             region = self.regions[r.region_id]
             state = State(r.state)
             items.append({
                 "number": r.number, "rule_code": r.rule_code, "rule_name": r.rule_name,
                 "department": r.unit_name, "region": region.name, "due_on": r.due_on.isoformat(),
-                "days_overdue": self.calendar.working_days_between(r.due_on, self.window.ref_day),
+                "days_overdue": self.overdue_index.between(r.due_on, self.window.ref_day),
                 "level": STATE_LEVEL[state].value, "level_label": STATE_LEVEL[state].label,
                 "state": state.value, "state_label": state.label,
             })  # fmt: skip
@@ -441,7 +351,7 @@ class _Computation:
             child = self.regions[child_id]
             if child.level == RegionLevel.TOWNSHIP:
                 continue
-            headline = _headline(self.subtree[child_id])
+            headline = headline_of(self.subtree[child_id])
             rows.append({"region": child.as_dict(), "headline": headline,
                          "score": assessment_score(headline, self.weights)})  # fmt: skip
         return rows
@@ -457,7 +367,7 @@ class _Computation:
             rows.append({
                 "org_unit": {"id": unit.id, "code": unit.code, "name": unit.name,
                              "kind": unit.kind, "kind_label": OrgKind(unit.kind).label},
-                "headline": _headline(acc or _Acc()),
+                "headline": headline_of(acc or Acc()),
             })  # fmt: skip
         return rows
 

@@ -9,6 +9,8 @@ it) is as it is now; otherwise its state and deadline are those written by its l
 before the cut-off (case_event.to_state / due_on).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -56,15 +58,16 @@ class GroupRow:
 
 @dataclass(frozen=True)
 class ClosedCase:
-    """A case closed in the month, with the moments its durations are measured between."""
+    """A case closed in the month, with the local days its durations are measured between
+    (days since 1970-01-01 in Asia/Shanghai: integers, cheap to read and subtract)."""
 
     region_id: int
     org_unit_id: int
-    resolution: Resolution
-    raised_at: datetime
-    closed_at: datetime
-    verified_at: datetime | None  # first verification slip submitted
-    red_at: datetime | None  # first entered red light
+    rectified: bool  # closed as rectified
+    raised_day: int
+    closed_day: int
+    verified_day: int | None  # first verification slip submitted
+    red_day: int | None  # first entered red light
     escalated: bool  # ever escalated by the deadline ladder
 
 
@@ -76,38 +79,80 @@ class SlipAmount:
     recovered: Decimal
 
 
-def _subtree(column_path, path: str | None) -> list:
-    return [] if path is None else [column_path.like(like_prefix(path), escape="\\")]
+# The state and deadline at the cut-off of the cases changed since: their last event before
+# it. Kept in a temporary table for the statements of one computation, so the events are
+# read once (one window-function pass) instead of once per statement.
+LAST_EVENTS = sa.Table(
+    "monthly_last_event",
+    sa.MetaData(),
+    sa.Column("case_id", sa.Integer, primary_key=True),
+    sa.Column("to_state", sa.String(32)),
+    sa.Column("due_on", sa.Date),
+    prefixes=["TEMPORARY"],
+)
 
 
-def snapshot(window: Window, path: str | None) -> sa.Subquery:
-    """Every case raised before the cut-off, with its state and deadline at the cut-off."""
+def _joined_regions(select: sa.Select, path: str | None, via_cases: bool = False) -> sa.Select:
+    """Limit a statement over cases to a region's subtree (nothing to join for all regions);
+    `via_cases`: the statement reads case_slip, so the case is joined first."""
+    if path is None:
+        return select
+    if via_cases:
+        select = select.join(CASES, CASES.c.id == CASE_SLIPS.c.case_id)
+    return select.join(REGIONS, REGIONS.c.id == CASES.c.region_id).where(
+        REGIONS.c.path.like(like_prefix(path), escape="\\")
+    )
+
+
+# The month's statements group and sort hundreds of thousands of rows: on PostgreSQL they
+# get this much memory per sort/hash (for their transaction only) instead of spilling to disk.
+REPORT_WORK_MEM = "64MB"
+
+
+@contextmanager
+def month_end_events(session: Session, window: Window, path: str | None) -> Iterator[sa.Table]:
+    """Fill LAST_EVENTS for the computation inside the block; dropped after it."""
     cut = window.cut
-    changed = (
-        sa.select(EVENTS.c.case_id, sa.func.max(EVENTS.c.seq).label("seq"))
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
+    ranked = _joined_regions(
+        sa.select(
+            EVENTS.c.case_id,
+            EVENTS.c.to_state,
+            EVENTS.c.due_on,
+            sa.func.row_number()
+            .over(partition_by=EVENTS.c.case_id, order_by=EVENTS.c.seq.desc())
+            .label("rank"),
+        )
         .select_from(EVENTS)
         .join(CASES, CASES.c.id == EVENTS.c.case_id)
-        .join(REGIONS, REGIONS.c.id == CASES.c.region_id)
-        .where(
-            EVENTS.c.at < cut,
-            CASES.c.updated_at >= cut,
-            CASES.c.raised_at < cut,
-            *_subtree(REGIONS.c.path, path),
+        .where(EVENTS.c.at < cut, CASES.c.updated_at >= cut, CASES.c.raised_at < cut),
+        path,
+    ).subquery("ranked")
+    LAST_EVENTS.create(connection)
+    try:
+        connection.execute(
+            LAST_EVENTS.insert().from_select(
+                ["case_id", "to_state", "due_on"],
+                sa.select(ranked.c.case_id, ranked.c.to_state, ranked.c.due_on).where(
+                    ranked.c.rank == 1
+                ),
+            )
         )
-        .group_by(EVENTS.c.case_id)
-        .subquery("changed")
-    )
-    last = (
-        sa.select(EVENTS.c.case_id, EVENTS.c.to_state, EVENTS.c.due_on)
-        .select_from(EVENTS)
-        .join(
-            changed, sa.and_(changed.c.case_id == EVENTS.c.case_id, changed.c.seq == EVENTS.c.seq)
-        )
-        .subquery("last_event")
-    )
+        yield LAST_EVENTS
+    finally:
+        # If the transaction failed already, its rollback drops the table.
+        with suppress(sa.exc.DBAPIError):
+            LAST_EVENTS.drop(connection)
+
+
+def snapshot(window: Window, path: str | None, last: sa.Table) -> sa.Subquery:
+    """Every case raised before the cut-off, with its state and deadline at the cut-off."""
+    cut = window.cut
     untouched = CASES.c.updated_at < cut
     closed_before = sa.and_(CASES.c.closed_at.is_not(None), CASES.c.closed_at < cut)
-    return (
+    return _joined_regions(
         sa.select(
             CASES.c.id,
             CASES.c.number,
@@ -121,19 +166,20 @@ def snapshot(window: Window, path: str | None) -> sa.Subquery:
             sa.case((closed_before, CASES.c.resolution), else_=None).label("resolution"),
         )
         .select_from(CASES)
-        .join(REGIONS, REGIONS.c.id == CASES.c.region_id)
         .outerjoin(last, last.c.case_id == CASES.c.id)
-        .where(CASES.c.raised_at < cut, *_subtree(REGIONS.c.path, path))
-        .subquery("snapshot")
-    )
+        .where(CASES.c.raised_at < cut),
+        path,
+    ).subquery("snapshot")
 
 
 def _sum(condition) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
-def group_rows(session: Session, window: Window, path: str | None) -> list[GroupRow]:
-    snap = snapshot(window, path)
+def group_rows(
+    session: Session, window: Window, path: str | None, last: sa.Table
+) -> list[GroupRow]:
+    snap = snapshot(window, path, last)
     is_open = snap.c.state.in_(OPEN)
     closed_in_month = sa.and_(snap.c.closed_at.is_not(None), snap.c.closed_at >= window.start)
     query = (
@@ -169,35 +215,57 @@ def group_rows(session: Session, window: Window, path: str | None) -> list[Group
     ]
 
 
+# Asia/Shanghai has kept UTC+8 without daylight saving since 1991: a local day is a UTC
+# timestamp shifted by eight hours, counted in whole days since 1970-01-01.
+_SHANGHAI_OFFSET_SECONDS = 8 * 3600
+
+
+def local_day(column, dialect: str) -> sa.ColumnElement[int]:
+    """The Shanghai calendar day of a UTC timestamp column, as days since 1970-01-01."""
+    if dialect == "postgresql":
+        seconds = sa.extract("epoch", column) + _SHANGHAI_OFFSET_SECONDS
+        return sa.cast(sa.func.floor(seconds / 86400), sa.Integer)
+    # SQLite stores the UTC wall clock as text; julianday() of the epoch is 2440587.5.
+    return sa.cast(sa.func.julianday(column) - 2440587.5 + 8 / 24, sa.Integer)
+
+
 def closed_cases(session: Session, window: Window, path: str | None) -> list[ClosedCase]:
     """Cases closed in the month, each with its first verification, first red, escalation."""
+    dialect = session.get_bind().dialect.name
+    at_day = local_day(EVENTS.c.at, dialect)
     first_verified = sa.func.min(
-        sa.case((EVENTS.c.event == Event.SUBMIT_VERIFICATION.value, EVENTS.c.at), else_=None)
+        sa.case((EVENTS.c.event == Event.SUBMIT_VERIFICATION.value, at_day), else_=None)
     )
     first_red = sa.func.min(
-        sa.case((EVENTS.c.to_state == State.RED_LIGHT.value, EVENTS.c.at), else_=None)
+        sa.case((EVENTS.c.to_state == State.RED_LIGHT.value, at_day), else_=None)
     )
-    escalated = sa.func.max(sa.case((EVENTS.c.event.in_(ESCALATIONS), 1), else_=0))
-    query = (
+    escalated = sa.func.coalesce(
+        sa.func.max(sa.case((EVENTS.c.event.in_(ESCALATIONS), 1), else_=0)), 0
+    )
+    query = _joined_regions(
         sa.select(
-            CASES.c.id,
             CASES.c.region_id,
             CASES.c.org_unit_id,
-            CASES.c.resolution,
-            CASES.c.raised_at,
-            CASES.c.closed_at,
-            first_verified.label("verified_at"),
-            first_red.label("red_at"),
-            escalated.label("escalated"),
+            sa.case((CASES.c.resolution == Resolution.RECTIFIED.value, 1), else_=0),
+            local_day(CASES.c.raised_at, dialect),
+            local_day(CASES.c.closed_at, dialect),
+            first_verified,
+            first_red,
+            escalated,
         )
         .select_from(CASES)
-        .join(REGIONS, REGIONS.c.id == CASES.c.region_id)
-        .join(EVENTS, EVENTS.c.case_id == CASES.c.id)
-        .where(
-            CASES.c.closed_at >= window.start,
-            CASES.c.closed_at < window.cut,
-            *_subtree(REGIONS.c.path, path),
+        # Only the events measured here; a case without any still counts (closed on time).
+        .outerjoin(
+            EVENTS,
+            sa.and_(
+                EVENTS.c.case_id == CASES.c.id,
+                sa.or_(
+                    EVENTS.c.event.in_([Event.SUBMIT_VERIFICATION.value, *ESCALATIONS]),
+                    EVENTS.c.to_state == State.RED_LIGHT.value,
+                ),
+            ),
         )
+        .where(CASES.c.closed_at >= window.start, CASES.c.closed_at < window.cut)
         .group_by(
             CASES.c.id,
             CASES.c.region_id,
@@ -205,31 +273,12 @@ def closed_cases(session: Session, window: Window, path: str | None) -> list[Clo
             CASES.c.resolution,
             CASES.c.raised_at,
             CASES.c.closed_at,
-        )  # fmt: skip
+        ),  # fmt: skip
+        path,
     )
-    at_type = EVENTS.c.at.type
-    dialect = session.get_bind().dialect
-    convert = at_type.result_processor(dialect, None)  # min() over a CASE loses the type
-
-    def ts(value):
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        return convert(value) if convert else value
-
     return [
-        ClosedCase(
-            region_id=r.region_id,
-            org_unit_id=r.org_unit_id,
-            resolution=Resolution(r.resolution),
-            raised_at=r.raised_at,
-            closed_at=r.closed_at,
-            verified_at=ts(r.verified_at),
-            red_at=ts(r.red_at),
-            escalated=bool(r.escalated),
-        )
-        for r in session.connection().execute(query)
+        ClosedCase(region, unit, bool(rectified), raised, closed, verified, red, bool(esc))
+        for region, unit, rectified, raised, closed, verified, red, esc in session.execute(query)
     ]
 
 
@@ -237,33 +286,28 @@ def slip_amounts(session: Session, window: Window, path: str | None) -> list[Sli
     """Amounts on slips filed in the month: involved (verification slips concluding a
     violation) and recovered (rectification slips). A batch slip counts once, for the
     region and department of the first case it covers."""
-    per_slip = (
+    per_slip = _joined_regions(
         sa.select(
             SLIPS.c.id,
             SLIPS.c.kind,
             SLIPS.c.conclusion,
             SLIPS.c.amount_involved,
             SLIPS.c.amount_recovered,
-            sa.func.min(CASES.c.id).label("case_id"),
+            sa.func.min(CASE_SLIPS.c.case_id).label("case_id"),
         )
         .select_from(SLIPS)
         .join(CASE_SLIPS, CASE_SLIPS.c.slip_id == SLIPS.c.id)
-        .join(CASES, CASES.c.id == CASE_SLIPS.c.case_id)
-        .join(REGIONS, REGIONS.c.id == CASES.c.region_id)
-        .where(
-            SLIPS.c.filed_at >= window.start,
-            SLIPS.c.filed_at < window.cut,
-            *_subtree(REGIONS.c.path, path),
-        )
+        .where(SLIPS.c.filed_at >= window.start, SLIPS.c.filed_at < window.cut)
         .group_by(
             SLIPS.c.id,
             SLIPS.c.kind,
             SLIPS.c.conclusion,
             SLIPS.c.amount_involved,
             SLIPS.c.amount_recovered,
-        )  # fmt: skip
-        .subquery("per_slip")
-    )
+        ),  # fmt: skip
+        path,
+        via_cases=True,
+    ).subquery("per_slip")
     violation = sa.and_(
         per_slip.c.kind == SlipKind.VERIFICATION.value,
         per_slip.c.conclusion == Conclusion.VIOLATION.value,
@@ -293,10 +337,12 @@ def slip_amounts(session: Session, window: Window, path: str | None) -> list[Sli
     ]
 
 
-def overdue_heads(session: Session, window: Window, path: str | None, limit: int) -> list[sa.Row]:
+def overdue_heads(
+    session: Session, window: Window, path: str | None, limit: int, last: sa.Table
+) -> list[sa.Row]:
     """The `limit` longest-overdue open cases of every region (its own cases): a region's
     list is then the first `limit` of its subtree's lists merged."""
-    snap = snapshot(window, path)
+    snap = snapshot(window, path, last)
     rank = (
         sa.func.row_number()
         .over(partition_by=snap.c.region_id, order_by=(snap.c.due_on, snap.c.id))

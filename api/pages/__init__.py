@@ -13,6 +13,7 @@ def page_routers() -> list[APIRouter]:
         federation_admin,
         inbox,
         ledger,
+        oversight,
         report_chain,
         reports,
         review,
@@ -22,5 +23,5 @@ def page_routers() -> list[APIRouter]:
     )
 
     return [auth.router, work.router, cases.router, slips.router, batch.router, review.router,
-            summary.router, admin.router, inbox.router, escalations.router, report_chain.router,
-            ledger.router, federation_admin.router, reports.router]
+            summary.router, admin.router, inbox.router, escalations.router, oversight.router,
+            report_chain.router, ledger.router, federation_admin.router, reports.router]

@@ -6,7 +6,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from forms.spreadsheets import rule_summary_xlsx
+from models.settings import get_settings
 from workflows.clock import now_utc
+from workflows.streaks import latest_evaluated_month, streak_board
 from workflows.summary import rule_summary, totals
 
 from ..deps import CASE_READERS, SessionDep, allow
@@ -23,6 +25,9 @@ def summary(request: Request, actor: Viewer, session: SessionDep, region: str | 
     return render(request, "summary.html", {
         "rows": rows, "totals": totals(rows), "region": region or "",
         "regions": filter_options(session, actor)["regions"],
+        # The three-month rule's warnings (regions on streaks of 2 and more).
+        "streaks": streak_board(session, actor=actor), "streak_month": latest_evaluated_month(session),
+        "rule_months": get_settings().streak_months,
     })
 
 

@@ -18,6 +18,7 @@ from workflows.ledger import LEDGER_ROLES
 from workflows.monthly_reads import REPORT_READERS
 
 from ..deps import CurrentActor, SessionDep
+from ..routes.oversight import OVERSIGHT_READERS
 from .csrf import csrf_token, remember_nonce
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "forms" / "templates" / "pages"
@@ -48,6 +49,7 @@ _NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/reports", "我的月报", _READERS),
     ("/ledger", "分类台账", LEDGER_ROLES),
     ("/reports/monthly", "月报", REPORT_READERS),
+    ("/oversight", "督查约谈", OVERSIGHT_READERS),
     ("/admin", "系统管理", frozenset({Role.ADMIN})),
     ("/inbox", "站内消息", frozenset(set(Role) - {Role.SYSTEM})),
 ]
@@ -64,11 +66,11 @@ _PAGE_HEADERS = {
 def nav_for(actor: Actor | None, path: str) -> list[dict]:
     if actor is None:
         return []
-    return [
-        {"href": href, "label": label, "active": path == href or path.startswith(href + "/")}
-        for href, label, roles in _NAV
-        if actor.role in roles
-    ]
+    items = [(href, label) for href, label, roles in _NAV if actor.role in roles]
+    # The longest matching entry is the active one (/reports/monthly/… is 月报, not 我的月报).
+    matches = [href for href, _ in items if path == href or path.startswith(href + "/")]
+    active = max(matches, key=len, default=None)
+    return [{"href": href, "label": label, "active": href == active} for href, label in items]
 
 
 def page_actor(request: Request, actor: CurrentActor, session: SessionDep) -> Actor:

@@ -12,10 +12,11 @@ def api_routers() -> list[APIRouter]:
         federation,
         imports,
         inbox,
+        oversight,
         report_chain,
         reports,
         slips,
     )
 
     return [auth.router, cases.router, slips.router, admin.router, imports.router, inbox.router,
-            escalations.router, reports.router, report_chain.router, federation.router]
+            escalations.router, oversight.router, reports.router, report_chain.router, federation.router]

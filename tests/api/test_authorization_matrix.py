@@ -17,6 +17,7 @@ runs in a savepoint of that world's transaction, so per-test rollback still hold
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -86,6 +87,7 @@ class CaseRefs:
     user_id: int
     request_id: int | None = None  # the handler's pending extension request on the case
     report_id: int | None = None  # a monthly report of the case's region with its unit's part
+    oversight_id: int | None = None  # a special inspection of the case's region
 
 
 @dataclass
@@ -183,6 +185,21 @@ def _verified_case(session, world, files_dir, *, region, unit, handler) -> CaseR
     )
 
 
+def _inspection(session: Session, world: World, region: str) -> int:
+    """A special inspection of the region (as the monthly streak job opens them)."""
+    from models.oversight import OversightCase, OversightKind, OversightState
+
+    case = OversightCase(
+        number=f"ZD-{world.regions[region].code}-0001", kind=OversightKind.INSPECTION,
+        state=OversightState.OPEN, region_id=world.regions[region].id,
+        owner_org_unit_id=world.units["province_supervision"].id, streak_start=date(2026, 8, 1),
+        streak_end=date(2026, 10, 1), opened_at=NOW,
+    )  # fmt: skip
+    session.add(case)
+    session.flush()
+    return case.id
+
+
 def _whitelist_entry(session: Session, world: World) -> int:
     from models.enums import WhitelistKind
     from models.whitelist import WhitelistEntry
@@ -254,6 +271,10 @@ def matrix(engine, tmp_path_factory) -> Iterator[Matrix]:
                                                    unit="anxian_budget", handler="chen_jie")
             m.cases["elsewhere"] = _verified_case(session, world, files_dir, region="elsewhere",
                                                   unit="elsewhere_agri", handler="pingxian_handler")
+            # The department is no scope of an oversight case: "other_dept" gets Ningxian's.
+            for key, region in (("in", "anxian"), ("ningxian", "ningxian"), ("elsewhere", "elsewhere")):
+                m.cases[key].oversight_id = _inspection(session, world, region)
+            m.cases["other_dept"].oversight_id = m.cases["ningxian"].oversight_id
             m.whitelist_entry_id = _whitelist_entry(session, world)
             _reports(session, world, m)
             m.users = dict(world.users)
@@ -380,6 +401,7 @@ CASE_PARAMS: dict[str, Callable[[CaseRefs], object]] = {
     "report_id": lambda c: c.report_id,
     # The monthly summary of the case's region (a region code: 410121 for Anxian).
     "region_code": lambda c: c.region_path.rstrip("/").rsplit("/", 1)[-1],
+    "oversight_id": lambda c: c.oversight_id,
 }
 # Path parameters not bound to a case (admin data): one value, no scope.
 OTHER_PARAMS: dict[str, Callable[[Matrix], object]] = {
@@ -421,6 +443,10 @@ BODIES: dict[str, Callable[[CaseRefs, Session], dict]] = {
         "json": {"event": "start_rectify", "version": _case_version(s, c)}},
     "PATCH /api/v1/admin/users/{user_id}": lambda c, s: {"json": {"phone": "0371-60000000"}},
     "POST /api/v1/admin/users/{user_id}/password": lambda c, s: {"json": {"password": None}},
+    "POST /api/v1/oversight/{oversight_id}/transitions": lambda c, s: {
+        "json": {"event": "start", "expected_version": 1}},
+    "POST /oversight/{oversight_id}/transitions": lambda c, s: {
+        "data": {"event": "start", "version": "1"}},
     "POST /api/v1/transitions/batch": lambda c, s: {
         "json": {"event": "start_rectify", "cases": [{"number": c.number, "version": _case_version(s, c)}]}},
     "POST /api/v1/reports/{report_id}/transitions": lambda c, s: {

@@ -7,9 +7,11 @@ import pytest
 
 from forms.report_pdf import monthly_report_pdf, report_html
 from models import Region
-from tests.monthly_scenario import DRAFT_AT, MONTH, build_november
+from tests.factories import new_case
+from tests.monthly_scenario import DRAFT_AT, MONTH, build_november, shanghai
 from workflows.monthly_figures import draft_monthly_reports
 from workflows.monthly_reads import read_report
+from workflows.streaks import evaluate_month
 
 
 def pdf_text(data: bytes, tmp_path: Path, name: str = "report.pdf") -> str:
@@ -38,7 +40,8 @@ def test_qian_lis_anxian_report_prints_the_chinese_tables(session, world, drafte
     assert "（2026年11月）" in text and "第1版" in text and "编制中" in text
     assert "报送期限：2026年12月7日" in text
     for heading in ("一、总体情况", "二、预警分级分类情况（月末状态）", "三、规则汇总表",
-                    "四、超期预警清单", "五、各部门情况", "六、指标口径"):  # fmt: skip
+                    "四、超期预警清单", "五、连续预警地区（三个月规则）", "六、专项督查和约谈",
+                    "七、各部门情况", "八、指标口径"):  # fmt: skip
         assert heading in text, heading
     # The headline with its fractions, the amounts in 万元, the medians.
     assert "按期办结率 66.67%（2/3）" in text
@@ -59,7 +62,8 @@ def test_qian_lis_anxian_report_prints_the_chinese_tables(session, world, drafte
 def test_the_city_report_scores_its_counties(session, world, drafted, tmp_path):
     text = pdf_text(monthly_report_pdf(view_of(session, world, "city")), tmp_path)
     assert "《平川市财政扶贫资金动态监控预警情况月报》" in text
-    assert "五、下级地区情况及考核得分" in text
+    assert "五、下级地区情况及考核得分" in text and "九、指标口径" in text
+    assert "本月尚未评估三个月规则" in text and "本月开启约谈（件） 0" in text
     assert "安县" in text and "61.67" in text
     assert "宁县" in text and "40.00" in text
     assert drafted.number(session, "G") in text
@@ -77,3 +81,13 @@ def test_a_live_report_before_drafting_says_so(session, world, tmp_path):
     assert view.live and view.version is None
     text = pdf_text(monthly_report_pdf(view), tmp_path)
     assert "未起草（实时数据）" in text and "实时数据，未保存" in text
+
+
+def test_regions_on_the_three_month_rule_are_printed(session, world, tmp_path):
+    build_november(session, world)
+    new_case(session, world, "yellow", at=shanghai(9, 1))  # 安县: open since September
+    evaluate_month(session, month=MONTH, as_of=DRAFT_AT)
+    draft_monthly_reports(session, as_of=DRAFT_AT)
+    text = pdf_text(monthly_report_pdf(view_of(session, world, "city")), tmp_path)
+    assert "地区 区划代码 连续计入月数 情形" in text
+    assert "安县 410121 3 连续3个月计入，达到3个月规则（专项督查）" in text

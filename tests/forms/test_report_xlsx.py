@@ -32,7 +32,9 @@ def rows(sheet) -> list[tuple]:
 
 def test_every_table_has_its_own_sheet_with_chinese_headers(city):
     _, book = city
-    assert book.sheetnames == ["总体情况", "分级分类", "规则汇总", "超期清单", "下级考核", "各部门"]
+    assert book.sheetnames == [
+        "总体情况", "分级分类", "规则汇总", "超期清单", "下级考核", "连续预警地区", "各部门",
+    ]  # fmt: skip
     assert [c.value for c in book["规则汇总"][1]] == [
         "规则编码", "规则名称", "规则分类", "预警级别", "本月产生", "本月办结", "月末未办结", "月末超期",
     ]  # fmt: skip
@@ -73,3 +75,5 @@ def test_numbers_are_numbers_in_the_overview(city):
     assert overview["核实用时中位数（工作日）"][0] == 2
     assert overview["版本"][0] == "第1版" and overview["状态"][0] == "编制中"
     assert book["总体情况"].cell(row=2, column=1).value == "报表"
+    assert overview["本月开启专项督查（件）"][0] == 0
+    assert book["连续预警地区"]["A2"].value.startswith("本月尚未评估三个月规则")

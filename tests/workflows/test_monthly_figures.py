@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models import MonthlyReport, MonthlyReportEvent, MonthlyReportPart, Region
+from models import MonthlyReport, MonthlyReportEvent, MonthlyReportPart, OversightCase, Region
+from models.oversight import OversightKind, OversightState
 from models.reports import ReportStatus
 from models.settings import get_settings
 from tests.factories import new_case
@@ -28,6 +29,7 @@ from workflows.monthly_figures import (
     first_working_day,
     is_first_working_day,
 )
+from workflows.streaks import evaluate_month
 
 
 @pytest.fixture
@@ -276,3 +278,49 @@ def test_the_month_boundary_is_shanghai_midnight(session, world):
     new_case(session, world, "yellow", at=datetime.fromisoformat("2026-11-30T16:30:00+00:00"))
     f = figures(session, world)
     assert f["headline"]["raised"] == 1
+
+
+# -- streaks and oversight (workflows/streaks.py, workflows/oversight.py) ---------------------
+
+
+def test_regions_on_two_and_three_month_streaks_are_listed(session, world, november):
+    # 安县 has had an open yellow light since September, 宁县 a red light since October.
+    new_case(session, world, "yellow", at=shanghai(9, 1))
+    new_case(session, world, "red", region="ningxian", unit="ningxian_agri", assignee="zhao_lei",
+             at=shanghai(10, 9))  # fmt: skip
+    evaluate_month(session, month=MONTH, as_of=DRAFT_AT)
+    streaks = figures(session, world, "city")["streaks"]
+    assert streaks["evaluated"] is True and streaks["threshold"] == 3
+    assert [(r["region"]["name"], r["streak"]) for r in streaks["on_rule"]] == [("安县", 3)]
+    assert [(r["region"]["name"], r["streak"]) for r in streaks["warning"]] == [("宁县", 2)]
+    anxian = figures(session, world)["streaks"]
+    assert [r["region"]["code"] for r in anxian["on_rule"]] == ["410121"] and anxian[
+        "warning"
+    ] == []
+
+
+def test_before_the_three_month_rule_ran_no_streaks_are_claimed(session, world, november):
+    streaks = figures(session, world, "city")["streaks"]
+    assert streaks == {"evaluated": False, "threshold": 3, "warning": [], "on_rule": []}
+
+
+def test_inspections_opened_and_closed_in_the_month_are_counted(session, world, november):
+    def inspection(number, region, opened, closed=None, streak_start=date(2026, 8, 1)):
+        session.add(OversightCase(
+            number=number, kind=OversightKind.INSPECTION,
+            state=OversightState.CLOSED if closed else OversightState.OPEN,
+            region_id=world.regions[region].id,
+            owner_org_unit_id=world.units["province_supervision"].id,
+            streak_start=streak_start, streak_end=date(2026, 10, 1),
+            opened_at=opened, closed_at=closed,
+        ))  # fmt: skip
+
+    inspection("DC-202611-000001", "anxian", shanghai(11, 2), shanghai(11, 20))
+    inspection("DC-202611-000002", "ningxian", shanghai(11, 3))
+    inspection("DC-202610-000001", "ningxian", shanghai(10, 8), shanghai(10, 30), date(2026, 6, 1))
+    session.flush()
+    assert figures(session, world, "city")["oversight"] == {
+        "inspections_opened": 2, "inspections_closed": 1,
+        "interviews_opened": 0, "interviews_closed": 0,
+    }  # fmt: skip
+    assert figures(session, world)["oversight"]["inspections_opened"] == 1

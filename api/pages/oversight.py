@@ -1,0 +1,183 @@
+"""督查约谈: the list of special inspections and interviews with the streak warnings, one case's
+page (record, timeline, the form of each step the reader may take) and the page explaining
+the three-month rule with the current settings."""
+
+from datetime import date
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session
+
+from models.enums import Level
+from models.oversight import OversightKind, OversightState
+from models.settings import get_settings
+from workflows.actors import Actor
+from workflows.clock import now_utc
+from workflows.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
+from workflows.oversight import (
+    LIFECYCLES,
+    events_allowed,
+    find_oversight,
+    list_oversight,
+    timeline,
+    transition_oversight,
+)
+from workflows.oversight_forms import COMMITMENT_FIELDS, LABELS
+from workflows.streaks import latest_evaluated_month, streak_board
+
+from ..deps import CASE_READERS, SessionDep, allow
+from ..routes.oversight import OVERSIGHT_ACTORS, OVERSIGHT_READERS
+from .cases import parse_int
+from .csrf import CsrfForm, PostedForm
+from .templating import Viewer, render
+
+router = APIRouter(include_in_schema=False)
+
+# Empty commitment rows the form offers beyond those already recorded.
+SPARE_COMMITMENTS = 3
+_NOT_A_FORM_PROBLEM = (RoleNotAllowed, OutOfScope, NotFound)
+
+
+@router.get("/oversight", dependencies=[Depends(allow(OVERSIGHT_READERS))])
+def oversight_list(request: Request, actor: Viewer, session: SessionDep, kind: str = "",
+                   open_only: str = ""):  # fmt: skip
+    chosen = kind if kind in {k.value for k in OversightKind} else ""
+    rows = list_oversight(session, actor=actor, kind=OversightKind(chosen) if chosen else None,
+                          open_only=bool(open_only))  # fmt: skip
+    return render(request, "oversight.html", {
+        "rows": rows, "streaks": streak_board(session, actor=actor),
+        "month": latest_evaluated_month(session), "kind": chosen, "open_only": bool(open_only),
+        "kinds": OversightKind.choices(), "rule_months": get_settings().streak_months,
+    })  # fmt: skip
+
+
+@router.get("/oversight/rule", dependencies=[Depends(allow(CASE_READERS))])
+def rule_page(request: Request, actor: Viewer):
+    settings = get_settings()
+    return render(request, "oversight_rule.html", {
+        "s": settings, "levels": [Level(v).label for v in settings.streak_levels],
+        "inspection_steps": _steps(OversightKind.INSPECTION),
+        "interview_steps": _steps(OversightKind.INTERVIEW),
+    })  # fmt: skip
+
+
+def _steps(kind: OversightKind) -> list[dict]:
+    return [
+        {"from": state.label, "label": step.label, "to": step.to.label,
+         "roles": "、".join(r.label for r in sorted(step.roles)),
+         "requires": "、".join(LABELS[f] for f in step.requires)}
+        for (state, _), step in LIFECYCLES[kind].items()
+    ]  # fmt: skip
+
+
+def oversight_page(request: Request, session: Session, actor: Actor, oversight_id: int, *,
+                   form: dict | None = None, errors: dict | None = None, event: str | None = None,
+                   message: str | None = None, status_code: int = 200):  # fmt: skip
+    row = find_oversight(session, actor=actor, oversight_id=oversight_id)
+    allowed = (
+        events_allowed(row.kind, row.state, actor.role) if actor.role in OVERSIGHT_ACTORS else []
+    )
+    steps = {
+        e: LIFECYCLES[OversightKind(row.kind)][(OversightState(row.state), e)] for e in allowed
+    }
+    record = row.record or {}
+    shown = {**record, **(form or {})} if form else record
+    # The rows people filled in (blank rows of a refused form are offered again as spares).
+    commitments = [c for c in shown.get("commitments") or [] if c.get("content") or c.get("due_on")]
+    inspection = None
+    if row.inspection_id:
+        inspection = find_oversight(session, actor=actor, oversight_id=row.inspection_id)
+    flash = {"1": "已办理"}.get(request.query_params.get("done", ""))
+    # Dates as dates for display (the record keeps them as ISO text).
+    dated = {
+        "interview_date": _as_date(record.get("interview_date")),
+        "commitments": [
+            {**c, "due_on": _as_date(c.get("due_on"))} for c in record.get("commitments") or []
+        ],
+    }
+    return render(request, "oversight_case.html", {
+        "row": row, "kind": OversightKind(row.kind), "state": OversightState(row.state),
+        "record": record, "form": shown, "commitments": commitments,
+        "spare": range(len(commitments), len(commitments) + SPARE_COMMITMENTS),
+        "timeline": timeline(session, oversight_id=row.id), "steps": steps,
+        "labels": LABELS, "commitment_labels": COMMITMENT_FIELDS, "errors": errors or {},
+        "active_event": event, "message": message, "flash": flash, "inspection": inspection,
+        "shown": dated,
+    }, status_code=status_code)  # fmt: skip
+
+
+def _as_date(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@router.get("/oversight/{oversight_id}", dependencies=[Depends(allow(OVERSIGHT_READERS))])
+def show_oversight(request: Request, oversight_id: int, actor: Viewer, session: SessionDep):
+    return oversight_page(request, session, actor, oversight_id)
+
+
+def parse_record(form, fields: tuple[str, ...]) -> dict:
+    """The step's record fields as typed in the form (commitments from their numbered rows)."""
+    record: dict = {}
+    for name in fields:
+        if name != "commitments":
+            record[name] = str(form.get(name) or "").strip()
+            continue
+        rows = []
+        indexes = sorted({int(k.rsplit("_", 1)[1]) for k in form
+                          if k.startswith("commitment_content_") and k.rsplit("_", 1)[1].isdigit()})  # fmt: skip
+        for n in indexes:
+            rows.append({
+                "content": str(form.get(f"commitment_content_{n}") or "").strip(),
+                "due_on": str(form.get(f"commitment_due_on_{n}") or "").strip(),
+                "done": bool(form.get(f"commitment_done_{n}")),
+            })  # fmt: skip
+        record["commitments"] = rows
+    return record
+
+
+def form_errors(error: DomainError) -> dict[str, str]:
+    """Field messages keyed by form field: "record.commitments.0.done" → "commitments"."""
+    found: dict[str, str] = {}
+    for e in error.errors:
+        parts = e.field.split(".")
+        name = parts[1] if parts[0] == "record" and len(parts) > 1 else parts[0]
+        found.setdefault(name, e.message)
+    return found
+
+
+@router.post("/oversight/{oversight_id}/transitions",
+             dependencies=[Depends(allow(OVERSIGHT_ACTORS)), CsrfForm])  # fmt: skip
+def act_on_oversight(request: Request, oversight_id: int, actor: Viewer, session: SessionDep,
+                     form: PostedForm):  # fmt: skip
+    row = find_oversight(session, actor=actor, oversight_id=oversight_id)
+    event = str(form.get("event") or "")
+    step = LIFECYCLES[OversightKind(row.kind)].get((OversightState(row.state), event))
+    values = parse_record(form, step.fields) if step else {}
+    comment = str(form.get("comment") or "").strip()
+
+    def again(message: str, status: int, errors: dict):
+        return oversight_page(request, session, actor, oversight_id, form=values, errors=errors,
+                              event=event, message=message, status_code=status)  # fmt: skip
+
+    version = parse_int(form.get("version"))
+    if version is None:
+        return again("页面缺少版本信息，请刷新后重试", 422, {"version": "页面缺少版本信息"})
+    if step is None:
+        return again("当前状态不能进行该操作，请刷新后重试", 409, {})
+    try:
+        with session.begin_nested():
+            transition_oversight(
+                session, oversight_id=row.id, event=event, actor=actor, expected_version=version,
+                record=values, comment=comment or None, as_of=now_utc(),
+            )  # fmt: skip
+    except _NOT_A_FORM_PROBLEM:
+        raise
+    except InvalidInput as error:
+        return again(error.message, error.status, form_errors(error))
+    except DomainError as error:
+        return again(error.message, error.status, {})
+    return RedirectResponse(f"/oversight/{quote(str(row.id))}?done=1", status_code=303)

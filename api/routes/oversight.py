@@ -1,0 +1,189 @@
+"""Special inspections and interviews (专项督查、约谈) and the three-month streaks, as JSON."""
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path
+from pydantic import BaseModel, Field
+
+from models.enums import Role
+from models.oversight import OversightKind, OversightState
+from workflows.clock import now_utc
+from workflows.oversight import (
+    events_allowed,
+    find_oversight,
+    list_oversight,
+    timeline,
+    transition_oversight,
+)
+from workflows.streaks import streak_board
+
+from ..deps import CASE_READERS, CurrentActor, SessionDep, allow
+
+router = APIRouter(tags=["专项督查与约谈"])
+
+# Who reads oversight cases: the province's supervision bureau, leadership and treasury, and a
+# city's or county's own treasury, poverty office and leaders (scope: their region), auditors.
+# Handlers and section heads work on warnings, not on inspections of their bureau.
+OVERSIGHT_READERS = frozenset(
+    {Role.SUPERVISION, Role.LEADER, Role.PROVINCE, Role.TREASURY, Role.POVERTY_OFFICE, Role.AUDITOR}
+)
+# Who acts: the supervision bureau (inspections) and the leadership (interviews); the
+# lifecycle tables in workflows/oversight.py say which step is whose.
+OVERSIGHT_ACTORS = frozenset({Role.SUPERVISION, Role.LEADER})
+READERS = [Depends(allow(OVERSIGHT_READERS))]
+
+
+class OversightOut(BaseModel):
+    id: int
+    number: str
+    kind: OversightKind
+    kind_label: str
+    state: OversightState
+    state_label: str
+    region_name: str
+    region_code: str
+    owner_name: str
+    streak_start: date
+    streak_end: date
+    due_on: date | None
+    opened_at: datetime
+    closed_at: datetime | None
+    version: int
+
+
+class EventOut(BaseModel):
+    seq: int
+    event: str
+    label: str
+    from_state: OversightState | None
+    to_state: OversightState
+    actor_name: str
+    at: datetime
+    comment: str | None
+
+
+class OversightDetailOut(BaseModel):
+    id: int
+    number: str
+    kind: OversightKind
+    state: OversightState
+    region_name: str
+    streak_start: date
+    streak_end: date
+    inspection_id: int | None
+    due_on: date | None
+    opened_at: datetime
+    closed_at: datetime | None
+    record: dict[str, Any]
+    version: int
+    allowed_events: list[str]
+    timeline: list[EventOut]
+
+
+class TransitionIn(BaseModel):
+    event: str = Field(description="start, submit_report, reopen, close (inspection); arrange, "
+                       "hold, record_commitments, follow_up, close (interview)")  # fmt: skip
+    expected_version: int = Field(description="The version read (stale → 409)")
+    record: dict[str, Any] | None = Field(default=None, description="The step's record fields")
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class TransitionOut(BaseModel):
+    id: int
+    number: str
+    event: str
+    from_state: OversightState
+    to_state: OversightState
+    version: int
+
+
+class StreakOut(BaseModel):
+    region_code: str
+    region_name: str
+    month: date
+    streak: int
+    streak_start: date
+    open_yellow: int
+    open_red: int
+    inspection_number: str | None
+
+
+def oversight_in_scope(
+    oversight_id: Annotated[int, Path()], actor: CurrentActor, session: SessionDep
+):
+    """The case if the caller may see it (404 otherwise), checked before the body is read."""
+    return find_oversight(session, actor=actor, oversight_id=oversight_id)
+
+
+def row_out(row) -> OversightOut:
+    return OversightOut(
+        id=row.id, number=row.number, kind=row.kind, kind_label=row.kind.label, state=row.state,
+        state_label=row.state.label, region_name=row.region_name, region_code=row.region_code,
+        owner_name=row.owner_name, streak_start=row.streak_start, streak_end=row.streak_end,
+        due_on=row.due_on, opened_at=row.opened_at, closed_at=row.closed_at, version=row.version,
+    )  # fmt: skip
+
+
+@router.get("/oversight", response_model=list[OversightOut], summary="专项督查与约谈清单",
+            dependencies=READERS)  # fmt: skip
+def oversight_list(
+    actor: CurrentActor, session: SessionDep, kind: OversightKind | None = None,
+    open_only: bool = False,
+) -> list[OversightOut]:  # fmt: skip
+    return [
+        row_out(r) for r in list_oversight(session, actor=actor, kind=kind, open_only=open_only)
+    ]
+
+
+@router.get("/oversight/streaks", response_model=list[StreakOut], dependencies=[Depends(allow(CASE_READERS))],
+            summary="连续计入月份达到2个月及以上的市县")  # fmt: skip
+def streaks(actor: CurrentActor, session: SessionDep, month: date | None = None) -> list[StreakOut]:
+    return [
+        StreakOut(
+            region_code=r.region_code,
+            region_name=r.region_name,
+            month=r.month,
+            streak=r.streak,
+            streak_start=r.streak_start,
+            open_yellow=r.open_yellow,
+            open_red=r.open_red,
+            inspection_number=r.inspection_number,
+        )  # fmt: skip
+        for r in streak_board(session, actor=actor, month=month)
+    ]
+
+
+@router.get("/oversight/{oversight_id}", response_model=OversightDetailOut, summary="督查约谈详情",
+            dependencies=READERS)  # fmt: skip
+def oversight_read(
+    actor: CurrentActor, session: SessionDep, row: Annotated[object, Depends(oversight_in_scope)]
+) -> OversightDetailOut:
+    events = timeline(session, oversight_id=row.id)
+    return OversightDetailOut(
+        id=row.id, number=row.number, kind=row.kind, state=row.state, region_name=row.region_name,
+        streak_start=row.streak_start, streak_end=row.streak_end, inspection_id=row.inspection_id,
+        due_on=row.due_on, opened_at=row.opened_at, closed_at=row.closed_at, record=row.record or {},
+        version=row.version, allowed_events=events_allowed(row.kind, row.state, actor.role),
+        timeline=[EventOut(seq=e.seq, event=e.event, label=e.label, from_state=e.from_state,
+                           to_state=e.to_state, actor_name=e.actor_name, at=e.at, comment=e.comment)
+                  for e in events],
+    )  # fmt: skip
+
+
+@router.post(
+    "/oversight/{oversight_id}/transitions", response_model=TransitionOut, summary="办理督查约谈事项",
+    dependencies=[Depends(allow(OVERSIGHT_ACTORS))],
+    responses={409: {"description": "版本已过期或当前状态不能办理"}, 422: {"description": "填写有误"}},
+)  # fmt: skip
+def oversight_transition(
+    body: TransitionIn, actor: CurrentActor, session: SessionDep,
+    row: Annotated[object, Depends(oversight_in_scope)],
+) -> TransitionOut:  # fmt: skip
+    result = transition_oversight(
+        session, oversight_id=row.id, event=body.event, actor=actor,
+        expected_version=body.expected_version, record=body.record, comment=body.comment,
+        as_of=now_utc(),
+    )  # fmt: skip
+    return TransitionOut(id=result.oversight_id, number=result.number, event=result.event,
+                         from_state=result.from_state, to_state=result.to_state, version=result.version)  # fmt: skip
