@@ -89,6 +89,16 @@ def prune_job_history_flow(as_of: datetime | None = None) -> dict:
     return run_job_flow("prune_job_history", as_of)
 
 
+def _generic_flow(name: str) -> Flow:
+    """A flow for a job registered without a hand-written one (same options, same runner)."""
+
+    def job_flow(as_of: datetime | None = None) -> dict:
+        return run_job_flow(name, as_of)
+
+    job_flow.__doc__ = JOBS[name].description
+    return flow(name=f"warnflow-{name.replace('_', '-')}", **_FLOW_OPTIONS)(job_flow)
+
+
 FLOWS: dict[str, Flow] = {
     "sweep": sweep_flow,
     "dispatch_notifications": dispatch_notifications_flow,
@@ -96,6 +106,11 @@ FLOWS: dict[str, Flow] = {
     "evaluate_streaks": evaluate_streaks_flow,
     "prune_job_history": prune_job_history_flow,
 }
+# Every other job in the registry (e.g. the monthly drafting) gets a generic flow, so a new
+# job is never missing from `warnflow jobs deploy`.
+FLOWS.update({name: _generic_flow(name) for name in JOBS if name not in FLOWS})
+# infra/prefect.yaml names each flow by entrypoint "workflows/flows.py:<job>_flow".
+globals().update({f"{name}_flow": job_flow for name, job_flow in FLOWS.items()})
 
 
 def deployments():

@@ -10,8 +10,12 @@ def page_routers() -> list[APIRouter]:
         batch,
         cases,
         escalations,
+        federation_admin,
         inbox,
+        ledger,
         oversight,
+        report_chain,
+        reports,
         review,
         slips,
         summary,
@@ -19,4 +23,5 @@ def page_routers() -> list[APIRouter]:
     )
 
     return [auth.router, work.router, cases.router, slips.router, batch.router, review.router,
-            summary.router, admin.router, inbox.router, escalations.router, oversight.router]
+            summary.router, admin.router, inbox.router, escalations.router, oversight.router,
+            report_chain.router, ledger.router, federation_admin.router, reports.router]

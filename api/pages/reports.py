@@ -1,0 +1,74 @@
+"""The monthly summary page, with its PDF and XLSX downloads (read-only)."""
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from forms.report_charts import report_charts
+from forms.report_pdf import monthly_report_pdf
+from forms.report_tables import printable
+from forms.report_xlsx import monthly_report_xlsx
+from workflows.calendar import local_date
+from workflows.clock import now_utc
+from workflows.monthly_figures import REPORT_LEVELS, previous_month
+from workflows.monthly_reads import REPORT_READERS, monthly_report, parse_month, resolve_region
+
+from ..deps import SessionDep, allow
+from ..routes.slips import content_disposition
+from .cases import XLSX, filter_options
+from .templating import Viewer, render
+
+router = APIRouter(include_in_schema=False)
+READERS = [Depends(allow(REPORT_READERS))]
+_LEVELS = {level.value for level in REPORT_LEVELS}
+
+
+@router.get("/reports/monthly", dependencies=READERS)
+def choose(actor: Viewer, session: SessionDep, region: str | None = None,
+           month: str | None = None):  # fmt: skip
+    """The chooser's target: the reader's own region and last month unless asked otherwise."""
+    month = (month or "").strip() or f"{previous_month(local_date(now_utc())):%Y-%m}"
+    parse_month(month)
+    region = (region or "").strip() or actor.region_path.rstrip("/").rsplit("/", 1)[-1]
+    resolve_region(session, region)
+    return RedirectResponse(f"/reports/monthly/{region}/{month}", status_code=303)
+
+
+@router.get("/reports/monthly/{region_code}/{month}", dependencies=READERS)
+def report_page(request: Request, region_code: str, month: str, actor: Viewer,
+                session: SessionDep, version: int | None = None):  # fmt: skip
+    view = monthly_report(session, actor=actor, org=region_code, month=month, as_of=now_utc(),
+                          version=version)  # fmt: skip
+    regions = [r for r in filter_options(session, actor)["regions"] if r.level in _LEVELS]
+    return render(request, "report_monthly.html", {
+        "view": view, "f": view.figures, "t": printable(view.figures),
+        "charts": report_charts(view.figures), "regions": regions,
+        "generated": datetime.fromisoformat(view.figures["generated_at"]),
+        "query": f"?version={view.version}" if version else "",
+    })  # fmt: skip
+
+
+def _download(body: bytes, media_type: str, filename: str, kind: str) -> Response:
+    return Response(body, media_type=media_type, headers={
+        "Content-Disposition": content_disposition(filename, kind),
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
+    })  # fmt: skip
+
+
+@router.get("/reports/monthly/{region_code}/{month}/report.pdf", dependencies=READERS)
+def report_pdf(region_code: str, month: str, actor: Viewer, session: SessionDep,
+               version: int | None = None):  # fmt: skip
+    view = monthly_report(session, actor=actor, org=region_code, month=month, as_of=now_utc(),
+                          version=version)  # fmt: skip
+    name = f"{view.region_name}{view.month_label}预警情况月报_{view.slug}.pdf"
+    return _download(monthly_report_pdf(view), "application/pdf", name, "inline")
+
+
+@router.get("/reports/monthly/{region_code}/{month}/report.xlsx", dependencies=READERS)
+def report_xlsx(region_code: str, month: str, actor: Viewer, session: SessionDep,
+                version: int | None = None):  # fmt: skip
+    view = monthly_report(session, actor=actor, org=region_code, month=month, as_of=now_utc(),
+                          version=version)  # fmt: skip
+    name = f"{view.region_name}{view.month_label}预警情况月报_{view.slug}.xlsx"
+    return _download(monthly_report_xlsx(view), XLSX, name, "attachment")
