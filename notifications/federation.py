@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from models.federation import FederationPush, PushStatus
 from models.settings import Settings, get_settings
+from workflows.claiming import batch_ids
 from workflows.errors import DomainError
 from workflows.federation import PushRequest, backoff, check_receipt, push_token
 
@@ -92,12 +93,13 @@ def claim(
         sa.and_(p.status == PushStatus.SENDING, p.claimed_at < stale),
     )
     with factory() as session:
-        candidates = sa.select(p.id).where(due).order_by(p.next_attempt_at, p.id).limit(batch)
-        if session.get_bind().dialect.name == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
+        candidates = batch_ids(
+            sa.select(p.id).where(due).order_by(p.next_attempt_at, p.id).limit(batch),
+            postgres=session.get_bind().dialect.name == "postgresql",
+        )
         rows = session.execute(
             sa.update(p)
-            .where(p.id.in_(candidates.scalar_subquery()), due)
+            .where(p.id.in_(candidates), due)
             .values(status=PushStatus.SENDING, claimed_at=as_of, attempts=p.attempts + 1)
             .returning(p.id, p.attempts)
         ).all()
