@@ -53,6 +53,8 @@ def hidden_message(path: str) -> str:
         return "附件不存在"
     if "/slips/" in path:
         return "处理单不存在"
+    if path.startswith(("/api/v1/reports", "/reports")):
+        return "月报不存在"
     return "预警不存在"
 
 

@@ -30,6 +30,8 @@ class NotificationKind(Labeled):
     EXTENSION_REQUEST = "extension_request"
     BELL_CONVERTED = "bell_converted"
     DIGEST = "digest"
+    # A special inspection or interview opened for the reader's bureau (three-month rule).
+    OVERSIGHT = "oversight"
     OTHER = "other"
 
 
@@ -58,6 +60,7 @@ _LABELS[NotificationKind] = {
     NotificationKind.EXTENSION_REQUEST: "延期申请",
     NotificationKind.BELL_CONVERTED: "黄铃转灯",
     NotificationKind.DIGEST: "每日摘要",
+    NotificationKind.OVERSIGHT: "督查约谈",
     NotificationKind.OTHER: "其他",
 }
 _LABELS[NotificationStatus] = {

@@ -93,6 +93,18 @@ class Settings(BaseSettings):
     )
     # How many overdue cases a monthly summary lists by name (the total is always given).
     report_overdue_limit: int = Field(50, ge=1, le=1000)
+    # Monthly reports (issue 6): who receives a sent report by e-mail (PDF and XLSX attached),
+    # e.g. WARNFLOW_REPORT_EMAIL_TO='["gkc@czt.example.cn"]'.
+    report_email_to: list[str] = []
+    # Report exchange between deployments (workflows/federation.py): our sender id (`iss`),
+    # how long a token we sign is valid, the clock difference we accept on what we receive,
+    # and, if set, the one region (code) whose sent reports go to our parent peers.
+    deployment_id: str = Field("warnflow", min_length=1, max_length=64)
+    federation_token_seconds: int = Field(300, ge=30, le=3600)
+    federation_skew_seconds: int = Field(600, ge=0, le=3600)
+    federation_timeout_seconds: float = 10.0
+    federation_max_attempts: int = Field(8, ge=1, le=50)
+    federation_region: str | None = None
 
     @field_validator("assessment_weights")
     @classmethod

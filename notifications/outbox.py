@@ -27,6 +27,7 @@ from models.notifications import (
     NotificationStatus,
 )
 from models.settings import Settings, get_settings
+from workflows.claiming import batch_ids
 
 from .base import InboxTransport, Message, Transport, TransportError
 from .email import EmailTransport
@@ -132,14 +133,12 @@ def claim(
         sa.and_(n.status == NotificationStatus.SENDING, n.claimed_at < stale),
     )
     with factory() as session:
-        candidates = sa.select(n.id).where(due).order_by(n.next_attempt_at, n.id).limit(batch)
-        if session.get_bind().dialect.name == "postgresql":
-            # MATERIALIZED: run once. As a plain IN (subquery) the planner may rescan the
-            # LIMIT … FOR UPDATE and claim more than `batch` (workflows/escalation.py).
-            picked = candidates.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
-            candidates = sa.select(picked.c.id)
+        candidates = batch_ids(
+            sa.select(n.id).where(due).order_by(n.next_attempt_at, n.id).limit(batch),
+            postgres=session.get_bind().dialect.name == "postgresql",
+        )
         claimed = session.execute(
-            sa.update(n).where(n.id.in_(candidates.scalar_subquery()), due)
+            sa.update(n).where(n.id.in_(candidates), due)
             .values(status=NotificationStatus.SENDING, claimed_at=as_of, claimed_by=worker,
                     attempts=n.attempts + 1)
             .returning(n.id)

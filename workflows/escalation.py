@@ -30,6 +30,7 @@ from models.settings import get_settings
 
 from . import notify
 from .calendar import WorkingCalendar, chinese_date, load_calendar, local_date
+from .claiming import batch_ids
 from .lifecycle import LADDER, LIFECYCLE, Deadline
 
 CASES = Case.__table__
@@ -285,17 +286,11 @@ class _Runner:
         while True:
             # No ORDER BY: any batch will do, and the planner is free to read the matching
             # cases off ix_case_state_due_on (no index on the level: see models/escalation.py).
-            picked = sa.select(CASES.c.id).where(where).limit(self.batch_size)
-            if self.postgres:
-                # Another sweep's locked rows are its to finish; this one takes the rest. A
-                # MATERIALIZED CTE runs once: as an IN (subquery) the planner may rescan the
-                # LIMIT … FOR UPDATE and update every matching case in one "batch" (found by
-                # tests/workflows/test_sweep_sigkill.py).
-                picked = picked.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
-                picked = sa.select(picked.c.id)
+            # Another sweep's locked rows are its to finish; this one takes the rest.
+            picked = batch_ids(sa.select(CASES.c.id).where(where).limit(self.batch_size), postgres=self.postgres)
             update = (
                 sa.update(CASES)
-                .where(CASES.c.id.in_(picked.scalar_subquery()), where)
+                .where(CASES.c.id.in_(picked), where)
                 .values(version=CASES.c.version + 1, updated_at=self.as_of, **values)
             )
             rows = write(update, event, data, request_level)

@@ -109,6 +109,8 @@ FLOWS: dict[str, Flow] = {
 # Every other job in the registry (e.g. the monthly drafting) gets a generic flow, so a new
 # job is never missing from `warnflow jobs deploy`.
 FLOWS.update({name: _generic_flow(name) for name in JOBS if name not in FLOWS})
+# infra/prefect.yaml names each flow by entrypoint "workflows/flows.py:<job>_flow".
+globals().update({f"{name}_flow": job_flow for name, job_flow in FLOWS.items()})
 
 
 def deployments():

@@ -119,13 +119,20 @@ JOBS: dict[str, Job] = {
             first_working_day_of_month=True,
         ),
         Job(
-            "draft_monthly_reports",
-            "workflows.monthly_figures:draft_monthly_reports",
+            "draft_monthly_reports", "workflows.monthly_figures:draft_monthly_reports",
             "0 7 * * *",
             "每月第一个工作日 07:00 起草上月各县、市、省的预警情况月报（其余日子跳过）",
-            grace=timedelta(hours=10),
-            lookback=timedelta(days=2),
-            first_working_day_of_month=True,
+            grace=timedelta(hours=10), lookback=timedelta(days=2), first_working_day_of_month=True,
+        ),
+        Job(
+            "escalate_late_reports", "workflows.late_reports:escalate_late_reports", "0 9 * * *",
+            "逾期未报月报督办：超过第 5 个工作日未报送的月报逐级提醒国库及其负责人",
+            grace=timedelta(hours=6), lookback=timedelta(days=2), working_days_only=True,
+        ),
+        Job(
+            "dispatch_federation", "notifications.federation:drain", "*/2 * * * *",
+            "向上级系统推送已报送的月报（签名），失败按退避重试",
+            grace=timedelta(minutes=30), lookback=timedelta(minutes=5),
         ),
         Job(
             "prune_job_history",
@@ -326,9 +333,8 @@ def _call(engine: Engine, job: Job, as_of: datetime) -> tuple[str, str]:
             calendar = load_calendar(session)
         if job.working_days_only and not calendar.is_working_day(today):
             return "skipped", f"{today:%Y-%m-%d} 不是工作日，未运行"
-        if job.first_working_day_of_month and today != calendar.next_working_day(
-            today.replace(day=1)
-        ):
+        first = calendar.next_working_day(today.replace(day=1))
+        if job.first_working_day_of_month and today != first:
             return "skipped", f"{today:%Y-%m-%d} 不是本月第一个工作日，未运行"
     parameters = list(inspect.signature(function).parameters)
     # A function that can commit its own batches (the sweep) does so: a long run then holds

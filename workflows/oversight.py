@@ -137,6 +137,15 @@ def _acts_for_owner(session: Session, actor: Actor, row) -> bool:
     return actor.region_path == owner_path
 
 
+def actions_for(session: Session, *, actor: Actor, row) -> list[str]:
+    """The events this actor may fire on this (loaded) case now: its role's steps, if it
+    acts for the owning province."""
+    allowed = events_allowed(row.kind, row.state, actor.role)
+    if not allowed or not _acts_for_owner(session, actor, row):
+        return []
+    return allowed
+
+
 def transition_oversight(
     session: Session,
     *,

@@ -274,7 +274,7 @@ def _notify(session: Session, kind: OversightKind, added, due_on: date, as_of: d
         for user_id in users[row.owner_org_unit_id]:
             items.append(
                 NotificationItem(
-                    user_id=user_id, kind=NotificationKind.OTHER, subject=subject, body=body,
+                    user_id=user_id, kind=NotificationKind.OVERSIGHT, subject=subject, body=body,
                     dedupe_key=f"oversight:{row.id}:open:{user_id}", link=f"/oversight/{row.id}",
                     payload={"oversight_id": row.id, "number": row.number},
                 )

@@ -10,8 +10,11 @@ def page_routers() -> list[APIRouter]:
         batch,
         cases,
         escalations,
+        federation_admin,
         inbox,
+        ledger,
         oversight,
+        report_chain,
         reports,
         review,
         slips,
@@ -21,4 +24,4 @@ def page_routers() -> list[APIRouter]:
 
     return [auth.router, work.router, cases.router, slips.router, batch.router, review.router,
             summary.router, admin.router, inbox.router, escalations.router, oversight.router,
-            reports.router]
+            report_chain.router, ledger.router, federation_admin.router, reports.router]

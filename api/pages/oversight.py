@@ -13,11 +13,12 @@ from models.enums import Level
 from models.oversight import OversightKind, OversightState
 from models.settings import get_settings
 from workflows.actors import Actor
+from workflows.calendar import local_date
 from workflows.clock import now_utc
 from workflows.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
 from workflows.oversight import (
     LIFECYCLES,
-    events_allowed,
+    actions_for,
     find_oversight,
     list_oversight,
     timeline,
@@ -49,6 +50,7 @@ def oversight_list(request: Request, actor: Viewer, session: SessionDep, kind: s
         "rows": rows, "streaks": streak_board(session, actor=actor),
         "month": latest_evaluated_month(session), "kind": chosen, "open_only": bool(open_only),
         "kinds": OversightKind.choices(), "rule_months": get_settings().streak_months,
+        "today": local_date(now_utc()),
     })  # fmt: skip
 
 
@@ -75,9 +77,7 @@ def oversight_page(request: Request, session: Session, actor: Actor, oversight_i
                    form: dict | None = None, errors: dict | None = None, event: str | None = None,
                    message: str | None = None, status_code: int = 200):  # fmt: skip
     row = find_oversight(session, actor=actor, oversight_id=oversight_id)
-    allowed = (
-        events_allowed(row.kind, row.state, actor.role) if actor.role in OVERSIGHT_ACTORS else []
-    )
+    allowed = actions_for(session, actor=actor, row=row) if actor.role in OVERSIGHT_ACTORS else []
     steps = {
         e: LIFECYCLES[OversightKind(row.kind)][(OversightState(row.state), e)] for e in allowed
     }

@@ -14,6 +14,7 @@ from models import OrgUnit
 from models.enums import Conclusion, Level, Measure, Role, VerifyMethod, ViolationType
 from notifications.inbox import unread_count
 from workflows.actors import Actor
+from workflows.ledger import LEDGER_ROLES
 from workflows.monthly_reads import REPORT_READERS
 
 from ..deps import CurrentActor, SessionDep
@@ -45,6 +46,8 @@ _NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/review", "审核队列", frozenset({Role.SUPERVISOR})),
     ("/escalations", "督办申请", frozenset({Role.SUPERVISOR})),
     ("/summary", "规则汇总", _READERS),
+    ("/reports", "我的月报", _READERS),
+    ("/ledger", "分类台账", LEDGER_ROLES),
     ("/reports/monthly", "月报", REPORT_READERS),
     ("/oversight", "督查约谈", OVERSIGHT_READERS),
     ("/admin", "系统管理", frozenset({Role.ADMIN})),
@@ -63,11 +66,11 @@ _PAGE_HEADERS = {
 def nav_for(actor: Actor | None, path: str) -> list[dict]:
     if actor is None:
         return []
-    return [
-        {"href": href, "label": label, "active": path == href or path.startswith(href + "/")}
-        for href, label, roles in _NAV
-        if actor.role in roles
-    ]
+    items = [(href, label) for href, label, roles in _NAV if actor.role in roles]
+    # The longest matching entry is the active one (/reports/monthly/… is 月报, not 我的月报).
+    matches = [href for href, _ in items if path == href or path.startswith(href + "/")]
+    active = max(matches, key=len, default=None)
+    return [{"href": href, "label": label, "active": href == active} for href, label in items]
 
 
 def page_actor(request: Request, actor: CurrentActor, session: SessionDep) -> Actor:

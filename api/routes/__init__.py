@@ -4,7 +4,19 @@ from fastapi import APIRouter
 
 
 def api_routers() -> list[APIRouter]:
-    from . import admin, auth, cases, escalations, imports, inbox, oversight, reports, slips
+    from . import (
+        admin,
+        auth,
+        cases,
+        escalations,
+        federation,
+        imports,
+        inbox,
+        oversight,
+        report_chain,
+        reports,
+        slips,
+    )
 
     return [auth.router, cases.router, slips.router, admin.router, imports.router, inbox.router,
-            escalations.router, oversight.router, reports.router]
+            escalations.router, oversight.router, reports.router, report_chain.router, federation.router]

@@ -10,7 +10,7 @@ from models.enums import Role
 from models.oversight import OversightKind, OversightState
 from workflows.clock import now_utc
 from workflows.oversight import (
-    events_allowed,
+    actions_for,
     find_oversight,
     list_oversight,
     timeline,
@@ -164,7 +164,7 @@ def oversight_read(
         id=row.id, number=row.number, kind=row.kind, state=row.state, region_name=row.region_name,
         streak_start=row.streak_start, streak_end=row.streak_end, inspection_id=row.inspection_id,
         due_on=row.due_on, opened_at=row.opened_at, closed_at=row.closed_at, record=row.record or {},
-        version=row.version, allowed_events=events_allowed(row.kind, row.state, actor.role),
+        version=row.version, allowed_events=actions_for(session, actor=actor, row=row),
         timeline=[EventOut(seq=e.seq, event=e.event, label=e.label, from_state=e.from_state,
                            to_state=e.to_state, actor_name=e.actor_name, at=e.at, comment=e.comment)
                   for e in events],

@@ -48,6 +48,8 @@ PUBLIC = {
     ("GET", "/redoc"),
     ("GET", "/openapi.json"),
     ("GET", "/static"),
+    # A child deployment's signed monthly report: the JWS is the credential, not a login.
+    ("POST", "/api/v1/federation/reports"),
 }
 
 # One account per role (Role minus SYSTEM, which is not a login). Most sit in Anxian so that a
@@ -84,6 +86,7 @@ class CaseRefs:
     attachment_id: int | None
     user_id: int
     request_id: int | None = None  # the handler's pending extension request on the case
+    report_id: int | None = None  # a monthly report of the case's region with its unit's part
     oversight_id: int | None = None  # a special inspection of the case's region
 
 
@@ -95,6 +98,9 @@ class Matrix:
     cases: dict[str, CaseRefs] = field(default_factory=dict)  # in, ningxian, other_dept, elsewhere
     users: dict[str, int] = field(default_factory=dict)
     whitelist_entry_id: int | None = None
+    received_id: int | None = None
+    push_id: int | None = None
+    peer_id: int | None = None
     tokens: dict[str, str] = field(default_factory=dict)
     current_session: Session | None = None
 
@@ -207,6 +213,43 @@ def _whitelist_entry(session: Session, world: World) -> int:
     return entry.id
 
 
+def _reports(session: Session, world: World, m: Matrix) -> None:
+    """A monthly report per case with that case's department as its only part (so another
+    department's report is out of its scope), a received report, a peer and a push."""
+    from datetime import date
+
+    from models.federation import (
+        FederationPeer,
+        FederationPush,
+        PeerRelation,
+        PushStatus,
+        ReceivedReport,
+    )
+    from models.reports import MonthlyReport, MonthlyReportPart, ReportStatus
+
+    months = {"in": date(2026, 10, 1), "other_dept": date(2026, 9, 1)}
+    for key, case in m.cases.items():
+        region_id = session.get(Case, case.case_id).region_id
+        report = MonthlyReport(region_id=region_id, month=months.get(key, date(2026, 10, 1)),
+                               status=ReportStatus.DRAFTING, due_on=date(2026, 11, 6))
+        session.add(report)
+        session.flush()
+        session.add(MonthlyReportPart(report_id=report.id, org_unit_id=case.org_unit_id))
+        case.report_id = report.id
+    peer = FederationPeer(deployment_id="anxian-county", name="安县财政局", relation=PeerRelation.CHILD,
+                          kid="k1", public_pem="-", region_id=world.regions["anxian"].id)
+    session.add(peer)
+    session.flush()
+    received = ReceivedReport(peer_id=peer.id, jti="matrix-jti-0001", region_id=world.regions["anxian"].id,
+                              month=date(2026, 10, 1), version=1, issued_at=NOW,
+                              payload={"figures": {}, "figures_sha256": ""}, token="t", receipt="r")
+    push = FederationPush(report_id=m.cases["in"].report_id, peer_id=peer.id, status=PushStatus.DEAD,
+                          next_attempt_at=NOW)
+    session.add_all([received, push])
+    session.flush()
+    m.received_id, m.push_id, m.peer_id = received.id, push.id, peer.id
+
+
 @pytest.fixture(scope="module")
 def matrix(engine, tmp_path_factory) -> Iterator[Matrix]:
     var_dir = tmp_path_factory.mktemp("matrix")
@@ -233,6 +276,7 @@ def matrix(engine, tmp_path_factory) -> Iterator[Matrix]:
                 m.cases[key].oversight_id = _inspection(session, world, region)
             m.cases["other_dept"].oversight_id = m.cases["ningxian"].oversight_id
             m.whitelist_entry_id = _whitelist_entry(session, world)
+            _reports(session, world, m)
             m.users = dict(world.users)
             session.commit()
         yield m
@@ -354,6 +398,7 @@ CASE_PARAMS: dict[str, Callable[[CaseRefs], object]] = {
     "slip_id": lambda c: c.slip_id,
     "attachment_id": lambda c: c.attachment_id,
     "request_id": lambda c: c.request_id,
+    "report_id": lambda c: c.report_id,
     # The monthly summary of the case's region (a region code: 410121 for Anxian).
     "region_code": lambda c: c.region_path.rstrip("/").rsplit("/", 1)[-1],
     "oversight_id": lambda c: c.oversight_id,
@@ -370,6 +415,9 @@ OTHER_PARAMS: dict[str, Callable[[Matrix], object]] = {
     "entry_id": lambda m: m.whitelist_entry_id,
     "whitelist_id": lambda m: m.whitelist_entry_id,
     "warning_type": lambda m: "fund_risk",
+    "received_id": lambda m: m.received_id,
+    "push_id": lambda m: m.push_id,
+    "peer_id": lambda m: m.peer_id,
     "month": lambda m: "2026-11",
 }
 
@@ -401,6 +449,12 @@ BODIES: dict[str, Callable[[CaseRefs, Session], dict]] = {
         "data": {"event": "start", "version": "1"}},
     "POST /api/v1/transitions/batch": lambda c, s: {
         "json": {"event": "start_rectify", "cases": [{"number": c.number, "version": _case_version(s, c)}]}},
+    "POST /api/v1/reports/{report_id}/transitions": lambda c, s: {
+        "json": {"event": "compile", "version": 1}},
+    "POST /api/v1/reports/{report_id}/resubmit": lambda c, s: {
+        "json": {"version": 1, "reason": "数据有误，重新报送"}},
+    "POST /reports/{report_id}/chain": lambda c, s: {
+        "data": {"event": "compile", "version": "1", "comment": ""}},
 }
 
 

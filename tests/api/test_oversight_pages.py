@@ -97,3 +97,17 @@ def test_the_summary_warns_of_two_month_streaks(client, session, world):
     page_login(client, "zhang_wei")
     page = client.get("/summary")
     assert "连续2个月存在未整改预警" in page.text and "安县" in page.text
+
+
+def test_an_inspection_past_its_deadline_is_marked_overdue_on_the_list(
+    client, inspection, monkeypatch
+):
+    from datetime import UTC, datetime
+
+    monkeypatch.setattr("api.pages.oversight.now_utc", lambda: datetime(2026, 12, 1, 2, tzinfo=UTC))
+    page_login(client, "gao_jun")
+    assert "2026年11月30日（已超期）" in client.get("/oversight").text
+    monkeypatch.setattr(
+        "api.pages.oversight.now_utc", lambda: datetime(2026, 11, 30, 2, tzinfo=UTC)
+    )
+    assert "已超期" not in client.get("/oversight").text

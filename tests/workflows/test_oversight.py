@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from models import Case
 from models.enums import Resolution, State
-from models.notifications import Notification
+from models.notifications import Notification, NotificationKind
 from models.oversight import OversightCase, OversightEvent, OversightKind, OversightState
 from tests.factories import new_case
 from workflows.errors import InvalidInput, InvalidState, OutOfScope, RoleNotAllowed, StaleVersion
@@ -46,13 +46,17 @@ def counting_month(session, world, month: date, region="anxian", unit="anxian_ag
         at=at(month.year, month.month, 10),
     )
     after = add_months(month, 1)
+    closed = at(after.year, after.month, 2)
+    # As every write of a case's state does, updated_at moves with it (workflows/streaks.py
+    # relies on it).
     session.connection().execute(
         sa.update(Case)
         .where(Case.id == case_id)
         .values(
             state=State.GREEN,
             resolution=Resolution.RECTIFIED,
-            closed_at=at(after.year, after.month, 2),
+            closed_at=closed,
+            updated_at=closed,
         )
     )
 
@@ -135,6 +139,10 @@ def test_three_counting_months_open_one_inspection_for_gao_juns_bureau(session, 
         sa.select(Notification.user_id).where(Notification.link == f"/oversight/{inspection.id}")
     ).scalars()
     assert set(told) == {world.users["gao_jun"]}
+    kinds = session.exec(
+        sa.select(Notification.kind).where(Notification.link == f"/oversight/{inspection.id}")
+    ).scalars()
+    assert set(kinds) == {NotificationKind.OVERSIGHT}
 
 
 def test_running_the_job_twice_opens_nothing_more(session, world):
@@ -414,3 +422,70 @@ def test_inspections_opened_equal_the_maximal_runs_of_three_or_more(session, wor
         assert len(oversight(session, OversightKind.INSPECTION)) == maximal_runs(flags, 3)
     finally:
         savepoint.rollback()
+
+
+def test_anxians_own_leader_reads_the_interview_but_only_the_province_acts(session, world):
+    """Qin Feng leads Anxian's finance bureau: he is interviewed, he does not hold the interview."""
+    from models import OrgUnit
+    from models.enums import OrgKind, Role
+    from tests.factories import PASSWORD
+    from workflows.accounts import create_user
+    from workflows.actors import load_actor
+    from workflows.oversight import actions_for, find_oversight
+
+    unit = OrgUnit(code="410121-LD", name="安县财政局领导", kind=OrgKind.LEADERSHIP,
+                   region_id=world.regions["anxian"].id)  # fmt: skip
+    session.add(unit)
+    session.flush()
+    qin = load_actor(session, create_user(session, username="qin_feng", full_name="秦峰",
+                                          role=Role.LEADER, org_unit_id=unit.id, password=PASSWORD).id)  # fmt: skip
+    inspection = open_inspection(session, world)
+    close_inspection(session, world, inspection, at(2026, 11, 20))
+    for month in (m(2026, 12), m(2027, 1)):
+        counting_month(session, world, month)
+        run_job_for(session, month)
+    (interview,) = oversight(session, OversightKind.INTERVIEW)
+    row = find_oversight(session, actor=qin, oversight_id=interview.id)
+    assert actions_for(session, actor=qin, row=row) == []
+    assert actions_for(session, actor=world.actors["ma_lin"], row=row) == ["arrange", "hold"]
+    with pytest.raises(OutOfScope):
+        transition_oversight(session, oversight_id=interview.id, event="arrange", actor=qin,
+                             expected_version=1, as_of=at(2027, 2, 2),
+                             record={"interview_date": "2027-02-20", "place": "省厅", "interviewee": "秦峰"})  # fmt: skip
+
+
+def test_a_province_without_a_supervision_bureau_gets_no_inspection_and_the_job_says_so(
+    session, world
+):
+    from models import OrgUnit
+
+    unit = session.get(OrgUnit, world.units["province_supervision"].id)
+    unit.kind = "other"
+    session.add(unit)
+    session.flush()
+    for month in (m(2026, 8), m(2026, 9), m(2026, 10)):
+        counting_month(session, world, month)
+    for month in (m(2026, 8), m(2026, 9)):
+        run_job_for(session, month)
+    result = run_job_for(session, m(2026, 10))
+    assert result.inspections_opened == 0 and result.no_owner == 1
+    assert "1 件因省级缺少监督检查局或厅领导单位未能立案" in result.summary
+    assert oversight(session) == []
+
+
+def test_gao_jun_sends_a_report_back_for_more_inspection_with_a_reason(session, world):
+    inspection = open_inspection(session, world)
+    act(session, world, inspection, "start", "gao_jun")
+    act(session, world, inspection, "submit_report", "gao_jun", record=REPORT)
+    with pytest.raises(InvalidInput) as refused:
+        act(session, world, inspection, "reopen", "gao_jun", comment="  ")
+    assert [(e.field, e.message) for e in refused.value.errors] == [("comment", "请填写意见")]
+    reopened = act(session, world, inspection, "reopen", "gao_jun", comment="需补充调阅拨付凭证")
+    assert reopened.to_state == OversightState.INSPECTING
+    # The slip so far is kept; submitting again may change it.
+    assert fresh(session, inspection).record["scope"] == REPORT["scope"]
+    act(session, world, inspection, "submit_report", "gao_jun",
+        record={"findings": "补充：另有2笔提现未整改"})  # fmt: skip
+    assert fresh(session, inspection).record["findings"] == "补充：另有2笔提现未整改"
+    (last,) = [e for e in timeline(session, oversight_id=inspection.id) if e.event == "reopen"]
+    assert last.comment == "需补充调阅拨付凭证" and last.actor_name == "高军"

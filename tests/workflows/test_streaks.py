@@ -4,6 +4,8 @@ Asia/Shanghai — Li Na's Anxian cases moved through the real lifecycle by time 
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from models.enums import Event
 from models.oversight import RegionMonth
@@ -260,3 +262,79 @@ def test_the_streak_board_shows_two_month_streaks_in_scope(session, world):
     assert [(r.region_name, r.streak) for r in province] == [("安县", 2), ("宁县", 2)]
     assert province[0].streak_start == date(2026, 9, 1)
     assert [r.region_name for r in streak_board(session, actor=world.actors["li_na"])] == ["安县"]
+
+
+def test_the_monthly_job_runs_only_on_the_first_working_day(cli_db):
+    """1–7 October 2026 is the National Day holiday: October's first working day is Thursday
+    8 October."""
+    from models.db import get_engine
+    from workflows.jobs import JOBS, run_now
+
+    engine = get_engine(cli_db)
+    job = JOBS["evaluate_streaks"]
+    skipped = run_now(engine, job, as_of=at(2026, 10, 9, 6))
+    assert skipped.outcome == "skipped" and "不是本月第一个工作日" in skipped.message
+    assert run_now(engine, job, as_of=at(2026, 10, 1, 6)).outcome == "skipped"  # a holiday
+    ran = run_now(engine, job, as_of=at(2026, 10, 8, 6))
+    assert ran.outcome == "ok", ran.message
+    assert "2026年09月" in ran.message
+    assert run_now(engine, job, as_of=at(2026, 11, 2, 6)).outcome == "ok"  # Monday 2 November
+    assert run_now(engine, job, as_of=at(2026, 11, 3, 6)).outcome == "skipped"
+
+
+# -- the month boundary as a property ----------------------------------------------------------
+
+# Moments around the ends of August, September and October 2026 (Shanghai wall clock), where
+# an off-by-one in the boundary or the time zone would show.
+MOMENTS = [
+    at(2026, 8, 5), at(2026, 8, 31, 23, 59), at(2026, 9, 1, 0, 0), at(2026, 9, 1, 7, 59),
+    at(2026, 9, 15), at(2026, 9, 30, 23, 59), at(2026, 10, 1, 0, 1), at(2026, 10, 20),
+    at(2026, 10, 31, 23, 0), at(2026, 11, 1, 8, 30),
+]  # fmt: skip
+MONTHS = [date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)]
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    spans=st.lists(
+        st.tuples(
+            st.integers(0, len(MOMENTS) - 1), st.one_of(st.none(), st.integers(0, len(MOMENTS) - 1))
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+# Resolved at the very first instant of September: it was still open at August's last one.
+@example(spans=[(0, 2)])
+@example(spans=[(1, None), (4, 6)])
+def test_a_month_counts_exactly_when_a_case_was_open_at_its_last_instant(session, world, spans):
+    """Li Na's red lights raised and resolved at random moments around month ends: the stored
+    months agree with the rule read literally."""
+    from models import Case
+    from models.enums import Resolution, State
+
+    savepoint = session.begin_nested()
+    try:
+        cases = []
+        for raised, closed in spans:
+            raised_at = MOMENTS[raised]
+            closed_at = MOMENTS[closed] if closed is not None and closed > raised else None
+            case_id = new_case(session, world, "red", at=raised_at)
+            if closed_at is not None:
+                session.connection().execute(
+                    sa.update(Case).where(Case.id == case_id).values(
+                        state=State.GREEN, resolution=Resolution.RECTIFIED, closed_at=closed_at,
+                        updated_at=closed_at,
+                    )
+                )  # fmt: skip
+            cases.append((raised_at, closed_at))
+        evaluate_month(session, month=MONTHS[-1], as_of=LATER)
+        for month in MONTHS:
+            end = month_boundary(month)
+            expected = sum(1 for r, c in cases if r < end and (c is None or c >= end))
+            row = month_row(session, world, month)
+            assert (row.counts, row.open_red) == (expected > 0, expected), (month, cases)
+    finally:
+        savepoint.rollback()

@@ -1,0 +1,99 @@
+"""分类台账: the province's (and a city's) ledger of warnings by city/county × category ×
+level × state with drill-down links to the tracking list, its XLSX export, and the monthly
+reports received from child deployments."""
+
+import json
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from forms.ledger_xlsx import ledger_xlsx
+from forms.page_forms import errors_of
+from forms.report_charts import report_charts
+from forms.report_tables import printable
+from models.enums import Level, RuleCategory
+from workflows.clock import now_utc
+from workflows.errors import InvalidInput
+from workflows.federation import received_report, received_reports
+from workflows.ledger import LEDGER_ROLES, build_ledger, parse_month
+from workflows.monthly_figures import SCHEMA as MONTHLY_SCHEMA
+
+from ..deps import SessionDep, allow
+from .templating import Viewer, render
+
+router = APIRouter(include_in_schema=False)
+READERS = [Depends(allow(LEDGER_ROLES))]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/ledger", dependencies=READERS)
+def ledger_page(request: Request, actor: Viewer, session: SessionDep):
+    month_text = request.query_params.get("month", "")
+    errors = {}
+    try:
+        month = parse_month(month_text)
+    except InvalidInput as error:
+        month, errors = None, errors_of(error)
+    ledger = build_ledger(session, actor=actor, month=month)
+    received = received_reports(session, region_path=actor.region_path, month=month)
+    return render(
+        request,
+        "ledger.html",
+        {
+            "ledger": ledger,
+            "month": month_text if month else "",
+            "errors": errors,
+            "levels": list(Level),
+            "categories": list(RuleCategory),
+            "received": received,
+        },
+    )
+
+
+@router.get("/ledger/export.xlsx", dependencies=READERS)
+def ledger_export(request: Request, actor: Viewer, session: SessionDep):
+    month = parse_month(request.query_params.get("month"))
+    ledger = build_ledger(session, actor=actor, month=month)
+    name = (
+        f"分类台账_{ledger.region.name}_{month:%Y%m}.xlsx"
+        if month
+        else f"分类台账_{ledger.region.name}_{now_utc():%Y%m%d}.xlsx"
+    )
+    return Response(
+        ledger_xlsx(ledger),
+        media_type=XLSX,
+        headers={
+            "Content-Disposition": f"attachment; filename=\"ledger.xlsx\"; filename*=UTF-8''{quote(name)}",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _tables(figures: dict) -> tuple[dict | None, dict | None]:
+    """The report's tables and charts as the report page shows them, if the child sent the
+    monthly schema this version reads; (None, None) and the raw data shown otherwise."""
+    if not isinstance(figures, dict) or figures.get("schema") != MONTHLY_SCHEMA:
+        return None, None
+    try:
+        return printable(figures), report_charts(figures)
+    except (KeyError, TypeError, ValueError, AttributeError):  # another version's layout
+        return None, None
+
+
+@router.get("/ledger/received/{received_id}", dependencies=READERS)
+def received_page(received_id: int, request: Request, actor: Viewer, session: SessionDep):
+    row = received_report(session, actor=actor, received_id=received_id)
+    figures = row[0].payload.get("figures") or {}
+    tables, charts = _tables(figures)
+    return render(
+        request,
+        "ledger_received.html",
+        {
+            "row": row,
+            "f": figures,
+            "t": tables,
+            "charts": charts,
+            "raw": json.dumps(figures, ensure_ascii=False, indent=2, sort_keys=True),
+        },
+    )

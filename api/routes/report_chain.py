@@ -1,0 +1,177 @@
+"""The monthly report chain over JSON: my reports, one report's chain, actions, resubmission."""
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.reports import ReportStatus
+from workflows.clock import now_utc
+from workflows.ledger import parse_month
+from workflows.report_chain import ReportEvent, report_transition, resubmit
+from workflows.report_reads import list_reports, report_chain
+
+from ..deps import CASE_READERS, CurrentActor, SessionDep, allow
+
+router = APIRouter(prefix="/reports", tags=["月报"])
+READERS = [Depends(allow(CASE_READERS))]
+# Who acts in the chain; the chain table then applies its own roles per step.
+CHAIN_ROLES = frozenset(CASE_READERS)
+
+
+class ReportLineOut(BaseModel):
+    id: int
+    region_code: str
+    region_name: str
+    month: str
+    version: int
+    status: ReportStatus
+    status_label: str
+    due_on: date | None
+    escalation_level: int
+    lock_version: int
+    parts_total: int
+    parts_confirmed: int
+
+
+@router.get("", response_model=list[ReportLineOut], dependencies=READERS)
+def my_reports(actor: CurrentActor, session: SessionDep, month: str | None = None):
+    """我的月报: the reports of my region and below (a department: those with its part)."""
+    rows = list_reports(session, actor=actor, month=parse_month(month))
+    return [
+        ReportLineOut(
+            **{
+                **r.__dict__,
+                "month": f"{r.month:%Y-%m}",
+                "status_label": ReportStatus(r.status).label,
+            }
+        )
+        for r in rows
+    ]
+
+
+class PartOut(BaseModel):
+    org_unit_id: int
+    org_unit_name: str
+    confirmed_by: str | None
+    confirmed_at: datetime | None
+    comment: str | None
+
+
+class EventOut(BaseModel):
+    seq: int
+    event: str
+    label: str
+    from_status: ReportStatus | None
+    to_status: ReportStatus
+    actor_name: str | None
+    at: datetime
+    comment: str | None
+    data: dict
+
+
+class ChainOut(BaseModel):
+    id: int
+    region_code: str
+    region_name: str
+    month: str
+    version: int
+    reason: str | None
+    status: ReportStatus
+    status_label: str
+    lock_version: int
+    due_on: date | None
+    escalation_level: int
+    figures_sha256: str | None
+    parts: list[PartOut]
+    events: list[EventOut]
+    actions: list[str]
+    versions: list[dict]
+
+
+@router.get("/{report_id}/chain", response_model=ChainOut, dependencies=READERS)
+def chain(report_id: int, actor: CurrentActor, session: SessionDep) -> ChainOut:
+    c = report_chain(session, actor=actor, report_id=report_id)
+    r = c.report
+    return ChainOut(
+        id=r.id,
+        region_code=c.region.code,
+        region_name=c.region.name,
+        month=f"{r.month:%Y-%m}",
+        version=r.version,
+        reason=r.reason,
+        status=r.status,
+        status_label=ReportStatus(r.status).label,
+        lock_version=r.lock_version,
+        due_on=r.due_on,
+        escalation_level=r.escalation_level,
+        figures_sha256=r.figures_sha256,
+        parts=[PartOut(**p.__dict__) for p in c.parts],
+        events=[
+            EventOut(**{k: v for k, v in e.__dict__.items() if k != "actor_role"}) for e in c.events
+        ],
+        actions=[a.event.value for a in c.actions],
+        versions=[{"id": v.id, "version": v.version, "status": v.status} for v in c.versions],
+    )
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event: ReportEvent
+    version: int = Field(ge=1)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class ActionOut(BaseModel):
+    report_id: int
+    event: ReportEvent
+    from_status: ReportStatus
+    to_status: ReportStatus
+    lock_version: int
+    new_report_id: int | None
+
+
+@router.post(
+    "/{report_id}/transitions", response_model=ActionOut, dependencies=[Depends(allow(CHAIN_ROLES))]
+)
+def act(report_id: int, body: ActionIn, actor: CurrentActor, session: SessionDep) -> ActionOut:
+    """One step of the chain: confirm_part, compile, return, countersign, send or resubmit."""
+    result = report_transition(
+        session,
+        report_id=report_id,
+        event=body.event,
+        actor=actor,
+        version=body.version,
+        as_of=now_utc(),
+        comment=body.comment,
+    )
+    return ActionOut(**{k: getattr(result, k) for k in ActionOut.model_fields})
+
+
+class ResubmitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1)
+    reason: str = Field(max_length=2000)
+
+
+@router.post(
+    "/{report_id}/resubmit",
+    response_model=ActionOut,
+    status_code=201,
+    dependencies=[Depends(allow(CHAIN_ROLES))],
+)
+def resubmit_report(
+    report_id: int, body: ResubmitIn, actor: CurrentActor, session: SessionDep
+) -> ActionOut:
+    """A new version of a countersigned or sent report, with the reason (both are kept)."""
+    result = resubmit(
+        session,
+        report_id=report_id,
+        actor=actor,
+        version=body.version,
+        reason=body.reason,
+        as_of=now_utc(),
+    )
+    return ActionOut(**{k: getattr(result, k) for k in ActionOut.model_fields})

@@ -1,0 +1,87 @@
+"""A sent monthly report reaches the configured address by e-mail, the countersigned PDF and
+XLSX attached, through a real SMTP server (aiosmtpd) on localhost."""
+
+from io import BytesIO
+
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from models import MonthlyReport
+from models.notifications import Channel, Notification, NotificationStatus
+from models.settings import Settings
+from notifications.attachments import render_attachment
+from notifications.email import EmailTransport
+from notifications.outbox import dispatch
+from tests.monthly_scenario import DRAFT_AT, MONTH, build_november
+from tests.notifications.conftest import settings_for
+from workflows import report_effects
+from workflows.monthly_figures import draft_monthly_reports
+from workflows.report_chain import ReportEvent, report_transition
+
+AT = DRAFT_AT
+
+
+def _send_anxians_november(session, world) -> MonthlyReport:
+    build_november(session, world)
+    draft_monthly_reports(session, as_of=DRAFT_AT)
+    report = session.execute(sa.select(MonthlyReport).where(
+        MonthlyReport.region_id == world.regions["anxian"].id, MonthlyReport.month == MONTH
+    )).scalar_one()  # fmt: skip
+    steps = [("li_na", ReportEvent.CONFIRM_PART), ("chen_jie", ReportEvent.CONFIRM_PART),
+             ("qian_li", ReportEvent.CONFIRM_PART), ("qian_li", ReportEvent.COMPILE),
+             ("he_min", ReportEvent.COUNTERSIGN), ("qian_li", ReportEvent.SEND)]  # fmt: skip
+    for who, event in steps:
+        session.refresh(report)
+        report_transition(session, report_id=report.id, event=event, actor=world.actors[who],
+                          version=report.lock_version, as_of=AT)  # fmt: skip
+    return report
+
+
+def test_the_province_mailbox_gets_the_pdf_and_the_xlsx(
+    session, world, sessions, smtp_server, monkeypatch
+):
+    monkeypatch.setattr(report_effects, "get_settings",
+                        lambda: Settings(_env_file=None, report_email_to=["gkc@czt.example.cn"]))  # fmt: skip
+    report = _send_anxians_november(session, world)
+    smtp_server.start()
+    settings = settings_for(smtp_server.port)
+    email = EmailTransport(settings, attachments=lambda spec, _: render_attachment(session, spec))
+    result = dispatch(sessions, as_of=AT, settings=settings, transports={Channel.EMAIL: email})
+    assert result.sent == 1 and result.dead == 0
+    [(recipients, mail)] = smtp_server.inbox.messages
+    assert recipients == ["gkc@czt.example.cn"]
+    assert mail["Subject"] == "安县2026年11月财政扶贫资金动态监控预警情况月报（第1版）"
+    files = {part.get_filename(): part for part in mail.iter_attachments()}
+    pdf = files["安县2026年11月预警情况月报（第1版）.pdf"]
+    xlsx = files["安县2026年11月预警情况月报（第1版）.xlsx"]
+    assert pdf.get_content_type() == "application/pdf"
+    assert pdf.get_content().startswith(b"%PDF")
+    book = load_workbook(BytesIO(xlsx.get_content()))
+    assert len(book.sheetnames) >= 2
+    body = mail.get_body(("plain",)).get_content()
+    assert f"/reports/monthly/410121/2026-11?version={report.version}" in body
+    row = session.execute(
+        sa.select(Notification).where(Notification.channel == Channel.EMAIL)
+    ).scalar_one()
+    session.refresh(row)
+    assert row.status == NotificationStatus.SENT
+
+
+def test_an_attachment_that_cannot_be_rendered_is_tried_again(
+    session, world, sessions, smtp_server, monkeypatch
+):
+    monkeypatch.setattr(report_effects, "get_settings",
+                        lambda: Settings(_env_file=None, report_email_to=["gkc@czt.example.cn"]))  # fmt: skip
+    _send_anxians_november(session, world)
+    smtp_server.start()
+    settings = settings_for(smtp_server.port)
+
+    def broken(spec, _):
+        raise OSError("字体文件缺失")
+
+    email = EmailTransport(settings, attachments=broken)
+    assert (
+        dispatch(sessions, as_of=AT, settings=settings, transports={Channel.EMAIL: email}).retrying
+        == 1
+    )
+    assert smtp_server.inbox.messages == []
