@@ -130,6 +130,8 @@ def month_end_events(session: Session, window: Window, path: str | None) -> Iter
         .where(EVENTS.c.at < cut, CASES.c.updated_at >= cut, CASES.c.raised_at < cut),
         path,
     ).subquery("ranked")
+    # A table left on this connection by a computation that died half-way goes first.
+    LAST_EVENTS.drop(connection, checkfirst=True)
     LAST_EVENTS.create(connection)
     try:
         connection.execute(

@@ -339,3 +339,16 @@ def test_assessment_weights_must_name_the_three_rates(weights):
         Settings(assessment_weights=weights)
     assert "assessment_weights" in str(error.value)
     assert Settings().assessment_weights == {"on_time": 40, "rectification": 40, "overdue": 20}
+
+
+def test_a_computation_that_died_half_way_leaves_nothing_in_the_way(session, world, november):
+    """The month-end states live in a temporary table for one computation; a copy left on the
+    connection (a crash between create and drop) does not break the next one."""
+    from workflows.monthly_queries import LAST_EVENTS
+
+    LAST_EVENTS.create(session.connection())
+    session.connection().execute(LAST_EVENTS.insert().values(case_id=november.cases["H"]))
+    assert figures(session, world)["headline"]["open_at_end"] == 4
+    # Dropped after use: creating it again works.
+    LAST_EVENTS.create(session.connection())
+    LAST_EVENTS.drop(session.connection())
