@@ -162,8 +162,22 @@ def snapshot(window: Window, path: str | None, last: sa.Table) -> sa.Subquery:
             CASES.c.org_unit_id,
             CASES.c.rule_id,
             CASES.c.raised_at,
-            sa.case((untouched, CASES.c.state), else_=last.c.to_state).label("state"),
-            sa.case((untouched, CASES.c.due_on), else_=last.c.due_on).label("due_on"),
+            # Imported after the cut-off although raised before it (the platform's time):
+            # no event yet at the cut-off, so it stood as raised (a level's value is the
+            # state it is raised in), without a deadline of its own yet.
+            sa.type_coerce(
+                sa.case(
+                    (untouched, CASES.c.state),
+                    (last.c.case_id.is_(None), CASES.c.raised_level),
+                    else_=last.c.to_state,
+                ),
+                sa.String(32),
+            ).label("state"),
+            sa.case(
+                (untouched, CASES.c.due_on),
+                (last.c.case_id.is_(None), None),
+                else_=last.c.due_on,
+            ).label("due_on"),  # fmt: skip
             sa.case((closed_before, CASES.c.closed_at), else_=None).label("closed_at"),
             sa.case((closed_before, CASES.c.resolution), else_=None).label("resolution"),
         )

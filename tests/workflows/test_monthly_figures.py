@@ -352,3 +352,26 @@ def test_a_computation_that_died_half_way_leaves_nothing_in_the_way(session, wor
     # Dropped after use: creating it again works.
     LAST_EVENTS.create(session.connection())
     LAST_EVENTS.drop(session.connection())
+
+
+def test_a_warning_raised_in_november_but_imported_in_december_counts_as_raised(
+    session, world, november
+):
+    """The platform says 11-30 15:00; the import ran 12-01 08:00, before the drafting."""
+    from models.enums import Level
+    from workflows.intake import raise_case
+
+    raise_case(
+        session, rule=world.rules["red"], region_id=world.regions["anxian"].id,
+        org_unit_id=world.units["anxian_agri"].id, assignee_id=world.users["li_na"],
+        source="test", external_id="LATE-IMPORT-1", raised_at=shanghai(11, 30, 15),
+        as_of=shanghai(12, 1, 8), actor=world.actors["platform"], facts={},
+    )  # fmt: skip
+    f = figures(session, world)
+    assert (f["headline"]["cases"], f["headline"]["raised"], f["headline"]["open_at_end"]) == (
+        8,
+        8,
+        5,
+    )
+    red = {r["state"]: r["cases"] for r in f["matrix"] if r["level"] == Level.RED_LIGHT}
+    assert red == {"red_light": 2}  # C and the late import
