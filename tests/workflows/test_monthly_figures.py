@@ -375,3 +375,29 @@ def test_a_warning_raised_in_november_but_imported_in_december_counts_as_raised(
     )
     red = {r["state"]: r["cases"] for r in f["matrix"] if r["level"] == Level.RED_LIGHT}
     assert red == {"red_light": 2}  # C and the late import
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    closed=st.integers(0, 500), on_time=st.integers(0, 500), open_=st.integers(0, 500),
+    overdue=st.integers(0, 500), rectified=st.integers(0, 500), red_open=st.integers(0, 500),
+)  # fmt: skip
+def test_the_score_stays_between_zero_and_the_weights_total(
+    closed, on_time, open_, overdue, rectified, red_open
+):
+    from decimal import Decimal
+
+    from workflows.monthly_assessment import Acc, assessment_score, headline_of
+
+    acc = Acc(resolved=closed, on_time=min(on_time, closed), open=open_,
+              overdue=min(overdue, open_), rectified=rectified, red_open=red_open)  # fmt: skip
+    weights = {"on_time": 40, "rectification": 40, "overdue": 20}
+    headline = headline_of(acc)
+    score = Decimal(assessment_score(headline, weights))
+    assert Decimal(0) <= score <= Decimal(100)
+    # Perfect work scores full marks; every rate says what it was computed from.
+    if acc.on_time == closed and acc.overdue == 0 and red_open == 0:
+        assert score == 100
+    for key in ("on_time_rate", "overdue_rate", "rectification_rate"):
+        rate = headline[key]
+        assert (rate["percent"] is None) == (rate["denominator"] == 0)
