@@ -33,8 +33,10 @@ from .actors import Actor, load_actor
 from .calendar import LOCAL_TZ, load_calendar, local_date, set_day
 from .clock import now_utc
 from .intake import raise_case
+from .monthly_figures import draft_monthly_reports
 from .routing import route
 from .slips import SlipInput
+from .streaks import evaluate_streaks
 from .transition import transition
 
 PROVINCE_CODE = "419000"
@@ -175,10 +177,15 @@ def load_demo(
     set_day(session, day=date(2027, 1, 1), kind=DayKind.HOLIDAY, name="元旦", actor_id=people["admin"].user_id)
     _whitelist(session, rules, people)
     made = _cases(session, rng, counties, rules, people, cases, as_of)
+    # What the first working day's jobs would have left: last month evaluated under the
+    # three-month rule (with the months before it) and every region's summary drafted.
+    streaks = evaluate_streaks(session, as_of=as_of)
+    drafts = draft_monthly_reports(session, as_of=as_of, only_first_working_day=False)
     return DemoReport(
         created=True,
         summary=f"1 个省、{len(CITIES)} 个市、{len(counties)} 个县区（含市本级），"
-        f"{len(people)} 个账户，{len(rules)} 条规则，{made} 个预警案件",
+        f"{len(people)} 个账户，{len(rules)} 条规则，{made} 个预警案件，"
+        f"上月月报 {drafts.created} 份（编制中），专项督查 {streaks.inspections_opened} 件",
     )
 
 

@@ -15,7 +15,6 @@ from models.enums import Conclusion, Level, Measure, Role, VerifyMethod, Violati
 from notifications.inbox import unread_count
 from workflows.actors import Actor
 from workflows.ledger import LEDGER_ROLES
-from workflows.monthly_reads import REPORT_READERS
 
 from ..deps import CurrentActor, SessionDep
 from ..routes.oversight import OVERSIGHT_READERS
@@ -46,9 +45,10 @@ _NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/review", "审核队列", frozenset({Role.SUPERVISOR})),
     ("/escalations", "督办申请", frozenset({Role.SUPERVISOR})),
     ("/summary", "规则汇总", _READERS),
-    ("/reports", "我的月报", _READERS),
+    # One entry for the monthly summaries: the list links to each report and to any
+    # region and month (/reports/monthly).
+    ("/reports", "月报", _READERS),
     ("/ledger", "分类台账", LEDGER_ROLES),
-    ("/reports/monthly", "月报", REPORT_READERS),
     ("/oversight", "督查约谈", OVERSIGHT_READERS),
     ("/admin", "系统管理", frozenset({Role.ADMIN})),
     ("/inbox", "站内消息", frozenset(set(Role) - {Role.SYSTEM})),
@@ -67,7 +67,8 @@ def nav_for(actor: Actor | None, path: str) -> list[dict]:
     if actor is None:
         return []
     items = [(href, label) for href, label, roles in _NAV if actor.role in roles]
-    # The longest matching entry is the active one (/reports/monthly/… is 月报, not 我的月报).
+    # The longest matching entry is the active one (/cases/… is 预警跟踪 even if a shorter
+    # entry's path were a prefix of it).
     matches = [href for href, _ in items if path == href or path.startswith(href + "/")]
     active = max(matches, key=len, default=None)
     return [{"href": href, "label": label, "active": href == active} for href, label in items]

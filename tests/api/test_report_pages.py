@@ -34,7 +34,7 @@ def test_qian_li_reads_anxians_report_page(client, login, drafted, session):
     assert drafted.number(session, "D") in page
     assert page.count("<svg") == 2
     assert f'href="{BASE}/report.pdf"' in page and f'href="{BASE}/report.xlsx"' in page
-    assert 'href="/reports/monthly"' in page  # the 月报 navigation entry
+    assert 'href="/reports"' in page  # the 月报 navigation entry
 
 
 def test_qian_li_downloads_the_pdf_xlsx_and_json(client, login, drafted):
@@ -140,3 +140,9 @@ def test_the_cli_takes_an_org_unit_code_and_prints_json(cli_world):
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["region"]["code"] == "410121"
+
+
+def test_qian_li_finds_the_report_and_any_other_month_from_the_monthly_list(client, login, drafted):
+    page = client.get("/reports", headers=login("qian_li")).text
+    assert f'href="{BASE}?version=1"' in page  # 查看月报 for 安县's November report
+    assert 'href="/reports/monthly">按区划和月份查阅月报</a>' in page

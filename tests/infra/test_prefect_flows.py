@@ -256,6 +256,8 @@ def test_the_prefect_yaml_deploys_every_job_on_its_cron_to_the_warnflow_pool():
     from workflows.jobs import JOBS as jobs
 
     spec = yaml.safe_load((ROOT / "infra" / "prefect.yaml").read_text())
+    names = [d["name"] for d in spec["deployments"]]
+    assert len(names) == len(set(names)), f"a job deployed twice: {names}"
     deployed = {
         d["name"]: (d["entrypoint"], d["work_pool"]["name"],
                     [(s["cron"], s["timezone"]) for s in d["schedules"]])
