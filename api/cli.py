@@ -211,7 +211,7 @@ def sweep(
         str | None,
         typer.Option("--as-of", help="按此时刻执行（ISO 时间，如 2026-12-01T09:00；不带时区按北京时间；默认现在）"),
     ] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="每批处理的案件数")] = 5000,
+    batch_size: Annotated[int, typer.Option(min=1, help="每批处理的案件数")] = 20_000,
 ) -> None:
     """Run the deadline sweep once (reminders, overdue bells, escalations) and print what it did."""
     from datetime import UTC

@@ -198,7 +198,7 @@ def main() -> None:
     parser.add_argument("--overdue", type=int, default=100_000)
     parser.add_argument("--level2", type=int, default=20_000, help="of --overdue, how many reach level 2")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=5000, help="sweep()'s batch_size")
+    parser.add_argument("--batch-size", type=int, default=20_000, help="sweep()'s batch_size")
     parser.add_argument("--clustered", action="store_true", help="overdue cases with consecutive ids")
     parser.add_argument("--no-plans", action="store_true", help="skip the EXPLAIN ANALYZE part")
     parser.add_argument("--no-migrate", action="store_true")
