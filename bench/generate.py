@@ -322,7 +322,8 @@ def load_scratch(conn, world, tmpls, weights, calendar, today) -> dict:
 
 
 def generate(
-    url: str, cases: int, seed: int, as_of: datetime, replace: bool = False, keep_scratch: bool = False
+    url: str, cases: int, seed: int, as_of: datetime, replace: bool = False, keep_scratch: bool = False,
+    counties_per_city: int = 8,
 ) -> dict:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -335,7 +336,7 @@ def generate(
 
     engine = make_engine(url)
     with engine.begin() as connection:
-        world = build_world(connection, name_maker(random.Random(seed)))
+        world = build_world(connection, name_maker(random.Random(seed)), counties_per_city)
     with Session(engine) as session:
         calendar = load_calendar(session, max_age=0)
     engine.dispose()
@@ -404,6 +405,8 @@ def main(argv=None) -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--url", default=DEFAULT_URL, help=f"database to create (default {DEFAULT_URL})")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--counties-per-city", type=int, default=8,
+                        help="counties under each of the 10 cities (15 gives the issue's 150 counties)")
     parser.add_argument("--as-of", help="ISO timestamp with offset the data leads up to (default: now)")
     parser.add_argument("--replace", action="store_true", help="drop an existing database even if not *bench*")
     parser.add_argument("--keep-scratch", action="store_true", help="keep schema bench_gen (debugging)")
@@ -413,7 +416,7 @@ def main(argv=None) -> None:
     print(f"machine: {machine()}")
     print(f"generating {args.cases:,} cases into {args.url} (seed {args.seed}, as of {as_of:%Y-%m-%d %H:%M} UTC)")
     result = generate(args.url, args.cases, args.seed, as_of.replace(microsecond=0), args.replace,
-                      args.keep_scratch)
+                      args.keep_scratch, args.counties_per_city)
     for phase, seconds in result["timings"].items():
         print(f"  {phase:<28}{seconds:8.2f} s")
     if args.verbose:

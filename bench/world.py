@@ -62,7 +62,7 @@ class World:
     platform_id: int = 0
 
 
-def build_world(connection: sa.Connection, seed_names) -> World:
+def build_world(connection: sa.Connection, seed_names, counties_per_city: int = 8) -> World:
     """Insert the reference data and return what the case generator needs."""
     regions, units = Region.__table__, OrgUnit.__table__
 
@@ -104,9 +104,9 @@ def build_world(connection: sa.Connection, seed_names) -> World:
         user(f"poverty{city_code}", Role.POVERTY_OFFICE, city_units["TP"], seed_names())
         user(f"city{city_code}", Role.LEADER, city_units["LD"], seed_names())
         counties = [(f"41{c:02d}01", f"{city_name}本级", True)]
-        for k in range(8):
+        for k in range(counties_per_city):
             first = COUNTY_FIRST[n_county % len(COUNTY_FIRST)] + COUNTY_FIRST[(n_county * 7 + 3) % len(COUNTY_FIRST)]
-            counties.append((f"41{c:02d}{21 + k:02d}", first + COUNTY_SECOND[k], False))
+            counties.append((f"41{c:02d}{21 + k:02d}", first + COUNTY_SECOND[k % len(COUNTY_SECOND)], False))
             n_county += 1
         for code, name, city_own in counties:
             county = region(code, name, RegionLevel.COUNTY, city, city_own)
