@@ -117,6 +117,8 @@ class Action:
     event: ReportEvent
     label: str
     needs_comment: bool
+    # Why the step cannot be taken yet (shown beside a disabled button), None when it can.
+    waiting: str | None = None
 
 
 @dataclass(frozen=True)
@@ -236,5 +238,14 @@ def actions_for(
             ).first()
             if open_part is None:
                 continue
-        actions.append(Action(event, event.label, step.needs_comment))
+        waiting = None
+        if event == ReportEvent.COMPILE:
+            confirmed, total = session.execute(
+                sa.select(
+                    sa.func.count(MonthlyReportPart.confirmed_at), sa.func.count(MonthlyReportPart.id)
+                ).where(MonthlyReportPart.report_id == report.id)
+            ).one()
+            if confirmed < total:
+                waiting = f"各主管处室确认后方可汇总（已确认 {confirmed} / {total}）"
+        actions.append(Action(event, event.label, step.needs_comment, waiting))
     return actions

@@ -36,12 +36,21 @@ def act_on_page(client, who, report_id, event, comment="", version=None):
 
 
 def test_the_chain_through_the_pages(client, world, report_id):
+    page_login(client, "qian_li")
+    waiting = client.get(f"/reports/{report_id}/chain").text
+    compile_form = waiting[waiting.index('id="compile-form"'):]
+    assert "disabled" in compile_form[:compile_form.index("</form>")]
+    assert "各主管处室确认后方可汇总（已确认 0 / 3）" in waiting
     for who in ("li_na", "chen_jie", "qian_li"):
         answer = act_on_page(client, who, report_id, "confirm_part", comment="已核对")
         assert answer.status_code == 303
         assert answer.headers["location"] == f"/reports/{report_id}/chain?done=confirm_part"
     page_login(client, "he_min")
     assert 'id="countersign-form"' not in client.get(f"/reports/{report_id}/chain").text
+    page_login(client, "qian_li")
+    ready = client.get(f"/reports/{report_id}/chain").text
+    compile_form = ready[ready.index('id="compile-form"'):]
+    assert "disabled" not in compile_form[:compile_form.index("</form>")]
     assert act_on_page(client, "qian_li", report_id, "compile").status_code == 303
     page_login(client, "he_min")
     page = client.get(f"/reports/{report_id}/chain")
