@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from models.db import get_engine, session_scope
+from models.db import get_engine, session_scope, writer
 from models.enums import Role
 from models.settings import Settings
 from workflows.actors import Actor, load_actor
@@ -33,9 +33,13 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_session(settings: SettingsDep) -> Iterator[Session]:
-    """The request's one transaction: committed when the route returns, rolled back on error."""
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+def get_session(request: Request, settings: SettingsDep) -> Iterator[Session]:
+    """The request's one transaction: committed when the route returns, rolled back on error.
+    A request that may write (not GET/HEAD/OPTIONS) is a writer (models.db.writer)."""
+    engine = get_engine(settings.resolved_database_url)
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        engine = writer(engine)
+    with session_scope(engine) as session:
         yield session
 
 

@@ -24,7 +24,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take it over so that
         # SAVEPOINTs (per-test rollback, nested batches) behave as on PostgreSQL.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -49,6 +49,25 @@ def pg_value(value):
     if isinstance(value, dict | list):
         return Json(value)
     return value
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine for a transaction that reads, then writes (a form post, a job).
+
+    On SQLite such a transaction takes the write lock at BEGIN (BEGIN IMMEDIATE): it waits
+    (busy_timeout) while another writer works, then reads what that one committed. A plain
+    BEGIN would read first and, if the other committed in between, fail at its first write
+    with "database is locked" at once: SQLite cannot move a reader's snapshot forward.
+    Readers stay on plain BEGIN and never wait. Other databases: the engine itself.
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(sqlite_begin="IMMEDIATE")
+
+
+def _sqlite_begin(conn) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin")
+    conn.exec_driver_sql(f"BEGIN {mode}" if mode else "BEGIN")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

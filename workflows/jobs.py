@@ -33,7 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.db import session_scope
+from models.db import session_scope, writer
 from models.scheduling import JobLease, JobRun
 from models.types import utcnow
 
@@ -341,7 +341,9 @@ def _call(engine: Engine, job: Job, as_of: datetime) -> tuple[str, str]:
     # no transaction open and a killed run keeps the batches it finished.
     extra = {"commit": True} if "commit" in parameters else {}
     if parameters and parameters[0] == "session":
-        with session_scope(engine) as session:
+        # A job reads, then writes: on SQLite it waits its turn behind a request's write
+        # instead of failing with "database is locked" (models.db.writer).
+        with session_scope(writer(engine)) as session:
             result = function(session, as_of=as_of, **extra)
     else:
         result = function(engine, as_of=as_of)
