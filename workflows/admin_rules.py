@@ -15,9 +15,8 @@ from models import Rule
 from models.enums import AuditKind, Level, RuleCategory, WarningType
 
 from .actors import Actor
-from .admin_users import AlreadyExists
 from .auth import record
-from .errors import FieldError, InvalidInput, NotFound
+from .errors import AlreadyExists, FieldError, InvalidInput, NotFound
 
 # Field → (Chinese name, kind, limits). The order is the application form's.
 _TEXT, _LONG_TEXT, _INT, _DATE, _BOOL = "text", "long_text", "int", "date", "bool"

@@ -21,18 +21,11 @@ from models.enums import AuditKind, Role
 from .accounts import check_password_strength, create_user, set_password
 from .actors import Actor
 from .auth import record
-from .errors import DomainError, FieldError, InvalidInput, NotFound, OutOfScope
+from .errors import AlreadyExists, FieldError, InvalidInput, NotFound, OutOfScope
 
 # Fields an administrator may change with change_user(), in the order forms show them.
 CHANGEABLE = ("full_name", "role", "org_unit_id", "is_active", "position", "phone", "email")
 _TEXT_LIMITS = {"full_name": 64, "position": 64, "phone": 32, "email": 254}
-
-
-class AlreadyExists(DomainError):
-    """A unique name (username, rule code) is taken: the request conflicts with existing data."""
-
-    code = "already_exists"
-    status = 409
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,13 @@ class StaleVersion(DomainError):
     status = 409
 
 
+class AlreadyExists(DomainError):
+    """A unique name (username, rule code) is taken: the request conflicts with existing data."""
+
+    code = "already_exists"
+    status = 409
+
+
 class InvalidInput(DomainError):
     code = "invalid_input"
     status = 422

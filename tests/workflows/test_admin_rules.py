@@ -9,8 +9,7 @@ from models import AuditEvent
 from models.enums import AuditKind, Level, RuleCategory, WarningType
 from tests.factories import NOW
 from workflows.admin_rules import change_rule, create_rule, get_rule, list_rules
-from workflows.admin_users import AlreadyExists
-from workflows.errors import InvalidInput, NotFound
+from workflows.errors import AlreadyExists, InvalidInput, NotFound
 
 FORM = {
     "code": "ZC-101",

@@ -11,7 +11,6 @@ from tests.factories import NOW, PASSWORD
 from workflows.accounts import create_user
 from workflows.actors import load_actor
 from workflows.admin_users import (
-    AlreadyExists,
     change_user,
     get_user,
     list_users,
@@ -21,7 +20,7 @@ from workflows.admin_users import (
     unlock_user,
 )
 from workflows.auth import authenticate
-from workflows.errors import InvalidInput, OutOfScope
+from workflows.errors import AlreadyExists, InvalidInput, OutOfScope
 
 
 def audit(session, kind, user_id):
