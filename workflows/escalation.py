@@ -456,19 +456,29 @@ def queue_notices(session: Session, notices: list[Notice], *, as_of: datetime) -
             users += supervisors.get(n.org_unit_id, [])
         for user_id in users:
             per_person[(user_id, n.kind)].append(n)
-    items = [_item(user_id, kind, cases) for (user_id, kind), cases in per_person.items()]
+    # The fullest list first: a supervisor's covers the department's cases of the batch, and
+    # the department robot posts only the first item of its robot_key.
+    ordered = sorted(per_person.items(), key=lambda entry: -len(entry[1]))
+    batch = notices[0].case_id
+    items = [_item(user_id, kind, cases, batch) for (user_id, kind), cases in ordered]
     return notify.queue(session, items=items, as_of=as_of)
 
 
-def _item(user_id: int, kind: str, cases: list[Notice]) -> notify.NotificationItem:
+def _item(user_id: int, kind: str, cases: list[Notice], batch: int) -> notify.NotificationItem:
     notification_kind, subject = _SUBJECTS[kind]
     first = cases[0]
+    # Overdue and escalation news goes to the handler and the supervisors alike: the
+    # department robot posts it once. Reminders and bells are each handler's own.
+    robot_key = (
+        f"sweep:{kind}:{batch}:{first.org_unit_id}" if kind in ("overdue", "escalation_request") else None
+    )
     if len(cases) == 1:
         text = subject.format(number=first.number, due_on=chinese_date(first.due_on) if first.due_on else "")
         return notify.NotificationItem(
             user_id=user_id, kind=NotificationKind(notification_kind), subject=text, body=text,
             dedupe_key=f"sweep:{kind}:{first.case_id}:{first.due_on}:{first.level}:{user_id}",
             case_id=first.case_id, link=f"/cases/{first.number}", payload={"level": first.level},
+            robot_key=robot_key,
         )  # fmt: skip
     group_subject, link = _GROUP_SUBJECTS[kind]
     numbers = [n.number for n in cases[:_LISTED]]
@@ -479,5 +489,5 @@ def _item(user_id: int, kind: str, cases: list[Notice]) -> notify.NotificationIt
         user_id=user_id, kind=NotificationKind(notification_kind),
         subject=group_subject.format(count=len(cases)), body=body,
         dedupe_key=f"sweep:{kind}:batch:{first.case_id}:{first.due_on}:{first.level}:{user_id}",
-        link=link, payload={"level": first.level, "count": len(cases)},
+        link=link, payload={"level": first.level, "count": len(cases)}, robot_key=robot_key,
     )  # fmt: skip

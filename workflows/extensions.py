@@ -254,7 +254,7 @@ def _tell(session, user_ids, kind, text, key, case_id, as_of) -> None:
     items = [
         notify.NotificationItem(
             user_id=user_id, kind=kind, subject=text, body=text, dedupe_key=f"{key}:{user_id}",
-            case_id=case_id, link=f"/cases/{number}",
+            case_id=case_id, link=f"/cases/{number}", robot_key=key,  # one post per department robot
         )
         for user_id in dict.fromkeys(u for u in user_ids if u is not None)
     ]

@@ -36,6 +36,10 @@ class NotificationItem:
 
     `dedupe_key` names the occurrence ("overdue:<case_id>:<level>:<user_id>"); the same key
     queued again is ignored. Each channel's row gets the key plus ":<channel>".
+
+    A department robot posts to a group chat every member reads. `robot_key` names news told
+    to several people of one department: their robot posts it once (the first item with the
+    key, so list the fullest version first). Without it the robot posts each person's item.
     """
 
     user_id: int
@@ -46,6 +50,7 @@ class NotificationItem:
     case_id: int | None = None
     link: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+    robot_key: str | None = None
 
 
 def queue(session: Session, *, items: Sequence[NotificationItem], as_of: datetime) -> int:
@@ -81,9 +86,10 @@ def queue(session: Session, *, items: Sequence[NotificationItem], as_of: datetim
                 "status": NotificationStatus.PENDING, "sent_at": None,
             })
         if webhook_id is not None:
+            robot = f"{item.robot_key}:webhook:{org_unit_id}" if item.robot_key else f"{item.dedupe_key}:webhook"
             rows.append(base | {
                 "user_id": item.user_id, "org_unit_id": org_unit_id, "channel": Channel.WEBHOOK,
-                "payload": dict(item.payload), "dedupe_key": f"{item.dedupe_key}:webhook",
+                "payload": dict(item.payload), "dedupe_key": robot,
                 "status": NotificationStatus.PENDING, "sent_at": None,
             })
     return insert_rows(session, rows)
@@ -103,13 +109,16 @@ WITH added AS (
            CAST(CASE WHEN ch.channel = 'email'
                      THEN COALESCE(i.payload, '{}'::jsonb) || jsonb_build_object('to', u.email)
                      ELSE COALESCE(i.payload, '{}'::jsonb) END AS json),
-           i.case_id, i.dedupe_key || ':' || ch.channel,
+           i.case_id,
+           CASE WHEN ch.channel = 'webhook' AND i.robot_key IS NOT NULL
+                THEN i.robot_key || ':webhook:' || u.org_unit_id
+                ELSE i.dedupe_key || ':' || ch.channel END,
            CASE WHEN ch.channel = 'inbox' THEN 'sent' ELSE 'pending' END,
            0, :as_of, :as_of,
            CASE WHEN ch.channel = 'inbox' THEN CAST(:as_of AS timestamptz) END
     FROM jsonb_to_recordset(CAST(:items AS jsonb)) AS i(
              n int, user_id int, kind text, subject text, body text, dedupe_key text,
-             case_id int, link text, payload jsonb)
+             case_id int, link text, payload jsonb, robot_key text)
     JOIN app_user u ON u.id = i.user_id AND u.is_active AND u.revoked_at IS NULL
     LEFT JOIN notification_preference p ON p.user_id = u.id
     LEFT JOIN department_webhook h ON h.org_unit_id = u.org_unit_id AND h.enabled
@@ -130,7 +139,7 @@ def _queue_pg(session: Session, items: Sequence[NotificationItem], as_of: dateti
     payload = json.dumps([
         {"n": n, "user_id": i.user_id, "kind": kinds[i.kind],
          "subject": i.subject[:255], "body": i.body, "dedupe_key": i.dedupe_key,
-         "case_id": i.case_id, "link": i.link, "payload": i.payload}
+         "case_id": i.case_id, "link": i.link, "payload": i.payload, "robot_key": i.robot_key}
         for n, i in enumerate(items)
     ], ensure_ascii=False, default=str)  # fmt: skip
     return session.connection().execute(_QUEUE_PG, {"items": payload, "as_of": as_of}).scalar_one()

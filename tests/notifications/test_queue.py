@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from models import User
+from models import Case, User
 from models.notifications import (
     Channel,
     DepartmentWebhook,
@@ -93,3 +93,30 @@ def test_li_na_chose_the_robot_but_her_section_has_none_so_only_her_inbox_gets_i
 def test_the_same_message_twice_in_one_batch_is_queued_once(session, world):
     case_id = new_case(session, world)
     assert queue(session, items=[_item(world, case_id), _item(world, case_id)], as_of=NOW) == 1
+
+
+def test_anxian_agris_robot_posts_the_overdue_news_once_though_li_na_and_zhang_wei_chose_it(session, world):
+    """Both chose their section's robot; the group chat gets Zhang Wei's fuller message once,
+    while each keeps a message in the inbox."""
+    from datetime import UTC, datetime
+
+    from workflows.escalation import sweep
+
+    session.add(DepartmentWebhook(org_unit_id=world.units["anxian_agri"].id, kind=WebhookKind.WECOM,
+                                  url="http://127.0.0.1:9/robot"))
+    for who in ("li_na", "zhang_wei"):
+        session.add(NotificationPreference(user_id=world.users[who], webhook_enabled=True))
+    mine = [new_case(session, world) for _ in range(2)]
+    wang_fangs = new_case(session, world, assignee="wang_fang")
+    session.flush()
+    sweep(session, as_of=datetime(2026, 12, 1, 1, 0, tzinfo=UTC))  # Tuesday: level 1
+
+    robot = session.scalars(sa.select(Notification).where(
+        Notification.channel == Channel.WEBHOOK, Notification.kind == NotificationKind.OVERDUE)).all()
+    assert len(robot) == 1
+    assert robot[0].user_id == world.users["zhang_wei"] and robot[0].payload["count"] == 3
+    numbers = session.scalars(sa.select(Case.number).where(Case.id.in_([*mine, wang_fangs]))).all()
+    assert all(number in robot[0].body for number in numbers)
+    inboxes = session.scalars(sa.select(Notification.user_id).where(
+        Notification.channel == Channel.INBOX, Notification.kind == NotificationKind.OVERDUE)).all()
+    assert sorted(inboxes) == sorted(world.users[w] for w in ("li_na", "wang_fang", "zhang_wei"))
