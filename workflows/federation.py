@@ -309,6 +309,7 @@ def _tell_province(
                 subject=subject,
                 body=f"{region_name}通过系统对接报送了{month_label(row.month)}的月报，签名已核验。",
                 dedupe_key=f"received-report:{row.id}:{user_id}",
+                robot_key=f"received-report:{row.id}",
                 link=f"/ledger/received/{row.id}",
             )
             for user_id in users

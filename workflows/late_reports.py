@@ -135,6 +135,7 @@ def _tell(session: Session, result: LateResult, as_of: datetime) -> int:
                         f"{report.due_on:%Y年%m月%d日}前报送省厅，至今未报送，请尽快完成汇总、会签和报送。"
                     ),
                     dedupe_key=f"report-late:{report.id}:{level}:{user_id}",
+                    robot_key=f"report-late:{report.id}:{level}",
                     link=f"/reports/{report.id}/chain",
                 )
             )

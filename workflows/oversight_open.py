@@ -276,6 +276,7 @@ def _notify(session: Session, kind: OversightKind, added, due_on: date, as_of: d
                 NotificationItem(
                     user_id=user_id, kind=NotificationKind.OVERSIGHT, subject=subject, body=body,
                     dedupe_key=f"oversight:{row.id}:open:{user_id}", link=f"/oversight/{row.id}",
+                    robot_key=f"oversight:{row.id}:open",
                     payload={"oversight_id": row.id, "number": row.number},
                 )
             )  # fmt: skip

@@ -164,6 +164,7 @@ def tell_province(ctx: Context) -> None:
                 subject=subject,
                 body=f"{region.name}财政局已完成会签并报送{month_label(report.month)}月报，请查阅。",
                 dedupe_key=f"report-sent:{report.id}:{user_id}",
+                robot_key=f"report-sent:{report.id}",
                 link=f"/reports/{report.id}/chain",
             )
             for user_id in users
