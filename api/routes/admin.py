@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Response
 
 from models.enums import Level, Role, RuleCategory, WarningType, WhitelistKind
 from workflows import admin_lists, admin_rules, admin_users
+from workflows.admin_users import UserRow
 from workflows.clock import now_utc
 
 from ..deps import ADMINS, CurrentActor, SessionDep, allow
@@ -24,7 +25,6 @@ from .admin_schemas import (
     RuleOut,
     UserChange,
     UserCreate,
-    UserOut,
     WhitelistChange,
     WhitelistIn,
     WhitelistOut,
@@ -36,39 +36,39 @@ router = APIRouter(prefix="/admin", tags=["系统管理"])
 # -- users ------------------------------------------------------------------------------
 
 
-@router.get("/users", response_model=list[UserOut], summary="用户列表",
+@router.get("/users", response_model=list[UserRow], summary="用户列表",
             dependencies=[Depends(allow(ADMINS))])
 def list_users(actor: CurrentActor, session: SessionDep, region: str | None = None,
                role: Role | None = None, active: bool | None = None, q: str | None = None):
     rows = admin_users.list_users(session, actor=actor, region=region, role=role, active=active, q=q)
-    return [out(UserOut, r) for r in rows]
+    return rows
 
 
-@router.post("/users", response_model=UserOut, status_code=201, summary="开通账户",
+@router.post("/users", response_model=UserRow, status_code=201, summary="开通账户",
              dependencies=[Depends(allow(ADMINS))])
 def open_user(body: UserCreate, actor: CurrentActor, session: SessionDep):
     row = admin_users.open_user(session, actor=actor, as_of=now_utc(), **body.model_dump())
-    return out(UserOut, row)
+    return row
 
 
-@router.get("/users/{user_id}", response_model=UserOut, summary="查看账户",
+@router.get("/users/{user_id}", response_model=UserRow, summary="查看账户",
             dependencies=[Depends(allow(ADMINS))])
 def get_user(user_id: int, actor: CurrentActor, session: SessionDep):
-    return out(UserOut, admin_users.get_user(session, actor=actor, user_id=user_id))
+    return admin_users.get_user(session, actor=actor, user_id=user_id)
 
 
-@router.patch("/users/{user_id}", response_model=UserOut, summary="变更账户",
+@router.patch("/users/{user_id}", response_model=UserRow, summary="变更账户",
               dependencies=[Depends(allow(ADMINS))])
 def change_user(user_id: int, body: UserChange, actor: CurrentActor, session: SessionDep):
     row = admin_users.change_user(session, actor=actor, user_id=user_id,
                                   changes=body.model_dump(exclude_unset=True), as_of=now_utc())
-    return out(UserOut, row)
+    return row
 
 
-@router.post("/users/{user_id}/revoke", response_model=UserOut, summary="停用账户",
+@router.post("/users/{user_id}/revoke", response_model=UserRow, summary="停用账户",
              dependencies=[Depends(allow(ADMINS))])
 def revoke_user(user_id: int, actor: CurrentActor, session: SessionDep):
-    return out(UserOut, admin_users.revoke_user(session, actor=actor, user_id=user_id, as_of=now_utc()))
+    return admin_users.revoke_user(session, actor=actor, user_id=user_id, as_of=now_utc())
 
 
 @router.post("/users/{user_id}/password", response_model=PasswordResetDone, summary="重置密码",
@@ -79,10 +79,10 @@ def reset_password(user_id: int, body: PasswordReset, actor: CurrentActor, sessi
     return PasswordResetDone(generated_password=generated)
 
 
-@router.post("/users/{user_id}/unlock", response_model=UserOut, summary="解除登录锁定",
+@router.post("/users/{user_id}/unlock", response_model=UserRow, summary="解除登录锁定",
              dependencies=[Depends(allow(ADMINS))])
 def unlock_user(user_id: int, actor: CurrentActor, session: SessionDep):
-    return out(UserOut, admin_users.unlock_user(session, actor=actor, user_id=user_id, as_of=now_utc()))
+    return admin_users.unlock_user(session, actor=actor, user_id=user_id, as_of=now_utc())
 
 
 # -- rules ------------------------------------------------------------------------------

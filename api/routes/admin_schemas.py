@@ -48,27 +48,6 @@ class PasswordResetDone(BaseModel):
     generated_password: str | None = Field(description="系统生成的新密码（仅此一次显示）；自行设定时为空")
 
 
-class UserOut(BaseModel):
-    id: int
-    username: str
-    full_name: str
-    role: Role
-    role_label: str
-    org_unit_id: int
-    org_unit_code: str
-    org_unit_name: str
-    region_code: str
-    region_name: str
-    position: str | None
-    phone: str | None
-    email: str | None
-    is_active: bool
-    locked_until: datetime | None
-    last_login_at: datetime | None
-    created_at: datetime
-    revoked_at: datetime | None
-
-
 # -- rules ------------------------------------------------------------------------------
 
 
