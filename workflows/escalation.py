@@ -426,10 +426,10 @@ _SUBJECTS = {
 # One message per person per kind and batch when a batch holds several of their cases: a
 # supervisor told 300 times in one sweep reads none of it.
 _GROUP_SUBJECTS = {
-    "reminder": ("您有 {count} 件案件即将到期，请及时办理", "/cases?open_only=1&sort=due_on"),
+    "reminder": ("您有 {count} 件案件即将到期，请及时办理", "/work"),
     "overdue": ("{count} 件案件已超过办理期限，已升级为一级督办", "/cases?overdue=1&sort=due_on"),
     "escalation_request": ("{count} 件案件逾期未办，请处室负责人决定处理方式", "/escalations"),
-    "bell_converted": ("{count} 件黄色警铃已到期未办，已转为预警", "/cases?open_only=1&sort=due_on"),
+    "bell_converted": ("{count} 件黄色警铃已到期未办，已转为预警", "/work"),
 }
 _LISTED = 20  # case numbers named in a grouped message's body
 
