@@ -28,8 +28,8 @@ from sqlmodel import Session
 from forms.report_pdf import monthly_report_pdf
 from models import Region
 from models.db import make_engine
-from workflows.calendar import local_date
-from workflows.monthly_figures import draft_monthly_reports, previous_month
+from workflows.calendar import local_date, previous_month
+from workflows.monthly_figures import draft_monthly_reports
 from workflows.monthly_reads import read_report
 
 

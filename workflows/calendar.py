@@ -57,6 +57,31 @@ def local_date(ts: datetime) -> date:
     return ts.astimezone(LOCAL_TZ).date()
 
 
+def month_start(day: date) -> date:
+    """The first day of `day`'s month (months are named by their first day)."""
+    return day.replace(day=1)
+
+
+def add_months(month: date, n: int) -> date:
+    """The first day of the month n months after `month`'s (n may be negative)."""
+    index = month.year * 12 + (month.month - 1) + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def previous_month(day: date) -> date:
+    """The first day of the month before `day`'s."""
+    return add_months(month_start(day), -1)
+
+
+def first_working_day(calendar: "WorkingCalendar", month: date) -> date:
+    """The first working day of `month`'s month (monthly jobs run then)."""
+    return calendar.next_working_day(month_start(month))
+
+
+def is_first_working_day(calendar: "WorkingCalendar", day: date) -> bool:
+    return day == first_working_day(calendar, day)
+
+
 def _chinese_name(english: str | None) -> str | None:
     if english is None:
         return None

@@ -37,7 +37,7 @@ from models.db import session_scope, writer
 from models.scheduling import JobLease, JobRun
 from models.types import utcnow
 
-from .calendar import LOCAL_TZ, load_calendar, local_date
+from .calendar import LOCAL_TZ, is_first_working_day, load_calendar, local_date
 
 MAX_MESSAGE = 4000
 
@@ -333,8 +333,7 @@ def _call(engine: Engine, job: Job, as_of: datetime) -> tuple[str, str]:
             calendar = load_calendar(session)
         if job.working_days_only and not calendar.is_working_day(today):
             return "skipped", f"{today:%Y-%m-%d} 不是工作日，未运行"
-        first = calendar.next_working_day(today.replace(day=1))
-        if job.first_working_day_of_month and today != first:
+        if job.first_working_day_of_month and not is_first_working_day(calendar, today):
             return "skipped", f"{today:%Y-%m-%d} 不是本月第一个工作日，未运行"
     parameters = list(inspect.signature(function).parameters)
     # A function that can commit its own batches (the sweep) does so: a long run then holds

@@ -16,14 +16,8 @@ from models import MonthlyReport, MonthlyReportEvent, MonthlyReportPart, OrgUnit
 from models.enums import OrgKind, Role
 from models.reports import ReportStatus
 
-from .calendar import load_calendar, local_date
-from .monthly_figures import (
-    DEPARTMENT_KINDS,
-    fifth_working_day,
-    figures_for_all,
-    is_first_working_day,
-    previous_month,
-)
+from .calendar import is_first_working_day, load_calendar, local_date, previous_month
+from .monthly_figures import DEPARTMENT_KINDS, fifth_working_day, figures_for_all
 
 REFRESHABLE = (ReportStatus.DRAFTING, ReportStatus.COMPILED)
 

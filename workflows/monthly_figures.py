@@ -20,7 +20,7 @@ from models import OrgUnit, Region, Rule
 from models.enums import STATE_LEVEL, Level, OrgKind, RegionLevel, RuleCategory, State
 from models.settings import get_settings
 
-from .calendar import LOCAL_TZ, WorkingCalendar, load_calendar, local_date
+from .calendar import LOCAL_TZ, WorkingCalendar, add_months, load_calendar, local_date, month_start
 from .errors import InvalidInput, NotFound
 from .monthly_assessment import (
     DEFINITIONS,
@@ -51,21 +51,9 @@ REPORT_LEVELS = (RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY)
 # -- the month ------------------------------------------------------------------------
 
 
-def month_start(month: date) -> date:
-    return date(month.year, month.month, 1)
-
-
-def next_month(month: date) -> date:
-    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-
-
-def previous_month(month: date) -> date:
-    return (month_start(month) - timedelta(days=1)).replace(day=1)
-
-
 def _window(month: date, as_of: datetime) -> Window:
     first = month_start(month)
-    following = next_month(first)
+    following = add_months(first, 1)
     start = datetime(first.year, first.month, 1, tzinfo=LOCAL_TZ).astimezone(UTC)
     end = datetime(following.year, following.month, 1, tzinfo=LOCAL_TZ).astimezone(UTC)
     if start >= as_of:
@@ -77,14 +65,6 @@ def _window(month: date, as_of: datetime) -> Window:
     return Window(
         start, cut, first, last_day, min(last_day, local_date(cut - timedelta(microseconds=1)))
     )
-
-
-def first_working_day(calendar: WorkingCalendar, month: date) -> date:
-    return calendar.next_working_day(month_start(month))
-
-
-def is_first_working_day(calendar: WorkingCalendar, day: date) -> bool:
-    return day == first_working_day(calendar, day)
 
 
 def fifth_working_day(calendar: WorkingCalendar, month: date) -> date:
@@ -282,7 +262,7 @@ class _Computation:
         }
 
     def _month_end(self) -> datetime:
-        following = next_month(self.window.first_day)
+        following = add_months(self.window.first_day, 1)
         return datetime(following.year, following.month, 1, tzinfo=LOCAL_TZ).astimezone(UTC)
 
     @staticmethod

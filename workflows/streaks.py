@@ -33,7 +33,7 @@ from models.settings import get_settings
 from models.types import UTCDateTime
 
 from .actors import Actor
-from .calendar import LOCAL_TZ, local_date
+from .calendar import LOCAL_TZ, add_months, local_date, month_start, previous_month
 
 CASES = Case.__table__
 EVENTS = CaseEvent.__table__
@@ -48,25 +48,15 @@ EVALUATED = (RegionLevel.CITY, RegionLevel.COUNTY)
 # -- months -----------------------------------------------------------------------------------
 
 
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def add_months(month: date, n: int) -> date:
-    """The first day of the month n months after `month`'s (n may be negative)."""
-    index = month.year * 12 + (month.month - 1) + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def month_boundary(month: date) -> datetime:
     """The first instant after the month, local time (as an aware datetime): a case counts at
     the month's end when raised before it and not closed before it."""
     return datetime.combine(add_months(month, 1), time(0), tzinfo=LOCAL_TZ)
 
 
-def previous_month(as_of: datetime) -> date:
+def month_before(as_of: datetime) -> date:
     """The local month before the one `as_of` falls in."""
-    return add_months(month_start(local_date(as_of)), -1)
+    return previous_month(local_date(as_of))
 
 
 def months_between(first: date, last: date) -> int:
@@ -318,7 +308,7 @@ def evaluate_streaks(session: Session, *, as_of: datetime) -> StreakResult:
     inspections and interviews it calls for."""
     from .oversight_open import open_oversight
 
-    result = evaluate_month(session, month=previous_month(as_of), as_of=as_of)
+    result = evaluate_month(session, month=month_before(as_of), as_of=as_of)
     opened = open_oversight(session, months=[*result.backfilled, result.month], as_of=as_of)
     result.inspections_opened = opened.inspections
     result.interviews_opened = opened.interviews

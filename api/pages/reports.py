@@ -9,9 +9,9 @@ from forms.report_charts import report_charts
 from forms.report_pdf import monthly_report_pdf
 from forms.report_tables import printable
 from forms.report_xlsx import monthly_report_xlsx
-from workflows.calendar import local_date
+from workflows.calendar import local_date, previous_month
 from workflows.clock import now_utc
-from workflows.monthly_figures import REPORT_LEVELS, previous_month
+from workflows.monthly_figures import REPORT_LEVELS
 from workflows.monthly_reads import REPORT_READERS, monthly_report, parse_month, resolve_region
 
 from ..deps import SessionDep, allow

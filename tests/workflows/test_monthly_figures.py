@@ -15,7 +15,7 @@ from models.reports import ReportStatus
 from models.settings import get_settings
 from tests.factories import new_case
 from tests.monthly_scenario import DRAFT_AT, MONTH, build_november, shanghai
-from workflows.calendar import WorkingCalendar
+from workflows.calendar import WorkingCalendar, first_working_day, is_first_working_day
 from workflows.errors import InvalidInput, NotFound
 from workflows.jobs import JOBS
 from workflows.monthly_drafts import figures_digest
@@ -26,8 +26,6 @@ from workflows.monthly_figures import (
     draft_monthly_reports,
     fifth_working_day,
     figures_for_all,
-    first_working_day,
-    is_first_working_day,
 )
 from workflows.streaks import evaluate_month
 

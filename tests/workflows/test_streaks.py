@@ -14,8 +14,8 @@ from workflows.slips import SlipInput
 from workflows.streaks import (
     add_months,
     evaluate_month,
+    month_before,
     month_boundary,
-    previous_month,
     streak_board,
     streaks_for_month,
 )
@@ -76,9 +76,9 @@ def test_month_boundary_is_midnight_in_shanghai():
     assert month_boundary(OCT) == datetime(2026, 10, 31, 16, 0, tzinfo=UTC)
     assert month_boundary(date(2026, 12, 1)) == datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
     assert add_months(date(2026, 11, 1), 3) == date(2027, 2, 1)
-    assert previous_month(at(2026, 12, 1, 6)) == NOV
+    assert month_before(at(2026, 12, 1, 6)) == NOV
     # 1 December 07:00 in Shanghai is still 30 November in UTC: the month before is November.
-    assert previous_month(datetime(2026, 11, 30, 23, 0, tzinfo=UTC)) == NOV
+    assert month_before(datetime(2026, 11, 30, 23, 0, tzinfo=UTC)) == NOV
 
 
 def test_li_nas_red_rectified_on_the_last_day_of_october_does_not_count(session, world):
