@@ -251,13 +251,9 @@ def _tell(session, user_ids, kind, text, key, case_id, as_of) -> None:
     number = session.connection().execute(
         sa.select(Case.number).where(Case.id == case_id)
     ).scalar_one()
-    items = [
-        notify.NotificationItem(
-            user_id=user_id, kind=kind, subject=text, body=text, dedupe_key=f"{key}:{user_id}",
-            case_id=case_id, link=f"/cases/{number}", robot_key=key,  # one post per department robot
-        )
-        for user_id in dict.fromkeys(u for u in user_ids if u is not None)
-    ]
+    items = notify.news_for(
+        user_ids, kind=kind, subject=text, body=text, key=key, case_id=case_id, link=f"/cases/{number}"
+    )
     notify.queue(session, items=items, as_of=as_of)
 
 

@@ -42,7 +42,7 @@ from .federation_keys import (
     unverified_claims,
     verify,
 )
-from .notify import NotificationItem, queue
+from .notify import news_for, queue
 
 SCHEMA = "warnflow.federation/1"
 RECEIPT_SCHEMA = "warnflow.federation-receipt/1"
@@ -302,18 +302,14 @@ def _tell_province(
     queue(
         session,
         as_of=as_of,
-        items=[
-            NotificationItem(
-                user_id=user_id,
-                kind=NotificationKind.OTHER,
-                subject=subject,
-                body=f"{region_name}通过系统对接报送了{month_label(row.month)}的月报，签名已核验。",
-                dedupe_key=f"received-report:{row.id}:{user_id}",
-                robot_key=f"received-report:{row.id}",
-                link=f"/ledger/received/{row.id}",
-            )
-            for user_id in users
-        ],
+        items=news_for(
+            users,
+            kind=NotificationKind.OTHER,
+            subject=subject,
+            body=f"{region_name}通过系统对接报送了{month_label(row.month)}的月报，签名已核验。",
+            key=f"received-report:{row.id}",
+            link=f"/ledger/received/{row.id}",
+        ),
     )
 
 

@@ -22,7 +22,7 @@ from models.settings import get_settings
 from .calendar import load_calendar, local_date
 from .escalation import last_working_day, working_days_before
 from .federation import month_label
-from .notify import NotificationItem, queue
+from .notify import news_for, queue
 from .report_chain import ReportEvent
 
 OPEN = (ReportStatus.DRAFTING, ReportStatus.COMPILED, ReportStatus.COUNTERSIGNED)
@@ -122,21 +122,20 @@ def _tell(session: Session, result: LateResult, as_of: datetime) -> int:
     items = []
     for report in reports:
         level = levels[report.id]
-        for user_id, role, region_id in people:
-            if region_id != report.region_id or (role == Role.LEADER and level < 2):
-                continue
-            items.append(
-                NotificationItem(
-                    user_id=user_id,
-                    kind=NotificationKind.OVERDUE,
-                    subject=f"{report.name}{month_label(report.month)}月报逾期未报（{level}级督办）",
-                    body=(
-                        f"{report.name}{month_label(report.month)}预警情况月报应于"
-                        f"{report.due_on:%Y年%m月%d日}前报送省厅，至今未报送，请尽快完成汇总、会签和报送。"
-                    ),
-                    dedupe_key=f"report-late:{report.id}:{level}:{user_id}",
-                    robot_key=f"report-late:{report.id}:{level}",
-                    link=f"/reports/{report.id}/chain",
-                )
-            )
+        told = [
+            user_id
+            for user_id, role, region_id in people
+            if region_id == report.region_id and (role != Role.LEADER or level >= 2)
+        ]
+        items += news_for(
+            told,
+            kind=NotificationKind.OVERDUE,
+            subject=f"{report.name}{month_label(report.month)}月报逾期未报（{level}级督办）",
+            body=(
+                f"{report.name}{month_label(report.month)}预警情况月报应于"
+                f"{report.due_on:%Y年%m月%d日}前报送省厅，至今未报送，请尽快完成汇总、会签和报送。"
+            ),
+            key=f"report-late:{report.id}:{level}",
+            link=f"/reports/{report.id}/chain",
+        )
     return queue(session, items=items, as_of=as_of)

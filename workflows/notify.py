@@ -7,7 +7,7 @@ digest queues nothing new.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -51,6 +51,21 @@ class NotificationItem:
     link: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     robot_key: str | None = None
+
+
+def news_for(
+    user_ids: Iterable[int | None], *, kind: NotificationKind, subject: str, body: str, key: str,
+    link: str | None = None, case_id: int | None = None, payload: dict[str, Any] | None = None,
+) -> list[NotificationItem]:
+    """One piece of news for several people: an item each (dedupe key "<key>:<user id>"), and
+    one post for their department's robot (robot_key = key). Empty and repeated ids are skipped."""
+    return [
+        NotificationItem(
+            user_id=user_id, kind=kind, subject=subject, body=body, dedupe_key=f"{key}:{user_id}",
+            case_id=case_id, link=link, payload=dict(payload or {}), robot_key=key,
+        )
+        for user_id in dict.fromkeys(u for u in user_ids if u is not None)
+    ]  # fmt: skip
 
 
 def queue(session: Session, *, items: Sequence[NotificationItem], as_of: datetime) -> int:

@@ -28,10 +28,10 @@ from models.oversight import (
 )
 from models.settings import get_settings
 
-from .calendar import chinese_date, load_calendar, local_date
-from .notify import NotificationItem, queue
+from .calendar import add_months, chinese_date, load_calendar, local_date, month_start
+from .notify import news_for, queue
 from .numbering import allocate_numbers
-from .streaks import add_months, month_start
+from .streaks import months_between
 
 OVERSIGHT = OversightCase.__table__
 EVENTS = OversightEvent.__table__
@@ -271,22 +271,13 @@ def _notify(session: Session, kind: OversightKind, added, due_on: date, as_of: d
         else:
             subject = f"{name}专项督查后预警仍频繁发生，请安排约谈 {row.number}"
         body = f"{_open_comment(kind, row)}。办理期限：{chinese_date(due_on)}。"
-        for user_id in users[row.owner_org_unit_id]:
-            items.append(
-                NotificationItem(
-                    user_id=user_id, kind=NotificationKind.OVERSIGHT, subject=subject, body=body,
-                    dedupe_key=f"oversight:{row.id}:open:{user_id}", link=f"/oversight/{row.id}",
-                    robot_key=f"oversight:{row.id}:open",
-                    payload={"oversight_id": row.id, "number": row.number},
-                )
-            )  # fmt: skip
+        items += news_for(
+            users[row.owner_org_unit_id], kind=NotificationKind.OVERSIGHT, subject=subject,
+            body=body, key=f"oversight:{row.id}:open", link=f"/oversight/{row.id}",
+            payload={"oversight_id": row.id, "number": row.number},
+        )  # fmt: skip
     return queue(session, items=items, as_of=as_of)
 
 
 def _months(row) -> int:
-    return (
-        (row.streak_end.year - row.streak_start.year) * 12
-        + row.streak_end.month
-        - row.streak_start.month
-        + 1
-    )
+    return months_between(row.streak_start, row.streak_end) + 1

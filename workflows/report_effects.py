@@ -23,7 +23,7 @@ from .errors import InvalidState, OutOfScope
 from .federation import month_label, province_recipients, queue_pushes, received_summary
 from .federation_keys import sha256_of
 from .monthly_figures import compute_figures
-from .notify import NotificationItem, insert_rows, queue
+from .notify import insert_rows, news_for, queue
 
 
 class ReportEvent(StrEnum):
@@ -157,18 +157,14 @@ def tell_province(ctx: Context) -> None:
     queue(
         ctx.session,
         as_of=ctx.as_of,
-        items=[
-            NotificationItem(
-                user_id=user_id,
-                kind=NotificationKind.OTHER,
-                subject=subject,
-                body=f"{region.name}财政局已完成会签并报送{month_label(report.month)}月报，请查阅。",
-                dedupe_key=f"report-sent:{report.id}:{user_id}",
-                robot_key=f"report-sent:{report.id}",
-                link=f"/reports/{report.id}/chain",
-            )
-            for user_id in users
-        ],
+        items=news_for(
+            users,
+            kind=NotificationKind.OTHER,
+            subject=subject,
+            body=f"{region.name}财政局已完成会签并报送{month_label(report.month)}月报，请查阅。",
+            key=f"report-sent:{report.id}",
+            link=f"/reports/{report.id}/chain",
+        ),
     )
     ctx.data["told"] = len(users)
 
