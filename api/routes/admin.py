@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Response
 
 from models.enums import Level, Role, RuleCategory, WarningType, WhitelistKind
 from workflows import admin_lists, admin_rules, admin_users
+from workflows.admin_lists import RouteRow, WhitelistRow
 from workflows.admin_users import UserRow
 from workflows.clock import now_utc
 
@@ -19,7 +20,6 @@ from .admin_schemas import (
     PasswordReset,
     PasswordResetDone,
     RouteIn,
-    RouteOut,
     RuleChange,
     RuleCreate,
     RuleOut,
@@ -27,7 +27,6 @@ from .admin_schemas import (
     UserCreate,
     WhitelistChange,
     WhitelistIn,
-    WhitelistOut,
     out,
 )
 
@@ -145,46 +144,46 @@ def unset_calendar_day(day: date, actor: CurrentActor, session: SessionDep) -> R
 # -- whitelist --------------------------------------------------------------------------
 
 
-@router.get("/whitelist", response_model=list[WhitelistOut], summary="监控白名单",
+@router.get("/whitelist", response_model=list[WhitelistRow], summary="监控白名单",
             dependencies=[Depends(allow(ADMINS))])
 def list_whitelist(session: SessionDep, kind: WhitelistKind | None = None, active: bool | None = None,
                    q: str | None = None):
-    return [out(WhitelistOut, r) for r in admin_lists.list_whitelist(session, kind=kind, active=active, q=q)]
+    return admin_lists.list_whitelist(session, kind=kind, active=active, q=q)
 
 
-@router.post("/whitelist", response_model=WhitelistOut, status_code=201, summary="加入白名单",
+@router.post("/whitelist", response_model=WhitelistRow, status_code=201, summary="加入白名单",
              dependencies=[Depends(allow(ADMINS))])
 def add_whitelist_entry(body: WhitelistIn, actor: CurrentActor, session: SessionDep):
     row = admin_lists.add_whitelist_entry(session, actor=actor, as_of=now_utc(), **body.model_dump())
-    return out(WhitelistOut, row)
+    return row
 
 
-@router.get("/whitelist/{entry_id}", response_model=WhitelistOut, summary="查看白名单条目",
+@router.get("/whitelist/{entry_id}", response_model=WhitelistRow, summary="查看白名单条目",
             dependencies=[Depends(allow(ADMINS))])
 def get_whitelist_entry(entry_id: int, session: SessionDep):
-    return out(WhitelistOut, admin_lists.get_whitelist_entry(session, entry_id=entry_id))
+    return admin_lists.get_whitelist_entry(session, entry_id=entry_id)
 
 
-@router.patch("/whitelist/{entry_id}", response_model=WhitelistOut, summary="撤销或恢复白名单条目",
+@router.patch("/whitelist/{entry_id}", response_model=WhitelistRow, summary="撤销或恢复白名单条目",
               dependencies=[Depends(allow(ADMINS))])
 def change_whitelist_entry(entry_id: int, body: WhitelistChange, actor: CurrentActor, session: SessionDep):
     row = admin_lists.set_whitelist_entry_active(session, actor=actor, entry_id=entry_id,
                                                  active=body.is_active, as_of=now_utc())
-    return out(WhitelistOut, row)
+    return row
 
 
 # -- routing table ----------------------------------------------------------------------
 
 
-@router.get("/routing", response_model=list[RouteOut], summary="预警类型与整改处室对应表",
+@router.get("/routing", response_model=list[RouteRow], summary="预警类型与整改处室对应表",
             dependencies=[Depends(allow(ADMINS))])
 def list_routes(session: SessionDep):
-    return [out(RouteOut, r) for r in admin_lists.list_routes(session)]
+    return admin_lists.list_routes(session)
 
 
-@router.put("/routing/{warning_type}", response_model=RouteOut, summary="修改预警类型的整改处室",
+@router.put("/routing/{warning_type}", response_model=RouteRow, summary="修改预警类型的整改处室",
             dependencies=[Depends(allow(ADMINS))])
 def set_route(warning_type: WarningType, body: RouteIn, actor: CurrentActor, session: SessionDep):
     row = admin_lists.set_route(session, actor=actor, warning_type=warning_type, org_kind=body.org_kind,
                                 as_of=now_utc())
-    return out(RouteOut, row)
+    return row

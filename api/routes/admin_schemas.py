@@ -138,35 +138,8 @@ class WhitelistChange(Strict):
     is_active: bool = Field(description="false 撤销，true 恢复")
 
 
-class WhitelistOut(BaseModel):
-    id: int
-    kind: WhitelistKind
-    kind_label: str
-    value: str
-    rule_id: int | None
-    rule_code: str | None
-    rule_name: str | None
-    reason: str
-    valid_until: date | None
-    approved_by_id: int
-    approved_by_name: str
-    approved_at: datetime
-    created_by_id: int
-    created_by_name: str
-    is_active: bool
-
-
 class RouteIn(Strict):
     org_kind: OrgKind = Field(description="负责整改的处室类别")
-
-
-class RouteOut(BaseModel):
-    warning_type: WarningType
-    warning_type_label: str
-    org_kind: OrgKind
-    org_kind_label: str
-    default_kind: OrgKind
-    is_default: bool
 
 
 def out(model: type[BaseModel], row: Any) -> BaseModel:

@@ -9,7 +9,7 @@ from models.reports import ReportStatus
 from workflows.clock import now_utc
 from workflows.ledger import parse_month
 from workflows.report_chain import ReportEvent, report_transition, resubmit
-from workflows.report_reads import list_reports, report_chain
+from workflows.report_reads import PartLine, list_reports, report_chain
 
 from ..deps import CASE_READERS, CurrentActor, SessionDep, allow
 
@@ -50,14 +50,6 @@ def my_reports(actor: CurrentActor, session: SessionDep, month: str | None = Non
     ]
 
 
-class PartOut(BaseModel):
-    org_unit_id: int
-    org_unit_name: str
-    confirmed_by: str | None
-    confirmed_at: datetime | None
-    comment: str | None
-
-
 class EventOut(BaseModel):
     seq: int
     event: str
@@ -83,7 +75,7 @@ class ChainOut(BaseModel):
     due_on: date | None
     escalation_level: int
     figures_sha256: str | None
-    parts: list[PartOut]
+    parts: list[PartLine]
     events: list[EventOut]
     actions: list[str]
     versions: list[dict]
@@ -106,7 +98,7 @@ def chain(report_id: int, actor: CurrentActor, session: SessionDep) -> ChainOut:
         due_on=r.due_on,
         escalation_level=r.escalation_level,
         figures_sha256=r.figures_sha256,
-        parts=[PartOut(**p.__dict__) for p in c.parts],
+        parts=list(c.parts),
         events=[
             EventOut(**{k: v for k, v in e.__dict__.items() if k != "actor_role"}) for e in c.events
         ],
