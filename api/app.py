@@ -15,8 +15,8 @@ from sqlmodel import Session
 from models.db import get_engine
 from models.migrate import current_heads
 from models.settings import Settings, get_settings
-from workflows.calendar import LOCAL_TZ, WorkingCalendar, load_calendar
-from workflows.clock import now_utc
+from workflows.core.calendar import LOCAL_TZ, WorkingCalendar, load_calendar
+from workflows.core.clock import now_utc
 
 from .errors import install_error_handlers
 from .pages import page_routers

@@ -12,7 +12,7 @@ from models.db import session_scope
 from models.enums import Role
 from models.migrate import upgrade
 from models.settings import ConfigError, get_settings
-from workflows.errors import DomainError
+from workflows.core.errors import DomainError
 
 from .cli_calendar import calendar_app
 from .cli_federation import federation_app
@@ -66,7 +66,7 @@ def serve(host: Host = None, port: Port = None) -> None:
         fail(str(error), code=1)
     upgrade(settings.resolved_database_url)
     from models.db import get_engine
-    from workflows.scheduler import start_embedded
+    from runtime.scheduler import start_embedded
 
     # Periodic jobs run inside this process unless WARNFLOW_SCHEDULER hands them to Prefect.
     scheduler = start_embedded(settings, get_engine(settings.resolved_database_url))
@@ -125,7 +125,7 @@ def demo(
 @users_app.command("list")
 def users_list() -> None:
     """List accounts with role, unit and status."""
-    from workflows.accounts import list_users
+    from workflows.admin.accounts import list_users
 
     with session_scope() as session:
         rows = list_users(session)
@@ -149,7 +149,7 @@ def users_add(
     position: Annotated[str | None, typer.Option(help="职务")] = None,
 ) -> None:
     """Open an account."""
-    from workflows.accounts import create_user, find_unit
+    from workflows.admin.accounts import create_user, find_unit
 
     try:
         with session_scope() as session:
@@ -171,7 +171,7 @@ def users_set_password(
     password: Annotated[str, typer.Option(prompt="新密码", hide_input=True, confirmation_prompt=True)],
 ) -> None:
     """Reset a password (also clears a login lock)."""
-    from workflows.accounts import get_user_by_username, set_password
+    from workflows.admin.accounts import get_user_by_username, set_password
 
     try:
         with session_scope() as session:
@@ -184,8 +184,8 @@ def users_set_password(
 @users_app.command("revoke")
 def users_revoke(username: str) -> None:
     """Revoke (deactivate) an account; its history stays."""
-    from workflows.accounts import get_user_by_username, revoke_user
-    from workflows.clock import now_utc
+    from workflows.admin.accounts import get_user_by_username, revoke_user
+    from workflows.core.clock import now_utc
 
     try:
         with session_scope() as session:
@@ -216,7 +216,7 @@ def sweep(
     """Run the deadline sweep once (reminders, overdue bells, escalations) and print what it did."""
     from datetime import UTC
 
-    from workflows.escalation import sweep as run_sweep
+    from workflows.escalation.sweep import sweep as run_sweep
 
     from .cli_jobs import parse_as_of
 

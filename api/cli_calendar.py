@@ -13,7 +13,7 @@ from models.calendar import CalendarDay
 from models.db import session_scope
 from models.enums import DayKind
 from models.types import utcnow
-from workflows.calendar import (
+from workflows.core.calendar import (
     NAME_MAX,
     WorkingCalendar,
     load_calendar,
@@ -21,7 +21,7 @@ from workflows.calendar import (
     set_day,
     unset_day,
 )
-from workflows.errors import InvalidInput
+from workflows.core.errors import InvalidInput
 
 calendar_app = typer.Typer(
     help="工作日历：法定节假日与调休（calendar overrides）", no_args_is_help=True

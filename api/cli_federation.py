@@ -9,9 +9,9 @@ from rich.console import Console
 from models.db import session_scope
 from models.federation import PeerRelation
 from models.settings import get_settings
-from workflows.clock import now_utc
-from workflows.errors import DomainError
-from workflows.federation_keys import PeerInput, current_key, generate_key, register_peer
+from workflows.core.clock import now_utc
+from workflows.core.errors import DomainError
+from workflows.federation.keys import PeerInput, current_key, generate_key, register_peer
 
 federation_app = typer.Typer(
     help="系统对接：签名密钥与对方系统（federation keys and peers）", no_args_is_help=True

@@ -9,9 +9,9 @@ from rich.markup import escape
 
 from models.db import get_engine, session_scope
 from models.settings import get_settings
-from workflows.calendar import LOCAL_TZ
-from workflows.clock import now_utc
-from workflows.jobs import JOBS, get_job, last_runs, next_run, run_now
+from runtime.jobs import JOBS, get_job, last_runs, next_run, run_now
+from workflows.core.calendar import LOCAL_TZ
+from workflows.core.clock import now_utc
 
 jobs_app = typer.Typer(help="定时任务：巡检、通知发送、每日摘要（periodic jobs）", no_args_is_help=True)
 
@@ -93,6 +93,6 @@ def jobs_prefect_serve() -> None:
 
     Needs PREFECT_API_URL; the embedded scheduler should be off (WARNFLOW_SCHEDULER=prefect).
     """
-    from workflows.flows import serve_deployments
+    from runtime.flows import serve_deployments
 
     serve_deployments()

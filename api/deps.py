@@ -13,8 +13,8 @@ from sqlmodel import Session
 from models.db import get_engine, session_scope, writer
 from models.enums import Role
 from models.settings import Settings
-from workflows.actors import Actor, load_actor
-from workflows.errors import DomainError, NotFound, RoleNotAllowed
+from workflows.core.actors import Actor, load_actor
+from workflows.core.errors import DomainError, NotFound, RoleNotAllowed
 
 from .security import read_token
 

@@ -6,7 +6,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from workflows.errors import DomainError, FieldError, InvalidInput, NotFound, OutOfScope
+from workflows.core.errors import DomainError, FieldError, InvalidInput, NotFound, OutOfScope
 
 # Pydantic's error types, in words a civil servant understands.
 _MESSAGES = {

@@ -5,7 +5,7 @@
 The database is created afresh (dropped first if it exists and its name says "bench"),
 migrated with models.migrate.upgrade, and filled with the province of bench/world.py and
 N cases in every state. Each case's history is what transition() would have written: one
-`raise` event plus the events of a path through the lifecycle table (workflows/lifecycle.py)
+`raise` event plus the events of a path through the lifecycle table (workflows/cases/lifecycle.py)
 to its state, the deadlines the working-day calendar gives at each step, a slip wherever an
 event files one, and a version equal to its number of events. case_number_counter is set
 so that numbering continues after the generated cases.
@@ -45,8 +45,9 @@ from models.enums import (
 )
 from models.migrate import upgrade
 from models.settings import Settings
-from workflows.calendar import LOCAL_TZ, WorkingCalendar, load_calendar
-from workflows.clock import now_utc
+from workflows.cases.lifecycle import INITIAL, LIFECYCLE, Deadline
+from workflows.core.calendar import LOCAL_TZ, WorkingCalendar, load_calendar
+from workflows.core.clock import now_utc
 from workflows.demo import (
     FUNDS,
     PATHS,
@@ -57,7 +58,6 @@ from workflows.demo import (
     V_NORMAL,
     V_VIOLATION,
 )
-from workflows.lifecycle import INITIAL, LIFECYCLE, Deadline
 
 BIG_TABLES = ["warning_case", "case_event", "slip", "slip_version", "case_slip"]
 # Paths to each end state: the demo's, plus an expired bell that turns red.

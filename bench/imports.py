@@ -1,4 +1,4 @@
-"""Importing a nightly batch of warnings: workflows.imports.import_warnings, 10,000 at once.
+"""Importing a nightly batch of warnings: workflows.intake.imports.import_warnings, 10,000 at once.
 
     python bench/imports.py [--items 10000] [--runs 3] [--backend postgresql,sqlite]
                             [--pg-admin postgresql://postgres@127.0.0.1:5432/postgres]
@@ -35,9 +35,9 @@ from models import Case, CaseEvent, User
 from models.db import make_engine
 from models.migrate import upgrade
 from tests.factories import NOW, build_world
-from workflows import imports
-from workflows.actors import load_actor
-from workflows.imports import import_warnings
+from workflows.core.actors import load_actor
+from workflows.intake import imports
+from workflows.intake.imports import import_warnings
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 RULES = ["ZC-001", "ZC-001", "ZC-002", "ZB-001", "ZB-002"]  # yellow light, red light, two bells

@@ -28,9 +28,9 @@ from sqlmodel import Session
 from forms.report_pdf import monthly_report_pdf
 from models import Region
 from models.db import make_engine
-from workflows.calendar import local_date, previous_month
-from workflows.monthly_figures import draft_monthly_reports
-from workflows.monthly_reads import read_report
+from workflows.core.calendar import local_date, previous_month
+from workflows.reporting.figures import draft_monthly_reports
+from workflows.reporting.reads import read_report
 
 
 def _load() -> str:

@@ -3,7 +3,7 @@
     python bench/streaks.py [--url …/warnflow_bench] [--runs 5] [--month 2026-11]
 
 Uses the database bench/generate.py made (migrated first: models.migrate.upgrade). Times
-`workflows.streaks.evaluate_month` for every city and county (the 100 of the bench province)
+`workflows.oversight.streaks.evaluate_month` for every city and county (the 100 of the bench province)
 as the monthly job runs it: on the first working day after the month, with the month before
 already evaluated (evaluated untimed first, in the same transaction). Every run is rolled
 back, so the database keeps no region_month rows and each run does the same work.
@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from models.db import make_engine
 from models.migrate import upgrade
-from workflows.streaks import _month_rows, add_months, evaluate_month, month_boundary
+from workflows.oversight.streaks import _month_rows, add_months, evaluate_month, month_boundary
 
 
 def load() -> str:

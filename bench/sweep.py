@@ -13,7 +13,7 @@ ladder escalates) newly overdue at that moment, committed before timing:
   * `--level2` of them at level 1, past the grace days → level 2 (event + escalation request
     + notices to the supervisors).
 
-Each run times `workflows.escalation.sweep(session, as_of=…, commit=True)` end to end (fresh
+Each run times `workflows.escalation.sweep.sweep(session, as_of=…, commit=True)` end to end (fresh
 session, batches committed, outbox rows included), then resets the scenario (deletes the
 run's events, requests and outbox rows, restores the cases; VACUUM ANALYZE; CHECKPOINT).
 After the runs, the same sweep again with nothing to do (`--runs` times). Prints the counts,
@@ -35,8 +35,8 @@ from sqlmodel import Session
 
 from models.db import make_engine
 from models.migrate import upgrade
-from workflows.calendar import load_calendar
-from workflows.escalation import LADDER_STATES, sweep, thresholds, working_days_before
+from workflows.core.calendar import load_calendar
+from workflows.escalation.sweep import LADDER_STATES, sweep, thresholds, working_days_before
 
 AS_OF = datetime(2025, 10, 27, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 SCENARIO = "bench_sweep_scenario"

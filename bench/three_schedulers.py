@@ -30,8 +30,8 @@ from sqlmodel import Session
 
 from models.db import make_engine
 from models.migrate import upgrade
+from runtime.jobs import JOBS
 from workflows.demo import load_demo
-from workflows.jobs import JOBS
 
 DEFAULT = "postgresql://postgres@127.0.0.1:5432/warnflow_reliability"
 

@@ -43,11 +43,11 @@ from models.enums import (
     VerifyMethod,
     ViolationType,
 )
-from workflows.actors import Actor, load_actor
-from workflows.calendar import local_date
-from workflows.clock import now_utc
-from workflows.slips import SlipInput
-from workflows.transition import transition
+from workflows.cases.slips import SlipInput
+from workflows.cases.transition import transition
+from workflows.core.actors import Actor, load_actor
+from workflows.core.calendar import local_date
+from workflows.core.clock import now_utc
 
 PATH = [
     (Event.START_VERIFY, Role.HANDLER, None),

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 
 from models import OrgUnit, Region, Rule, User
 from models.enums import Level, OrgKind, RegionLevel, Role
-from workflows.accounts import hash_password
+from workflows.admin.accounts import hash_password
 from workflows.demo import CITY_UNITS, COUNTY_UNITS, GIVEN, PROVINCE_UNITS, RULES, SURNAMES
-from workflows.routing import DEPARTMENT_FOR_WARNING_TYPE
+from workflows.intake.routing import DEPARTMENT_FOR_WARNING_TYPE
 
 PASSWORD = "Bench-2026-pass"
 PROVINCE = ("410000", "中原省")

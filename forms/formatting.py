@@ -13,8 +13,8 @@ from typing import Any
 
 import jinja2
 
-from workflows.calendar import LOCAL_TZ, chinese_date
-from workflows.case_detail import mask_account as masked_account
+from workflows.cases.detail import mask_account as masked_account
+from workflows.core.calendar import LOCAL_TZ, chinese_date
 
 DASH = "—"
 CENT = Decimal("0.01")

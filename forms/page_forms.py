@@ -14,9 +14,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from models.enums import Conclusion, Measure, SlipKind, VerifyMethod, ViolationType
-from workflows.errors import DomainError, InvalidInput
-from workflows.queries import CaseFilters
-from workflows.slips import SlipInput
+from workflows.cases.queries import CaseFilters
+from workflows.cases.slips import SlipInput
+from workflows.core.errors import DomainError, InvalidInput
 
 SLIP_LIST_FIELDS = ("methods", "measures")
 SLIP_TEXT_FIELDS = (

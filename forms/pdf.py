@@ -21,7 +21,7 @@ from weasyprint.urls import URLFetcher
 
 from models import Attachment, Case, CaseEvent, CaseSlip, OrgUnit, Region, Rule, Slip, User, enums
 from models.enums import STATE_LEVEL, Event, SlipKind
-from workflows.errors import NotFound
+from workflows.core.errors import NotFound
 
 from .formatting import register_filters
 

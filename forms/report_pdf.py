@@ -11,7 +11,7 @@ import jinja2
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from workflows.monthly_reads import ReportView
+from workflows.reporting.reads import ReportView
 
 from .formatting import register_filters
 from .pdf import BLANK_DATE, _NoNetwork

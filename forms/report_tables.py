@@ -2,7 +2,7 @@
 
 The page and the PDF print the text of each cell; the XLSX writes the raw value (counts as
 integers, rates as percentages, amounts in 万元 as numbers). Everything comes from the
-figures dict (workflows/monthly_figures.py), never from the database again.
+figures dict (workflows/reporting/figures.py), never from the database again.
 """
 
 from dataclasses import dataclass

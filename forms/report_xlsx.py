@@ -8,7 +8,7 @@ from decimal import Decimal
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from workflows.monthly_reads import ReportView
+from workflows.reporting.reads import ReportView
 
 from .report_tables import (
     HEADLINE,

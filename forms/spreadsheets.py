@@ -1,6 +1,6 @@
 """XLSX exports: the case tracking list and the per-rule summary table (DOMAIN.md).
 
-Both take the rows the lists show (workflows.queries.CaseRow, workflows.summary.
+Both take the rows the lists show (workflows.cases.queries.CaseRow, workflows.cases.summary.
 RuleSummaryRow) and only read their attributes. Amounts are numbers in 万元 (two decimals,
 half-up, from Decimal), dates are real dates in Shanghai local time, headers are Chinese,
 bold and frozen, so a finance office can sort, filter and sum without retyping anything.
@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from workflows.calendar import LOCAL_TZ
+from workflows.core.calendar import LOCAL_TZ
 
 from .formatting import label, to_wan
 

@@ -2,7 +2,7 @@
 oversight cases it opens — special inspections (专项督查) and interviews (约谈).
 
 Oversight cases are cases of the same engine as warning cases: a row with a state, a version
-and an append-only event timeline, moved only by a transition table (workflows/oversight.py).
+and an append-only event timeline, moved only by a transition table (workflows/oversight/cases.py).
 They live in their own table because they share none of a warning's facts (rule, payment,
 slips); their "slip" is the typed `record` JSON (inspection: scope, findings, problems,
 required rectifications, conclusion; interview: date, place, attendees, minutes,
@@ -102,7 +102,7 @@ class OversightCase(SQLModel, table=True):
     due_on: date | None = None
     opened_at: datetime = Field(sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # The typed record (see module docstring); validated by workflows/oversight.py forms.
+    # The typed record (see module docstring); validated by workflows/oversight/cases.py forms.
     record: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -50,7 +50,7 @@ class MonthlyReport(SQLModel, table=True):
     status: ReportStatus = Field(sa_type=enum_column(ReportStatus))
     # Why a version > 1 was made (required then).
     reason: str | None = Field(default=None, sa_type=sa.Text)
-    # The whole report as data (workflows/monthly_figures.py); recomputed while drafting or
+    # The whole report as data (workflows/reporting/figures.py); recomputed while drafting or
     # compiled, frozen from countersigning on.
     figures: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     figures_sha256: str | None = Field(default=None, max_length=64)

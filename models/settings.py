@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     # Monthly reports (issue 6): who receives a sent report by e-mail (PDF and XLSX attached),
     # e.g. WARNFLOW_REPORT_EMAIL_TO='["gkc@czt.example.cn"]'.
     report_email_to: list[str] = []
-    # Report exchange between deployments (workflows/federation.py): our sender id (`iss`),
+    # Report exchange between deployments (workflows/federation/exchange.py): our sender id (`iss`),
     # how long a token we sign is valid, the clock difference we accept on what we receive,
     # and, if set, the one region (code) whose sent reports go to our parent peers.
     deployment_id: str = Field("warnflow", min_length=1, max_length=64)

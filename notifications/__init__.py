@@ -1,6 +1,6 @@
 """Notifications: an outbox table, one transport interface, a worker, the daily digest.
 
-- Queue (domain side, no sending): `workflows.notify.queue(session, *, items, as_of)` writes
+- Queue (domain side, no sending): `workflows.core.notify.queue(session, *, items, as_of)` writes
   one row per channel the person chose — the inbox row already delivered, e-mail and the
   department robot pending — with INSERT … ON CONFLICT (dedupe_key) DO NOTHING.
 - Send (a job, never a web request): `outbox.drain(engine, *, as_of)` / `outbox.dispatch(...)`

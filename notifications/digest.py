@@ -3,7 +3,7 @@
 One query over the open cases joined to the people they concern (handlers: their section's
 cases assigned to them or to nobody; supervisors: their whole section, and the
 rectification reviews waiting for them), grouped per person in Python — the loop runs over
-the result, not over every user or case. Queued through `workflows.notify.queue` with
+the result, not over every user or case. Queued through `workflows.core.notify.queue` with
 dedupe key `digest:<user_id>:<date>`, so a second run on the same day queues nothing.
 """
 
@@ -17,8 +17,8 @@ from models import Case, Region, Rule, User
 from models.enums import OPEN_STATES, Role, State
 from models.notifications import NotificationKind
 from models.settings import Settings, get_settings
-from workflows.calendar import WorkingCalendar, chinese_date, load_calendar, local_date
-from workflows.notify import NotificationItem, queue
+from workflows.core.calendar import WorkingCalendar, chinese_date, load_calendar, local_date
+from workflows.core.notify import NotificationItem, queue
 
 # A digest is a pointer to the lists, not the lists: longer sections end with "另有 N 件".
 MAX_LINES = 30

@@ -5,7 +5,7 @@ PostgreSQL), exactly as the notification outbox does; signs each report, posts i
 the claiming transaction, and records: delivered with the parent's verified receipt, retried
 with backoff after a temporary failure (connection, timeout, 5xx, 429), or dead with the
 parent's reason after a refusal (4xx) or the last try. Admins see dead pushes and may
-send them again (workflows.federation.retry_push).
+send them again (workflows.federation.exchange.retry_push).
 """
 
 from collections.abc import Callable
@@ -20,9 +20,9 @@ from sqlmodel import Session
 
 from models.federation import FederationPush, PushStatus
 from models.settings import Settings, get_settings
-from workflows.claiming import batch_ids
-from workflows.errors import DomainError
-from workflows.federation import PushRequest, backoff, check_receipt, push_token
+from workflows.core.claiming import batch_ids
+from workflows.core.errors import DomainError
+from workflows.federation.exchange import PushRequest, backoff, check_receipt, push_token
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 Poster = Callable[[str, str, float], httpx.Response]

@@ -14,7 +14,7 @@ from models.notifications import (
     NotificationKind,
     NotificationPreference,
 )
-from workflows.errors import InvalidInput, NotFound
+from workflows.core.errors import InvalidInput, NotFound
 
 
 @dataclass(frozen=True)

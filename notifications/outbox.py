@@ -27,7 +27,7 @@ from models.notifications import (
     NotificationStatus,
 )
 from models.settings import Settings, get_settings
-from workflows.claiming import batch_ids
+from workflows.core.claiming import batch_ids
 
 from .base import InboxTransport, Message, Transport, TransportError
 from .email import EmailTransport

@@ -15,9 +15,9 @@ from models.notifications import (
     NotificationStatus,
     WebhookKind,
 )
-from workflows.actors import Actor
-from workflows.errors import FieldError, InvalidInput, NotFound
-from workflows.queries import like_prefix
+from workflows.cases.queries import like_prefix
+from workflows.core.actors import Actor
+from workflows.core.errors import FieldError, InvalidInput, NotFound
 
 
 @dataclass(frozen=True)

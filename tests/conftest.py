@@ -105,8 +105,7 @@ def fast_password_hashing():
     """argon2id with test-sized cost: the same code path, milliseconds instead of 50 ms."""
     from argon2 import PasswordHasher
 
-    from workflows import accounts
-
+    from workflows.admin import accounts
     production = accounts._hasher
     accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield

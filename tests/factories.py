@@ -26,10 +26,10 @@ from models.enums import (
     ViolationType,
     WarningType,
 )
-from workflows.accounts import create_user
-from workflows.actors import Actor, load_actor
-from workflows.intake import raise_case
-from workflows.slips import SlipInput
+from workflows.admin.accounts import create_user
+from workflows.cases.slips import SlipInput
+from workflows.core.actors import Actor, load_actor
+from workflows.intake.intake import raise_case
 
 PASSWORD = "Passw0rd-2026"
 # Monday 2026-11-23 09:00 in Shanghai.

@@ -24,8 +24,8 @@ from sqlmodel import Session
 from models import Case
 from models.enums import Conclusion, Event
 from tests.factories import World, new_case, rectification_slip, verification_slip
-from workflows.escalation import sweep
-from workflows.transition import transition
+from workflows.cases.transition import transition
+from workflows.escalation.sweep import sweep
 
 MONTH = date(2026, 11, 1)
 # Tuesday 2026-12-01 09:00 in Shanghai: the first working day of December.

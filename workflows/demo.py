@@ -27,17 +27,16 @@ from models.enums import (
     WarningType,
     WhitelistKind,
 )
-
-from .accounts import create_user, hash_password
-from .actors import Actor, load_actor
-from .calendar import LOCAL_TZ, load_calendar, local_date, set_day
-from .clock import now_utc
-from .intake import raise_case
-from .monthly_figures import draft_monthly_reports
-from .routing import route
-from .slips import SlipInput
-from .streaks import evaluate_streaks
-from .transition import transition
+from workflows.admin.accounts import create_user, hash_password
+from workflows.cases.slips import SlipInput
+from workflows.cases.transition import transition
+from workflows.core.actors import Actor, load_actor
+from workflows.core.calendar import LOCAL_TZ, load_calendar, local_date, set_day
+from workflows.core.clock import now_utc
+from workflows.intake.intake import raise_case
+from workflows.intake.routing import route
+from workflows.oversight.streaks import evaluate_streaks
+from workflows.reporting.figures import draft_monthly_reports
 
 PROVINCE_CODE = "419000"
 DEMO_SOURCE = "demo"

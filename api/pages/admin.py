@@ -2,7 +2,7 @@
 
 Only administrators reach them, and administrators reach no case page (不得混岗). Each form
 posts with a CSRF token; a refused form comes back with the Chinese message next to the
-field and what was typed kept. The work is done by workflows.admin_users / admin_rules /
+field and what was typed kept. The work is done by workflows.admin.users / admin_rules /
 admin_lists; these routes only read the form, call one of them and render.
 """
 
@@ -17,11 +17,13 @@ from sqlmodel import Session, select
 from forms.page_forms import errors_of
 from models import OrgUnit, Region
 from models.enums import DayKind, Level, OrgKind, Role, RuleCategory, WarningType, WhitelistKind
-from workflows import admin_lists, admin_rules, admin_users
-from workflows.actors import Actor
-from workflows.calendar import local_date
-from workflows.clock import now_utc
-from workflows.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
+from workflows.admin import lists as admin_lists
+from workflows.admin import rules as admin_rules
+from workflows.admin import users as admin_users
+from workflows.core.actors import Actor
+from workflows.core.calendar import local_date
+from workflows.core.clock import now_utc
+from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
 
 from ..deps import ADMINS, SessionDep, allow
 from .csrf import CsrfForm, PostedForm

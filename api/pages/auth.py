@@ -4,8 +4,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from models.enums import AuditKind
-from workflows.auth import authenticate, record
-from workflows.clock import now_utc
+from workflows.admin.auth import authenticate, record
+from workflows.core.clock import now_utc
 
 from ..deps import EVERYONE, SESSION_COOKIE, CurrentActor, SessionDep, SettingsDep, allow
 from ..security import create_token

@@ -6,13 +6,13 @@ from sqlmodel import Session
 
 from forms.page_forms import SLIP_CHOICES, SLIP_LABELS, errors_of, parse_slip
 from models.enums import Event, Role, SlipKind, State
-from workflows.actors import Actor
-from workflows.attachments import store_attachments
-from workflows.calendar import local_date
-from workflows.clock import now_utc
-from workflows.errors import BatchRefused, DomainError, RoleNotAllowed
-from workflows.queries import CaseFilters, list_cases
-from workflows.transition import transition_many
+from workflows.cases.attachments import store_attachments
+from workflows.cases.queries import CaseFilters, list_cases
+from workflows.cases.transition import transition_many
+from workflows.core.actors import Actor
+from workflows.core.calendar import local_date
+from workflows.core.clock import now_utc
+from workflows.core.errors import BatchRefused, DomainError, RoleNotAllowed
 
 from ..deps import SessionDep, SettingsDep, allow
 from .cases import check_uploads, uploads_of

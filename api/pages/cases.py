@@ -14,18 +14,18 @@ from forms.page_forms import SLIP_CHOICES, SLIP_LABELS, errors_of, parse_case_fi
 from forms.spreadsheets import tracking_xlsx
 from models import Region, User
 from models.enums import Event, Level, Role, SlipKind, State
-from workflows.accounts import list_users
-from workflows.actors import Actor
-from workflows.admin_rules import list_rules
-from workflows.attachments import Upload, check_upload, store_attachments
-from workflows.calendar import local_date
-from workflows.case_detail import FACT_LABELS, CaseDetail, get_case_detail
-from workflows.clock import now_utc
-from workflows.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
-from workflows.lifecycle import ladder_events_allowed
-from workflows.queries import iter_cases, list_cases
-from workflows.slip_reads import slips_of_case
-from workflows.transition import transition
+from workflows.admin.accounts import list_users
+from workflows.admin.rules import list_rules
+from workflows.cases.attachments import Upload, check_upload, store_attachments
+from workflows.cases.detail import FACT_LABELS, CaseDetail, get_case_detail
+from workflows.cases.lifecycle import ladder_events_allowed
+from workflows.cases.queries import iter_cases, list_cases
+from workflows.cases.slip_reads import slips_of_case
+from workflows.cases.transition import transition
+from workflows.core.actors import Actor
+from workflows.core.calendar import local_date
+from workflows.core.clock import now_utc
+from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
 
 from ..deps import CASE_ACTORS, CASE_READERS, SessionDep, SettingsDep, allow
 from .csrf import CsrfForm, PostedForm

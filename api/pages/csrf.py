@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from starlette.datastructures import FormData
 
-from workflows.errors import DomainError
+from workflows.core.errors import DomainError
 
 from ..deps import SESSION_COOKIE
 

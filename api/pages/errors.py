@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from workflows.errors import DomainError, NotFound, OutOfScope
+from workflows.core.errors import DomainError, NotFound, OutOfScope
 
 from ..deps import SESSION_COOKIE, NotAuthenticated
 from .templating import render

@@ -10,11 +10,11 @@ from sqlmodel import Session
 
 from forms.page_forms import errors_of
 from models.enums import Event, RequestKind, Role
-from workflows.accounts import list_users
-from workflows.actors import Actor
-from workflows.clock import now_utc
-from workflows.errors import DomainError
-from workflows.extensions import pending_requests, request_extension
+from workflows.admin.accounts import list_users
+from workflows.core.actors import Actor
+from workflows.core.clock import now_utc
+from workflows.core.errors import DomainError
+from workflows.escalation.extensions import pending_requests, request_extension
 
 from ..deps import SessionDep, allow
 from ..routes.escalations import case_in_scope, decide, pending_request

@@ -9,9 +9,10 @@ from sqlmodel import select
 from forms.page_forms import errors_of
 from models import Region
 from models.federation import PeerRelation, PushStatus
-from workflows import federation, federation_keys
-from workflows.clock import now_utc
-from workflows.errors import DomainError
+from workflows.core.clock import now_utc
+from workflows.core.errors import DomainError
+from workflows.federation import exchange as federation
+from workflows.federation import keys as federation_keys
 
 from ..deps import ADMINS, SessionDep, SettingsDep, allow
 from .csrf import CsrfForm, PostedForm

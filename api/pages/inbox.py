@@ -4,8 +4,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from notifications import inbox
-from workflows.clock import now_utc
-from workflows.errors import InvalidInput
+from workflows.core.clock import now_utc
+from workflows.core.errors import InvalidInput
 
 from ..deps import EVERYONE, SessionDep, allow
 from .cases import parse_int

@@ -13,11 +13,11 @@ from forms.page_forms import errors_of
 from forms.report_charts import report_charts
 from forms.report_tables import printable
 from models.enums import Level, RuleCategory
-from workflows.clock import now_utc
-from workflows.errors import InvalidInput
-from workflows.federation import received_report, received_reports
-from workflows.ledger import LEDGER_ROLES, build_ledger, parse_month
-from workflows.monthly_figures import SCHEMA as MONTHLY_SCHEMA
+from workflows.core.clock import now_utc
+from workflows.core.errors import InvalidInput
+from workflows.federation.exchange import received_report, received_reports
+from workflows.reporting.figures import SCHEMA as MONTHLY_SCHEMA
+from workflows.reporting.ledger import LEDGER_ROLES, build_ledger, parse_month
 
 from ..deps import SessionDep, allow
 from .templating import Viewer, render

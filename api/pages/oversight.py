@@ -12,11 +12,11 @@ from sqlmodel import Session
 from models.enums import Level
 from models.oversight import OversightKind, OversightState
 from models.settings import get_settings
-from workflows.actors import Actor
-from workflows.calendar import local_date
-from workflows.clock import now_utc
-from workflows.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
-from workflows.oversight import (
+from workflows.core.actors import Actor
+from workflows.core.calendar import local_date
+from workflows.core.clock import now_utc
+from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
+from workflows.oversight.cases import (
     LIFECYCLES,
     actions_for,
     find_oversight,
@@ -24,8 +24,8 @@ from workflows.oversight import (
     timeline,
     transition_oversight,
 )
-from workflows.oversight_forms import COMMITMENT_FIELDS, LABELS
-from workflows.streaks import latest_evaluated_month, streak_board
+from workflows.oversight.forms import COMMITMENT_FIELDS, LABELS
+from workflows.oversight.streaks import latest_evaluated_month, streak_board
 
 from ..deps import CASE_READERS, SessionDep, allow
 from ..routes.oversight import OVERSIGHT_ACTORS, OVERSIGHT_READERS

@@ -8,13 +8,13 @@ from sqlmodel import Session
 from forms.page_forms import errors_of
 from models.enums import Role
 from models.reports import ReportStatus
-from workflows.actors import Actor
-from workflows.clock import now_utc
-from workflows.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
-from workflows.ledger import parse_month
-from workflows.monthly_reads import REPORT_READERS
-from workflows.report_chain import ReportEvent, report_transition
-from workflows.report_reads import list_reports, report_chain
+from workflows.core.actors import Actor
+from workflows.core.clock import now_utc
+from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
+from workflows.reporting.chain import ReportEvent, report_transition
+from workflows.reporting.chain_reads import list_reports, report_chain
+from workflows.reporting.ledger import parse_month
+from workflows.reporting.reads import REPORT_READERS
 
 from ..deps import CASE_READERS, SessionDep, allow
 from .cases import parse_int

@@ -9,10 +9,10 @@ from forms.report_charts import report_charts
 from forms.report_pdf import monthly_report_pdf
 from forms.report_tables import printable
 from forms.report_xlsx import monthly_report_xlsx
-from workflows.calendar import local_date, previous_month
-from workflows.clock import now_utc
-from workflows.monthly_figures import REPORT_LEVELS
-from workflows.monthly_reads import REPORT_READERS, monthly_report, parse_month, resolve_region
+from workflows.core.calendar import local_date, previous_month
+from workflows.core.clock import now_utc
+from workflows.reporting.figures import REPORT_LEVELS
+from workflows.reporting.reads import REPORT_READERS, monthly_report, parse_month, resolve_region
 
 from ..deps import SessionDep, allow
 from ..routes.slips import content_disposition

@@ -3,8 +3,8 @@
 from fastapi import APIRouter, Depends, Request
 
 from models.enums import Role
-from workflows.clock import now_utc
-from workflows.queries import review_queue
+from workflows.cases.queries import review_queue
+from workflows.core.clock import now_utc
 
 from ..deps import SessionDep, allow
 from .templating import Viewer, render

@@ -5,12 +5,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from forms.page_forms import SLIP_CHOICES, SLIP_LABELS, errors_of, parse_slip
 from forms.pdf import slip_pdf
-from workflows.attachments import open_attachment, store_attachments
-from workflows.calendar import local_date
-from workflows.clock import now_utc
-from workflows.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
-from workflows.slip_reads import check_printable, get_slip
-from workflows.slips import amend_slip
+from workflows.cases.attachments import open_attachment, store_attachments
+from workflows.cases.slip_reads import check_printable, get_slip
+from workflows.cases.slips import amend_slip
+from workflows.core.calendar import local_date
+from workflows.core.clock import now_utc
+from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
 
 from ..deps import CASE_ACTORS, CASE_READERS, SessionDep, SettingsDep, allow
 from ..routes.slips import attachment_file, content_disposition

@@ -7,9 +7,9 @@ from fastapi.responses import Response
 
 from forms.spreadsheets import rule_summary_xlsx
 from models.settings import get_settings
-from workflows.clock import now_utc
-from workflows.streaks import latest_evaluated_month, streak_board
-from workflows.summary import rule_summary, totals
+from workflows.cases.summary import rule_summary, totals
+from workflows.core.clock import now_utc
+from workflows.oversight.streaks import latest_evaluated_month, streak_board
 
 from ..deps import CASE_READERS, SessionDep, allow
 from .cases import XLSX, filter_options

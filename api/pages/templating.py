@@ -13,8 +13,8 @@ from forms.formatting import register_filters
 from models import OrgUnit
 from models.enums import Conclusion, Level, Measure, Role, VerifyMethod, ViolationType
 from notifications.inbox import unread_count
-from workflows.actors import Actor
-from workflows.ledger import LEDGER_ROLES
+from workflows.core.actors import Actor
+from workflows.reporting.ledger import LEDGER_ROLES
 
 from ..deps import CurrentActor, SessionDep
 from ..routes.oversight import OVERSIGHT_READERS

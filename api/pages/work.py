@@ -4,8 +4,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from models.enums import Role
-from workflows.clock import now_utc
-from workflows.queries import CaseFilters, list_cases
+from workflows.cases.queries import CaseFilters, list_cases
+from workflows.core.clock import now_utc
 
 from ..deps import CASE_ACTORS, EVERYONE, CurrentActor, SessionDep, allow
 from .templating import Viewer, render

@@ -8,10 +8,12 @@ from datetime import date
 from fastapi import APIRouter, Depends, Response
 
 from models.enums import Level, Role, RuleCategory, WarningType, WhitelistKind
-from workflows import admin_lists, admin_rules, admin_users
-from workflows.admin_lists import RouteRow, WhitelistRow
-from workflows.admin_users import UserRow
-from workflows.clock import now_utc
+from workflows.admin import lists as admin_lists
+from workflows.admin import rules as admin_rules
+from workflows.admin import users as admin_users
+from workflows.admin.lists import RouteRow, WhitelistRow
+from workflows.admin.users import UserRow
+from workflows.core.clock import now_utc
 
 from ..deps import ADMINS, CurrentActor, SessionDep, allow
 from .admin_schemas import (

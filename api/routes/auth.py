@@ -8,8 +8,8 @@ from pydantic import BaseModel
 
 from models import OrgUnit, Region
 from models.enums import Role
-from workflows.auth import authenticate
-from workflows.clock import now_utc
+from workflows.admin.auth import authenticate
+from workflows.core.clock import now_utc
 
 from ..deps import EVERYONE, CurrentActor, SessionDep, SettingsDep, allow
 from ..security import create_token

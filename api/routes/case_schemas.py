@@ -9,10 +9,10 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.enums import Event, Level, RuleCategory, State
-from workflows.case_detail import CaseDetail
-from workflows.queries import CaseFilters, CaseRow, Sort
-from workflows.slips import SlipInput
-from workflows.summary import RuleSummaryRow
+from workflows.cases.detail import CaseDetail
+from workflows.cases.queries import CaseFilters, CaseRow, Sort
+from workflows.cases.slips import SlipInput
+from workflows.cases.summary import RuleSummaryRow
 
 
 def money(value: Decimal | None) -> str | None:
@@ -163,7 +163,7 @@ class CaseOut(CaseItem):
 
     @classmethod
     def of_detail(cls, detail: CaseDetail) -> "CaseOut":
-        from workflows.case_detail import FACT_LABELS
+        from workflows.cases.detail import FACT_LABELS
 
         r = detail.rule
         return cls(

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from forms.spreadsheets import rule_summary_xlsx, tracking_xlsx
-from workflows.calendar import local_date
-from workflows.case_detail import act_on_case, act_on_cases, get_case_detail
-from workflows.clock import now_utc
-from workflows.queries import MAX_LIMIT, CaseFilters, case_row, iter_cases, list_cases
-from workflows.summary import rule_summary, totals
+from workflows.cases.detail import act_on_case, act_on_cases, get_case_detail
+from workflows.cases.queries import MAX_LIMIT, CaseFilters, case_row, iter_cases, list_cases
+from workflows.cases.summary import rule_summary, totals
+from workflows.core.calendar import local_date
+from workflows.core.clock import now_utc
 
 from ..deps import CASE_ACTORS, CASE_READERS, CurrentActor, SessionDep, allow
 from .case_schemas import (

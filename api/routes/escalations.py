@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
 from models.enums import RequestKind, Role
-from workflows.case_detail import find_case
-from workflows.clock import now_utc
-from workflows.errors import InvalidInput, NotFound
-from workflows.extensions import (
+from workflows.cases.detail import find_case
+from workflows.core.clock import now_utc
+from workflows.core.errors import InvalidInput, NotFound
+from workflows.escalation.extensions import (
     DecisionResult,
     decide_escalation,
     decide_extension,

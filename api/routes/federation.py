@@ -1,7 +1,7 @@
 """Report exchange between deployments (/api/v1/federation).
 
 `POST /federation/reports` takes no user login: the signed token is the credential, checked
-by workflows.federation.receive_report (refusals are 400/401/403/409 with a Chinese message
+by workflows.federation.exchange.receive_report (refusals are 400/401/403/409 with a Chinese message
 and a code). The rest is the administrator's: our public key, the peers, the pushes.
 """
 
@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.federation import PeerRelation, PushStatus
-from workflows import federation, federation_keys
-from workflows.clock import now_utc
+from workflows.core.clock import now_utc
+from workflows.federation import exchange as federation
+from workflows.federation import keys as federation_keys
 
 from ..deps import ADMINS, SessionDep, SettingsDep, allow
 

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel
 
 from models.enums import Role
-from workflows.clock import now_utc
-from workflows.imports import MAX_ITEMS, WarningIn, import_warnings
+from workflows.core.clock import now_utc
+from workflows.intake.imports import MAX_ITEMS, WarningIn, import_warnings
 
 from ..deps import CurrentActor, SessionDep, allow
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from models.notifications import WebhookKind
 from notifications import inbox, robots
-from workflows.clock import now_utc
+from workflows.core.clock import now_utc
 
 from ..deps import ADMINS, EVERYONE, CurrentActor, SessionDep, allow
 

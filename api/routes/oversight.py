@@ -8,15 +8,15 @@ from pydantic import BaseModel, Field
 
 from models.enums import Role
 from models.oversight import OversightKind, OversightState
-from workflows.clock import now_utc
-from workflows.oversight import (
+from workflows.core.clock import now_utc
+from workflows.oversight.cases import (
     actions_for,
     find_oversight,
     list_oversight,
     timeline,
     transition_oversight,
 )
-from workflows.streaks import streak_board
+from workflows.oversight.streaks import streak_board
 
 from ..deps import CASE_READERS, CurrentActor, SessionDep, allow
 
@@ -29,7 +29,7 @@ OVERSIGHT_READERS = frozenset(
     {Role.SUPERVISION, Role.LEADER, Role.PROVINCE, Role.TREASURY, Role.POVERTY_OFFICE, Role.AUDITOR}
 )
 # Who acts: the supervision bureau (inspections) and the leadership (interviews); the
-# lifecycle tables in workflows/oversight.py say which step is whose.
+# lifecycle tables in workflows/oversight/cases.py say which step is whose.
 OVERSIGHT_ACTORS = frozenset({Role.SUPERVISION, Role.LEADER})
 READERS = [Depends(allow(OVERSIGHT_READERS))]
 

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.reports import ReportStatus
-from workflows.clock import now_utc
-from workflows.ledger import parse_month
-from workflows.report_chain import ReportEvent, report_transition, resubmit
-from workflows.report_reads import PartLine, list_reports, report_chain
+from workflows.core.clock import now_utc
+from workflows.reporting.chain import ReportEvent, report_transition, resubmit
+from workflows.reporting.chain_reads import PartLine, list_reports, report_chain
+from workflows.reporting.ledger import parse_month
 
 from ..deps import CASE_READERS, CurrentActor, SessionDep, allow
 

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from workflows.clock import now_utc
-from workflows.monthly_reads import REPORT_READERS, monthly_report
+from workflows.core.clock import now_utc
+from workflows.reporting.reads import REPORT_READERS, monthly_report
 
 from ..deps import CurrentActor, SessionDep, allow
 

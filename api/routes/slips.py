@@ -11,16 +11,16 @@ from pydantic import BaseModel, Field
 
 from forms.pdf import slip_pdf
 from models.enums import SlipKind
-from workflows.attachments import Upload, open_attachment, store_attachments
-from workflows.clock import now_utc
-from workflows.slip_reads import (
+from workflows.cases.attachments import Upload, open_attachment, store_attachments
+from workflows.cases.slip_reads import (
     AttachmentView,
     SlipView,
     check_printable,
     get_slip,
     slips_of_case,
 )
-from workflows.slips import SlipInput, amend_slip
+from workflows.cases.slips import SlipInput, amend_slip
+from workflows.core.clock import now_utc
 
 from ..deps import CASE_ACTORS, CASE_READERS, CurrentActor, SessionDep, SettingsDep, allow
 

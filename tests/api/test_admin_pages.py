@@ -9,7 +9,7 @@ from sqlmodel import select
 from models import AuditEvent, CalendarDay, Rule, User, WhitelistEntry
 from models.enums import AuditKind, OrgKind, WarningType
 from tests.api.test_pages_auth import csrf_of, page_login
-from workflows.routing import routing_table
+from workflows.intake.routing import routing_table
 
 
 @pytest.fixture

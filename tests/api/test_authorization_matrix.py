@@ -32,10 +32,10 @@ from models import Case, OrgUnit, Region
 from models.enums import Event, OrgKind, RegionLevel, Role
 from models.settings import Settings
 from tests.factories import NOW, PASSWORD, World, build_world, new_case, verification_slip
-from workflows.accounts import create_user
-from workflows.actors import load_actor
-from workflows.extensions import request_extension
-from workflows.transition import transition
+from workflows.admin.accounts import create_user
+from workflows.cases.transition import transition
+from workflows.core.actors import load_actor
+from workflows.escalation.extensions import request_extension
 
 # Routes anyone may call: logging in, health, the API's own documentation, static files.
 PUBLIC = {
@@ -152,7 +152,7 @@ def _elsewhere(session: Session, world: World) -> None:
 
 def _attach(session: Session, world: World, slip_id: int, username: str, files_dir: Path) -> int | None:
     try:
-        from workflows.attachments import store_attachment
+        from workflows.cases.attachments import store_attachment
     except ImportError:  # not built yet: attachment routes then fail with a clear message
         return None
     return store_attachment(
@@ -515,7 +515,7 @@ def resolve_path(check: Check, m: Matrix) -> str:
         if name in CASE_PARAMS:
             value = CASE_PARAMS[name](case)
             if value is None:
-                pytest.fail(f"{check.path}: no value for {{{name}}} yet (is workflows.attachments built?)")
+                pytest.fail(f"{check.path}: no value for {{{name}}} yet (is workflows.cases.attachments built?)")
         elif name in OTHER_PARAMS:
             value = OTHER_PARAMS[name](m)
         else:

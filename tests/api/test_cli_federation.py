@@ -4,7 +4,7 @@ registers the province as the parent (and a county as a child)."""
 from typer.testing import CliRunner
 
 from api.cli import app
-from tests.workflows.test_federation import Pair
+from tests.workflows.federation.test_exchange import Pair
 
 runner = CliRunner()
 

@@ -10,7 +10,7 @@ from models import Case, CaseEvent, EscalationRequest
 from models.enums import Event
 from tests.api.test_pages_auth import csrf_of, page_login
 from tests.factories import new_case
-from workflows.escalation import sweep
+from workflows.escalation.sweep import sweep
 
 
 def at(y, m, d, hour=9) -> datetime:

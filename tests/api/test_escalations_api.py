@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from models import Case, CaseEvent
 from models.enums import Event
 from tests.factories import new_case
-from workflows.escalation import sweep
+from workflows.escalation.sweep import sweep
 
 
 def at(y, m, d, hour=9) -> datetime:

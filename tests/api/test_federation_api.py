@@ -17,8 +17,8 @@ from models.federation import (
 from models.reports import MonthlyReport, ReportStatus
 from models.settings import Settings
 from tests.factories import NOW
-from tests.workflows.test_federation import Pair, claims
-from workflows.federation_keys import PeerInput, generate_key, register_peer, verify
+from tests.workflows.federation.test_exchange import Pair, claims
+from workflows.federation.keys import PeerInput, generate_key, register_peer, verify
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def test_only_the_admin_sees_the_federation_settings(client, world, login):
 
 
 def test_without_our_own_key_the_sender_is_told_to_try_again(session, world, client, county):
-    from tests.workflows.test_federation import claims as report_claims
+    from tests.workflows.federation.test_exchange import claims as report_claims
 
     response = client.post(
         "/api/v1/federation/reports", json={"token": county.sign(report_claims())}

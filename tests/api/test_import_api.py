@@ -3,7 +3,7 @@
 from sqlmodel import func, select
 
 from models import Case
-from workflows.imports import MAX_ITEMS
+from workflows.intake.imports import MAX_ITEMS
 
 URL = "/api/v1/warnings/import"
 

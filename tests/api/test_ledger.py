@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 from models import Case
 from models.enums import Event, Level, RuleCategory, State
 from tests.factories import NOW, new_case, verification_slip
-from workflows.ledger import build_ledger, month_bounds
-from workflows.transition import transition
+from workflows.cases.transition import transition
+from workflows.reporting.ledger import build_ledger, month_bounds
 
 
 @pytest.fixture

@@ -3,7 +3,13 @@ versions and incomplete reports are refused with Chinese field messages."""
 
 import pytest
 
-from tests.workflows.test_oversight import REPORT, counting_month, m, open_inspection, run_job_for
+from tests.workflows.oversight.test_cases import (
+    REPORT,
+    counting_month,
+    m,
+    open_inspection,
+    run_job_for,
+)
 
 
 @pytest.fixture

@@ -6,7 +6,13 @@ import re
 import pytest
 
 from tests.api.test_pages_auth import csrf_of, page_login
-from tests.workflows.test_oversight import REPORT, counting_month, m, open_inspection, run_job_for
+from tests.workflows.oversight.test_cases import (
+    REPORT,
+    counting_month,
+    m,
+    open_inspection,
+    run_job_for,
+)
 
 
 @pytest.fixture
@@ -58,7 +64,7 @@ def test_gao_jun_files_the_inspection_slip_on_the_page(client, session, inspecti
 
 
 def test_ma_lin_records_the_interview_and_its_commitments(client, session, world, inspection):
-    from tests.workflows.test_oversight import at, close_inspection, oversight
+    from tests.workflows.oversight.test_cases import at, close_inspection, oversight
 
     close_inspection(session, world, inspection, at(2026, 11, 20))
     for month in (m(2026, 12), m(2027, 1)):

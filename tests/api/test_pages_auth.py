@@ -107,7 +107,7 @@ def test_li_na_sees_her_unread_messages_in_the_header_and_the_inbox_in_the_menu(
 ):
     from models.notifications import NotificationKind
     from tests.factories import NOW
-    from workflows.notify import NotificationItem, queue
+    from workflows.core.notify import NotificationItem, queue
 
     queue(session, as_of=NOW, items=[NotificationItem(
         user_id=world.users["li_na"], kind=NotificationKind.DEADLINE_REMINDER, subject="预警即将到期",

@@ -9,7 +9,7 @@ from models.enums import Event
 from tests.api.test_pages_auth import csrf_of, page_login
 from tests.api.test_pages_cases import VIOLATION
 from tests.factories import NOW, new_case
-from workflows.transition import transition
+from workflows.cases.transition import transition
 
 
 @pytest.fixture

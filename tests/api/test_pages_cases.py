@@ -8,7 +8,7 @@ from models import Case
 from models.enums import Event
 from tests.api.test_pages_auth import csrf_of, page_login
 from tests.factories import NOW, new_case, verification_slip
-from workflows.transition import transition
+from workflows.cases.transition import transition
 
 
 @pytest.fixture

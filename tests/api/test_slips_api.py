@@ -10,7 +10,7 @@ from models import Case
 from models.enums import Conclusion, Event
 from models.settings import Settings
 from tests.factories import NOW, new_case, verification_slip
-from workflows.transition import transition
+from workflows.cases.transition import transition
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)

@@ -10,9 +10,9 @@ from forms.report_pdf import monthly_report_pdf, report_html
 from models import Region
 from tests.factories import new_case
 from tests.monthly_scenario import DRAFT_AT, MONTH, build_november, shanghai
-from workflows.monthly_figures import draft_monthly_reports
-from workflows.monthly_reads import read_report
-from workflows.streaks import evaluate_month
+from workflows.oversight.streaks import evaluate_month
+from workflows.reporting.figures import draft_monthly_reports
+from workflows.reporting.reads import read_report
 
 
 def pdf_text(data: bytes, tmp_path: Path, name: str = "report.pdf") -> str:

@@ -10,8 +10,8 @@ from forms.pdf import CLIPPED_NOTE, slip_pdf
 from models import Attachment, Case
 from models.enums import Conclusion, Event
 from tests.factories import NOW, new_case, rectification_slip, verification_slip
-from workflows.errors import NotFound
-from workflows.transition import transition, transition_many
+from workflows.cases.transition import transition, transition_many
+from workflows.core.errors import NotFound
 
 SCRIPT = "<script>alert('x')</script>"
 
@@ -196,7 +196,7 @@ def test_an_amended_slip_with_everything_long_still_prints_on_one_page(session, 
                    filename=f"第{i + 1}份拨付凭证及相关说明材料扫描件.pdf", uploaded_by_id=world.users["li_na"])
         for i in range(30)
     )
-    from workflows.slips import amend_slip
+    from workflows.cases.slips import amend_slip
 
     amend_slip(
         session, slip_id=filed.slip_id, version=1, changes=long_slip, reason="补充附件",

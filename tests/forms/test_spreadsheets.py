@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 from forms.spreadsheets import rule_summary_xlsx, tracking_xlsx
 from models.enums import RuleCategory, State
 from tests.factories import NOW, new_case
-from workflows.queries import CaseFilters, CaseRow, iter_cases
-from workflows.summary import RuleSummaryRow, rule_summary
+from workflows.cases.queries import CaseFilters, CaseRow, iter_cases
+from workflows.cases.summary import RuleSummaryRow, rule_summary
 
 TRACKING_HEADERS = [
     "预警编号", "区划", "预警级别", "规则", "当前节点", "当前经办人", "到达本节点时间",

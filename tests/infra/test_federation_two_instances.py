@@ -27,9 +27,9 @@ from models.notifications import Channel, Notification
 from models.reports import MonthlyReport, ReportStatus
 from tests.factories import PASSWORD, build_world
 from tests.monthly_scenario import DRAFT_AT, MONTH, build_november
-from tests.workflows.test_federation import Pair
-from workflows.federation_keys import PeerInput, generate_key, register_peer, verify
-from workflows.monthly_figures import draft_monthly_reports
+from tests.workflows.federation.test_exchange import Pair
+from workflows.federation.keys import PeerInput, generate_key, register_peer, verify
+from workflows.reporting.figures import draft_monthly_reports
 
 pytestmark = pytest.mark.slow
 

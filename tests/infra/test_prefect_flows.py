@@ -23,8 +23,8 @@ from sqlmodel import Session, select
 from models.db import make_engine
 from models.migrate import upgrade
 from models.scheduling import JobRun
+from runtime.jobs import JOBS
 from tests.conftest import create_pg_database, drop_pg_database, require_postgres
-from workflows.jobs import JOBS
 
 pytestmark = pytest.mark.slow
 
@@ -102,7 +102,7 @@ def flow_run(prefect_server, flow_run_id: str) -> dict:
 RUN_FLOW = """
 import json
 from datetime import datetime
-from workflows.flows import FLOWS
+from runtime.flows import FLOWS
 flow = FLOWS[{name!r}].with_options(retries=0)
 state = flow(as_of=datetime.fromisoformat({as_of!r}), return_state=True)
 print(json.dumps({{"flow_run_id": str(state.state_details.flow_run_id),
@@ -148,10 +148,10 @@ LATE_RUNS = """
 import json
 from datetime import timedelta
 from prefect import flow
-from workflows import jobs
-from workflows.flows import run_job_flow
+from runtime import jobs
+from runtime.flows import run_job_flow
 # A daily job with a long grace: every run below falls in the same period, whatever the clock.
-jobs.JOBS["nightly"] = jobs.Job("nightly", "workflows.jobs:prune_job_history", "0 0 * * *", "test",
+jobs.JOBS["nightly"] = jobs.Job("nightly", "runtime.jobs:prune_job_history", "0 0 * * *", "test",
                                 grace=timedelta(days=2), lookback=timedelta(days=3))
 
 @flow(name="warnflow-nightly", retries=0)
@@ -180,8 +180,8 @@ FAILING_WITH_RETRY = """
 import json
 from datetime import datetime
 from prefect import flow
-from workflows import jobs
-from workflows.flows import run_job_flow
+from runtime import jobs
+from runtime.flows import run_job_flow
 jobs.JOBS["ghost"] = jobs.Job("ghost", "workflows.no_such_module:run", "* * * * *", "test")
 
 @flow(name="warnflow-ghost", retries=1, retry_delay_seconds=0)
@@ -209,7 +209,7 @@ def test_a_failing_job_is_retried_by_prefect_and_each_try_is_recorded(prefect_se
 
 DEPLOY = """
 import json
-from workflows.flows import deployments
+from runtime.flows import deployments
 ids = [str(d.apply()) for d in deployments()]
 print(json.dumps({"ids": ids}))
 """
@@ -226,14 +226,14 @@ def test_each_job_is_deployed_with_its_cron_in_shanghai_time(prefect_server, flo
 
 
 def test_every_job_has_a_flow():
-    script = "import json; from workflows.flows import FLOWS; print(json.dumps(sorted(FLOWS)))"
+    script = "import json; from runtime.flows import FLOWS; print(json.dumps(sorted(FLOWS)))"
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert json.loads(done.stdout) == sorted(JOBS)
 
 
 def test_the_embedded_path_does_not_import_prefect():
-    script = ("import sys, api.cli, workflows.scheduler, workflows.jobs; "
+    script = ("import sys, api.cli, runtime.scheduler, runtime.jobs; "
               "print('prefect' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
@@ -253,7 +253,7 @@ def _clean_runs(request):
 def test_the_prefect_yaml_deploys_every_job_on_its_cron_to_the_warnflow_pool():
     import yaml
 
-    from workflows.jobs import JOBS as jobs
+    from runtime.jobs import JOBS as jobs
 
     spec = yaml.safe_load((ROOT / "infra" / "prefect.yaml").read_text())
     names = [d["name"] for d in spec["deployments"]]
@@ -264,6 +264,6 @@ def test_the_prefect_yaml_deploys_every_job_on_its_cron_to_the_warnflow_pool():
         for d in spec["deployments"]
     }
     assert deployed == {
-        name: (f"workflows/flows.py:{name}_flow", "warnflow", [(job.cron, "Asia/Shanghai")])
+        name: (f"runtime/flows.py:{name}_flow", "warnflow", [(job.cron, "Asia/Shanghai")])
         for name, job in jobs.items()
     }

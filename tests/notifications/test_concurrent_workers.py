@@ -13,7 +13,7 @@ from models.notifications import Channel, Notification, NotificationKind, Notifi
 from notifications.base import Message
 from notifications.outbox import dispatch
 from tests.notifications.conftest import settings_for
-from workflows.notify import insert_rows
+from workflows.core.notify import insert_rows
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from models.notifications import (
     WebhookKind,
 )
 from tests.factories import NOW, new_case
-from workflows.notify import NotificationItem, queue
+from workflows.core.notify import NotificationItem, queue
 
 
 def _item(world, case_id, user="li_na"):
@@ -100,7 +100,7 @@ def test_anxian_agris_robot_posts_the_overdue_news_once_though_li_na_and_zhang_w
     while each keeps a message in the inbox."""
     from datetime import UTC, datetime
 
-    from workflows.escalation import sweep
+    from workflows.escalation.sweep import sweep
 
     session.add(DepartmentWebhook(org_unit_id=world.units["anxian_agri"].id, kind=WebhookKind.WECOM,
                                   url="http://127.0.0.1:9/robot"))

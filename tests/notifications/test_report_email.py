@@ -14,9 +14,9 @@ from notifications.email import EmailTransport
 from notifications.outbox import dispatch
 from tests.monthly_scenario import DRAFT_AT, MONTH, build_november
 from tests.notifications.conftest import settings_for
-from workflows import report_effects
-from workflows.monthly_figures import draft_monthly_reports
-from workflows.report_chain import ReportEvent, report_transition
+from workflows.reporting import effects as report_effects
+from workflows.reporting.chain import ReportEvent, report_transition
+from workflows.reporting.figures import draft_monthly_reports
 
 AT = DRAFT_AT
 

@@ -18,7 +18,7 @@ from notifications.outbox import dispatch
 from notifications.webhook import dingtalk_sign
 from tests.factories import NOW, new_case
 from tests.notifications.conftest import settings_for
-from workflows.notify import NotificationItem, queue
+from workflows.core.notify import NotificationItem, queue
 
 
 def _li_na_told_about_an_overdue_case(session, world, kind, url, secret=None):

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from models import Case, CaseEvent, OrgUnit, Region, Rule, User
 from models.enums import OPEN_STATES, Event, OrgKind, RegionLevel, Role, RuleCategory, State
-from workflows.accounts import verify_password
+from workflows.admin.accounts import verify_password
 from workflows.demo import NAMED_LOGINS, demo_logins, demo_overview, load_demo
 
 # Monday 2026-11-23 09:00 in Shanghai, the day the demo is shown.

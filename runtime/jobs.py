@@ -1,0 +1,359 @@
+"""Periodic jobs: the registry (name → function + cron in Asia/Shanghai) and how one run goes.
+
+Both schedulers call this module and nothing else: the embedded APScheduler
+(runtime/scheduler.py) and the Prefect flows (runtime/flows.py) are thin wrappers.
+
+A job's function is named by a dotted path ("package.module:function") and imported when the
+job runs, not when this module is imported. That keeps the import rule (models ← workflows ←
+notifications ← api): the registry lives in workflows, yet may name a notifications function
+without workflows importing notifications. A function missing from the tree makes its job fail
+with a message that says so (outcome "error"), never pretend to have worked.
+
+The function is called as `fn(session, *, as_of)` (committed by the runner; with
+`commit=True` too if it takes a `commit` keyword) when its first parameter is called
+`session`, otherwise as `fn(engine, *, as_of)`. Whatever it returns is the run's message (its
+`.summary`, or its `.counts()` as "key=n, …").
+
+Exactly once per period: before a scheduled run, a `job_lease` row for (job, cron tick) is
+inserted with ON CONFLICT DO NOTHING; only the process whose insert went in runs that tick.
+"""
+
+import importlib
+import inspect
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from models.db import session_scope, writer
+from models.scheduling import JobLease, JobRun
+from models.types import utcnow
+from workflows.core.calendar import LOCAL_TZ, is_first_working_day, load_calendar, local_date
+
+MAX_MESSAGE = 4000
+
+
+class JobUnavailable(RuntimeError):
+    """The job's function is not in this installation (its module or name is missing)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    # "package.module:function", or the function itself (tests).
+    target: str | Callable
+    # Five-field crontab in Asia/Shanghai (day-of-week by name: APScheduler counts from Monday).
+    cron: str
+    description: str
+    # A tick missed by at most this much (process down, busy) is still run once on start.
+    grace: timedelta = timedelta(hours=1)
+    # Longest gap between two ticks, with margin: how far back to look for the current tick.
+    lookback: timedelta = timedelta(days=2)
+    # A run unfinished this long after it took its lease is presumed dead (process killed):
+    # another process may take the period over, so a monthly job is not lost to one crash.
+    timeout: timedelta = timedelta(hours=2)
+    # Official working days only (the calendar with its 调休 overrides, not just Mon–Fri).
+    working_days_only: bool = False
+    # Only on the first working day of the month (monthly jobs: the three-month rule).
+    first_working_day_of_month: bool = False
+
+    def trigger(self) -> CronTrigger:
+        return CronTrigger.from_crontab(self.cron, timezone=LOCAL_TZ)
+
+
+def prune_job_history(session: Session, *, as_of: datetime) -> str:
+    """Delete job runs and leases older than the retention (settings.job_history_days)."""
+    from models.settings import get_settings
+
+    cutoff = as_of - timedelta(days=get_settings().job_history_days)
+    runs = session.execute(sa.delete(JobRun).where(JobRun.started_at < cutoff)).rowcount
+    leases = session.execute(sa.delete(JobLease).where(JobLease.period_start < cutoff)).rowcount
+    return f"已清理 {runs} 条运行记录、{leases} 条租约（{cutoff:%Y-%m-%d} 之前）"
+
+
+JOBS: dict[str, Job] = {
+    job.name: job
+    for job in (
+        Job(
+            "sweep",
+            "workflows.escalation.sweep:sweep",
+            "*/5 * * * *",
+            "期限巡检：黄灯转换、逐级督办、生成督办申请和通知",
+            grace=timedelta(hours=1),
+            lookback=timedelta(minutes=11),
+            timeout=timedelta(minutes=30),
+        ),
+        Job(
+            "dispatch_notifications",
+            "notifications.outbox:drain",
+            "* * * * *",
+            "发送待发通知（站内信、邮件、群机器人），失败按退避重试",
+            grace=timedelta(minutes=30),
+            lookback=timedelta(minutes=3),
+        ),
+        Job(
+            "daily_digest",
+            "notifications.digest:build_digests",
+            "30 8 * * *",
+            "工作日 08:30 每日摘要：今日到期、已逾期、待我处理",
+            grace=timedelta(hours=3),
+            lookback=timedelta(days=2),
+            working_days_only=True,
+        ),
+        Job(
+            "evaluate_streaks",
+            "workflows.oversight.streaks:evaluate_streaks",
+            "0 6 * * *",
+            "每月第一个工作日 06:00 评估上月各市县是否计入三个月规则，开启专项督查和约谈",
+            grace=timedelta(hours=12),
+            lookback=timedelta(days=2),
+            first_working_day_of_month=True,
+        ),
+        Job(
+            "draft_monthly_reports", "workflows.reporting.figures:draft_monthly_reports",
+            "0 7 * * *",
+            "每月第一个工作日 07:00 起草上月各县、市、省的预警情况月报（其余日子跳过）",
+            grace=timedelta(hours=10), lookback=timedelta(days=2), first_working_day_of_month=True,
+        ),
+        Job(
+            "escalate_late_reports", "workflows.reporting.late_reports:escalate_late_reports", "0 9 * * *",
+            "逾期未报月报督办：超过第 5 个工作日未报送的月报逐级提醒国库及其负责人",
+            grace=timedelta(hours=6), lookback=timedelta(days=2), working_days_only=True,
+        ),
+        Job(
+            "dispatch_federation", "notifications.federation:drain", "*/2 * * * *",
+            "向上级系统推送已报送的月报（签名），失败按退避重试",
+            grace=timedelta(minutes=30), lookback=timedelta(minutes=5),
+        ),
+        Job(
+            "prune_job_history",
+            prune_job_history,
+            "15 3 * * *",
+            "清理过期的任务运行记录和租约",
+            grace=timedelta(hours=12),
+            lookback=timedelta(days=2),
+        ),
+    )
+}
+
+
+def get_job(name: str, jobs: dict[str, Job] | None = None) -> Job:
+    jobs = JOBS if jobs is None else jobs
+    try:
+        return jobs[name]
+    except KeyError:
+        known = "、".join(jobs)
+        raise KeyError(f"没有名为 {name} 的任务（可用：{known}）") from None
+
+
+def runner_id() -> str:
+    """Who runs a job from this process: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def period_start(job: Job, as_of: datetime) -> datetime | None:
+    """The latest cron tick at or before `as_of` (UTC), or None if none in the lookback."""
+    trigger = job.trigger()
+    tick = trigger.get_next_fire_time(None, as_of - job.lookback)
+    latest = None
+    while tick is not None and tick <= as_of:
+        latest = tick
+        tick = trigger.get_next_fire_time(tick, tick + timedelta(microseconds=1))
+    return latest.astimezone(as_of.tzinfo) if latest is not None else None
+
+
+def next_run(job: Job, after: datetime) -> datetime | None:
+    return job.trigger().get_next_fire_time(None, after + timedelta(microseconds=1))
+
+
+def resolve(job: Job) -> Callable:
+    if callable(job.target):
+        return job.target
+    module_name, _, attr = job.target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and module_name.startswith(error.name):
+            raise JobUnavailable(
+                f"任务 {job.name} 不可用：模块 {module_name} 尚未实现（{job.target}）"
+            ) from error
+        raise
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise JobUnavailable(
+            f"任务 {job.name} 不可用：{module_name} 中没有 {attr}（{job.target}）"
+        ) from None
+
+
+def acquire_lease(
+    engine: Engine,
+    *,
+    job_name: str,
+    period: datetime,
+    holder: str,
+    retake: bool = False,
+    stale_after: timedelta | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """True if this holder runs (job, period): its insert went in; or, with `retake`, it
+    already holds it (a retry of the same Prefect flow run); or, with `stale_after`, the
+    holder took it longer ago than that and its run never finished (the process died)."""
+    table = JobLease.__table__
+    now = now or utcnow()
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(table)
+        .values(job_name=job_name, period_start=period, holder=holder, acquired_at=now)
+        .on_conflict_do_nothing(index_elements=["job_name", "period_start"])
+        .returning(table.c.holder)
+    )
+    with engine.begin() as connection:
+        if connection.execute(statement).first() is not None:
+            return True
+        this = sa.and_(table.c.job_name == job_name, table.c.period_start == period)
+        if stale_after is not None and _take_over(
+            connection, this, job_name, period, holder, now, stale_after
+        ):
+            return True
+        if not retake:
+            return False
+        current = connection.execute(sa.select(table.c.holder).where(this)).scalar_one_or_none()
+    return current == holder
+
+
+def _take_over(
+    connection,
+    this,
+    job_name: str,
+    period: datetime,
+    holder: str,
+    now: datetime,
+    stale_after: timedelta,
+) -> bool:
+    """Move a dead holder's lease to `holder` (one conditional UPDATE: one taker wins) and
+    mark the dead run abandoned."""
+    table, runs = JobLease.__table__, JobRun.__table__
+    finished = sa.exists().where(
+        runs.c.job_name == job_name, runs.c.scheduled_for == period, runs.c.outcome != "running"
+    )
+    taken = connection.execute(
+        sa.update(table)
+        .where(this, table.c.acquired_at < now - stale_after, ~finished)
+        .values(holder=holder, acquired_at=now)
+        .returning(table.c.holder)
+    ).first()
+    if taken is None:
+        return False
+    connection.execute(
+        sa.update(runs)
+        .where(runs.c.job_name == job_name, runs.c.scheduled_for == period, runs.c.outcome == "running")
+        .values(outcome="abandoned", finished_at=now,
+                message=f"运行中断（进程未完成即退出），已由 {holder} 重新运行")
+    )  # fmt: skip
+    return True
+
+
+def run_now(engine: Engine, job: Job, *, as_of: datetime, runner: str = "cli") -> JobRun:
+    """Run one job for `as_of` now, recording a job_run row; errors are recorded, not raised."""
+    with session_scope(engine) as session:
+        record = JobRun(job_name=job.name, scheduled_for=as_of, runner=runner)
+        session.add(record)
+        session.flush()
+        run_id = record.id
+    try:
+        outcome, message = _call(engine, job, as_of)
+    except Exception as error:  # the row says what went wrong; the scheduler keeps going
+        outcome, message = "error", f"{type(error).__name__}: {error}"
+    with session_scope(engine) as session:
+        record = session.get(JobRun, run_id)
+        record.finished_at = utcnow()
+        record.outcome = outcome
+        record.message = message[:MAX_MESSAGE]
+        session.add(record)
+    return record
+
+
+def run_period(
+    engine: Engine,
+    job: Job,
+    *,
+    as_of: datetime,
+    holder: str,
+    grace: timedelta | None = None,
+    retake: bool = False,
+) -> JobRun | None:
+    """Run the job's latest tick at or before `as_of` unless another process already took it.
+
+    None when there is no tick to run: taken by someone else, or older than the grace.
+    """
+    tick = period_start(job, as_of)
+    if tick is None:
+        return None
+    if as_of - tick > (job.grace if grace is None else grace):
+        return None
+    if not acquire_lease(
+        engine,
+        job_name=job.name,
+        period=tick,
+        holder=holder,
+        retake=retake,
+        stale_after=job.timeout,
+        now=as_of,
+    ):
+        return None
+    return run_now(engine, job, as_of=tick, runner=holder)
+
+
+def last_runs(session: Session) -> dict[str, JobRun]:
+    """The latest job_run per job name."""
+    latest = (
+        select(JobRun.job_name, sa.func.max(JobRun.id).label("id"))
+        .group_by(JobRun.job_name)
+        .subquery()
+    )
+    rows = session.exec(select(JobRun).join(latest, latest.c.id == JobRun.id)).all()
+    return {row.job_name: row for row in rows}
+
+
+def _call(engine: Engine, job: Job, as_of: datetime) -> tuple[str, str]:
+    function = resolve(job)
+    if job.working_days_only or job.first_working_day_of_month:
+        today = local_date(as_of)
+        with session_scope(engine) as session:
+            calendar = load_calendar(session)
+        if job.working_days_only and not calendar.is_working_day(today):
+            return "skipped", f"{today:%Y-%m-%d} 不是工作日，未运行"
+        if job.first_working_day_of_month and not is_first_working_day(calendar, today):
+            return "skipped", f"{today:%Y-%m-%d} 不是本月第一个工作日，未运行"
+    parameters = list(inspect.signature(function).parameters)
+    # A function that can commit its own batches (the sweep) does so: a long run then holds
+    # no transaction open and a killed run keeps the batches it finished.
+    extra = {"commit": True} if "commit" in parameters else {}
+    if parameters and parameters[0] == "session":
+        # A job reads, then writes: on SQLite it waits its turn behind a request's write
+        # instead of failing with "database is locked" (models.db.writer).
+        with session_scope(writer(engine)) as session:
+            result = function(session, as_of=as_of, **extra)
+    else:
+        result = function(engine, as_of=as_of)
+    return "ok", _describe(result)
+
+
+def _describe(result) -> str:
+    if result is None:
+        return ""
+    if isinstance(result, int):
+        return f"处理 {result} 项"
+    summary = getattr(result, "summary", None)
+    if summary is None and callable(getattr(result, "counts", None)):
+        summary = ", ".join(f"{key}={value}" for key, value in result.counts().items())
+    return str(summary if summary is not None else result)

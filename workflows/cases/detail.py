@@ -1,0 +1,331 @@
+"""One case as its page shows it: the facts, the rule, the timeline of events, the slips and
+what the reader may do next (four indexed reads, whatever the case's history); and acting
+on cases named by their numbers, as users know them."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from models import Attachment, Case, CaseEvent, CaseSlip, Region, Rule, Slip, User
+from models.enums import Conclusion, Event, Level, Resolution, Role, RuleCategory, SlipKind, State
+from workflows.cases.lifecycle import events_allowed
+from workflows.cases.queries import BLIND_ROLES, CaseRow, case_row, scope_clause
+from workflows.cases.slips import SlipInput
+from workflows.cases.transition import TransitionResult, transition, transition_many
+from workflows.core.actors import Actor
+from workflows.core.errors import BatchRefused, DomainError, NotFound, OutOfScope
+
+# The monitored facts in the order a slip prints them, with the words users read.
+FACT_LABELS: dict[str, str] = {
+    "fund_name": "资金名称",
+    "indicator_doc_no": "指标文件号",
+    "payer_name": "付款人名称",
+    "payee_name": "收款人名称",
+    "payee_account": "收款人账户",
+    "amount": "金额（元）",
+    "payment_date": "支付日期",
+    "purpose": "用途",
+}
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    code: str
+    name: str
+    category: RuleCategory
+    basis: str
+    description: str
+    level: Level
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    seq: int
+    at: datetime
+    event: Event
+    event_label: str
+    from_state: State | None
+    to_state: State
+    actor_name: str
+    actor_role_label: str
+    comment: str | None
+    slip_id: int | None
+    slip_number: str | None
+    due_on: date | None
+
+
+@dataclass(frozen=True)
+class SlipSummary:
+    id: int
+    number: str
+    kind: SlipKind
+    version: int
+    filed_at: datetime
+    filed_by_name: str
+    conclusion: Conclusion | None
+    attachments_count: int
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    row: CaseRow
+    facts: dict[str, Any]  # Chinese label → value (account masked), then the payload's extras
+    fields: dict[str, Any]  # field name → value (account masked), for programs
+    payload: dict[str, Any]
+    rule: RuleInfo
+    raised_level: Level
+    resolution: Resolution | None
+    escalation_level: int
+    due_on: date | None
+    duty_due_on: date | None
+    closed_at: datetime | None
+    timeline: list[TimelineEntry]
+    slips: list[SlipSummary]
+    allowed_events: list[Event]
+
+    @property
+    def version(self) -> int:
+        return self.row.version
+
+
+def mask_account(account: str | None) -> str | None:
+    """ "6222020200112233445" → "6222 **** **** 3445" (forms.formatting.mask_account wraps it
+    for templates): a reader never needs the whole account number."""
+    if account is None:
+        return None
+    chars = "".join(ch for ch in str(account) if not ch.isspace() and ch != "-")
+    if not chars:
+        return None
+    if len(chars) <= 4:
+        return "*" * len(chars)
+    if len(chars) <= 8:
+        return f"**** {chars[-4:]}"
+    return f"{chars[:4]} **** **** {chars[-4:]}"
+
+
+def find_case(session: Session, *, actor: Actor, number: str) -> int:
+    """The id of the case with this number, if the actor may see it.
+
+    NotFound when there is none; OutOfScope when it is someone else's (GET routes answer
+    both with 404, so a number's existence does not leak)."""
+    if actor.role in BLIND_ROLES:
+        scope_clause(actor)  # raises the role's refusal
+    found = (
+        session.connection()
+        .execute(
+            sa.select(Case.id, Case.org_unit_id, Region.path)
+            .join(Region, Region.id == Case.region_id)
+            .where(Case.number == number.strip())
+        )
+        .one_or_none()
+    )
+    if found is None:
+        raise NotFound("预警不存在")
+    if actor.role != Role.SYSTEM and not actor.in_scope(
+        region_path=found.path, org_unit_id=found.org_unit_id
+    ):
+        raise OutOfScope(f"预警 {number} 不在您的管辖范围内")
+    return found.id
+
+
+def get_case_detail(session: Session, *, actor: Actor, number: str, as_of: datetime) -> CaseDetail:
+    """Everything the case page shows, for an actor allowed to see the case."""
+    case_id = find_case(session, actor=actor, number=number)
+    row = case_row(session, case_id=case_id, as_of=as_of)
+    case = (
+        session.connection()
+        .execute(
+            sa.select(
+                *(getattr(Case, name) for name in FACT_LABELS),
+                Case.payload,
+                Case.raised_level,
+                Case.resolution,
+                Case.escalation_level,
+                Case.due_on,
+                Case.duty_due_on,
+                Case.closed_at,
+                Rule.code,
+                Rule.name,
+                Rule.category,
+                Rule.basis,
+                Rule.description,
+                Rule.level,
+            )
+            .join(Rule, Rule.id == Case.rule_id)
+            .where(Case.id == case_id)
+        )
+        .one()
+    )
+    fields = {name: getattr(case, name) for name in FACT_LABELS}
+    fields["payee_account"] = mask_account(fields["payee_account"])
+    payload = dict(case.payload or {})
+    facts: dict[str, Any] = {FACT_LABELS[name]: value for name, value in fields.items()}
+    for key, value in payload.items():
+        facts.setdefault(str(key), value)
+    return CaseDetail(
+        row=row,
+        facts=facts,
+        fields=fields,
+        payload=payload,
+        rule=RuleInfo(
+            code=case.code,
+            name=case.name,
+            category=RuleCategory(case.category),
+            basis=case.basis,
+            description=case.description,
+            level=Level(case.level),
+        ),
+        raised_level=Level(case.raised_level),
+        resolution=Resolution(case.resolution) if case.resolution else None,
+        escalation_level=case.escalation_level,
+        due_on=case.due_on,
+        duty_due_on=case.duty_due_on,
+        closed_at=case.closed_at,
+        timeline=_timeline(session, case_id),
+        slips=_slips(session, case_id),
+        allowed_events=events_allowed(row.state, actor.role),
+    )
+
+
+def _timeline(session: Session, case_id: int) -> list[TimelineEntry]:
+    rows = session.connection().execute(
+        sa.select(
+            CaseEvent.seq,
+            CaseEvent.at,
+            CaseEvent.event,
+            CaseEvent.from_state,
+            CaseEvent.to_state,
+            CaseEvent.actor_role,
+            CaseEvent.comment,
+            CaseEvent.slip_id,
+            CaseEvent.due_on,
+            User.full_name,
+            Slip.number.label("slip_number"),
+        )
+        .outerjoin(User, User.id == CaseEvent.actor_id)
+        .outerjoin(Slip, Slip.id == CaseEvent.slip_id)
+        .where(CaseEvent.case_id == case_id)
+        .order_by(CaseEvent.seq)
+    )
+    entries = []
+    for r in rows:
+        event, role = Event(r.event), Role(r.actor_role)
+        entries.append(
+            TimelineEntry(
+                seq=r.seq,
+                at=r.at,
+                event=event,
+                event_label=event.label,
+                from_state=State(r.from_state) if r.from_state else None,
+                to_state=State(r.to_state),
+                # Events the system raised by itself have no user behind them.
+                actor_name=r.full_name or role.label,
+                actor_role_label=role.label,
+                comment=r.comment,
+                slip_id=r.slip_id,
+                slip_number=r.slip_number,
+                due_on=r.due_on,
+            )
+        )
+    return entries
+
+
+def _slips(session: Session, case_id: int) -> list[SlipSummary]:
+    attachments = (
+        sa.select(sa.func.count())
+        .where(Attachment.slip_id == Slip.id, Attachment.removed_in_version.is_(None))
+        .correlate(Slip)
+        .scalar_subquery()
+    )
+    rows = session.connection().execute(
+        sa.select(
+            Slip.id,
+            Slip.number,
+            Slip.kind,
+            Slip.version,
+            Slip.filed_at,
+            Slip.conclusion,
+            User.full_name,
+            attachments.label("attachments_count"),
+        )
+        .join(CaseSlip, CaseSlip.slip_id == Slip.id)
+        .join(User, User.id == Slip.filed_by_id)
+        .where(CaseSlip.case_id == case_id)
+        .order_by(Slip.filed_at, Slip.id)
+    )
+    return [
+        SlipSummary(
+            id=r.id,
+            number=r.number,
+            kind=SlipKind(r.kind),
+            version=r.version,
+            filed_at=r.filed_at,
+            filed_by_name=r.full_name,
+            conclusion=Conclusion(r.conclusion) if r.conclusion else None,
+            attachments_count=r.attachments_count,
+        )
+        for r in rows
+    ]
+
+
+# -- acting on cases by their numbers (what the API and the pages call) -------------------
+
+
+def act_on_case(
+    session: Session,
+    *,
+    actor: Actor,
+    number: str,
+    event: Event | str,
+    version: int,
+    as_of: datetime,
+    slip: SlipInput | None = None,
+    comment: str | None = None,
+    assignee_id: int | None = None,
+) -> TransitionResult:
+    """transition() on the case with this number; OutOfScope (403 for an action) when it is
+    not the actor's."""
+    case_id = find_case(session, actor=actor, number=number)
+    return transition(
+        session, case_id=case_id, event=event, actor=actor, version=version, as_of=as_of,
+        slip=slip, comment=comment, assignee_id=assignee_id,
+    )  # fmt: skip
+
+
+def act_on_cases(
+    session: Session,
+    *,
+    actor: Actor,
+    cases: list[tuple[str, int]],
+    event: Event | str,
+    as_of: datetime,
+    slip: SlipInput | None = None,
+    comment: str | None = None,
+    assignee_id: int | None = None,
+) -> list[TransitionResult]:
+    """transition_many() over (number, version) pairs: all or none. Every refusal, including
+    an unknown or foreign number, is reported by number in one BatchRefused."""
+    ids: dict[str, int] = {}
+    refused: list[dict] = []
+    for number, _ in cases:
+        try:
+            ids[number] = find_case(session, actor=actor, number=number)
+        except (NotFound, OutOfScope):
+            # Someone else's case reads exactly as a missing one (no existence leak).
+            refused.append({"number": number, **NotFound(f"预警 {number} 不存在").as_dict()})
+        except DomainError as error:
+            refused.append({"number": number, **error.as_dict()})
+    if refused:
+        raise BatchRefused(f"{len(refused)} 个案件不能办理，全部未提交", items=refused)
+    numbers = {case_id: number for number, case_id in ids.items()}
+    try:
+        return transition_many(
+            session, cases=[(ids[n], v) for n, v in cases], event=event, actor=actor,
+            as_of=as_of, slip=slip, comment=comment, assignee_id=assignee_id,
+        )  # fmt: skip
+    except BatchRefused as error:
+        items = [{"number": numbers.get(i.get("case_id")), **i} for i in error.items]
+        raise BatchRefused(error.message, items=items) from None

@@ -1,0 +1,54 @@
+"""Who is acting: a user's role, department and region, or the system itself."""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from models import OrgUnit, Region, User
+from models.enums import Role
+from workflows.core.errors import NotFound
+
+# Roles that act only on their own department's cases ("谁主管、谁负责").
+DEPARTMENT_BOUND = frozenset({Role.HANDLER, Role.SUPERVISOR})
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None
+    role: Role
+    org_unit_id: int | None
+    region_path: str
+    name: str = ""
+
+    @classmethod
+    def system(cls) -> "Actor":
+        return cls(user_id=None, role=Role.SYSTEM, org_unit_id=None, region_path="/", name="系统")
+
+    def sees_region(self, region_path: str) -> bool:
+        return region_path.startswith(self.region_path)
+
+    def in_scope(self, *, region_path: str, org_unit_id: int) -> bool:
+        """Whether a case in this region and department is this actor's to see or act on."""
+        if not self.sees_region(region_path):
+            return False
+        return self.role not in DEPARTMENT_BOUND or self.org_unit_id == org_unit_id
+
+
+def load_actor(session: Session, user_id: int) -> Actor:
+    """The acting identity of an active user."""
+    row = session.connection().execute(
+        sa.select(User.id, User.role, User.org_unit_id, User.full_name, Region.path)
+        .join(OrgUnit, OrgUnit.id == User.org_unit_id)
+        .join(Region, Region.id == OrgUnit.region_id)
+        .where(User.id == user_id, User.is_active.is_(True))
+    ).one_or_none()
+    if row is None:
+        raise NotFound("用户不存在或已停用")
+    return Actor(
+        user_id=row.id,
+        role=Role(row.role),
+        org_unit_id=row.org_unit_id,
+        region_path=row.path,
+        name=row.full_name,
+    )

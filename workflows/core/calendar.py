@@ -1,0 +1,355 @@
+"""China's official working-day calendar: holidays, adjusted working days (调休), overrides.
+
+Deadlines count working days. The official schedule comes from `chinesecalendar`, which
+only knows the years the State Council has published; admins fill gaps and corrections
+in `calendar_day`. For any other year we fall back to Monday–Friday and say so loudly,
+because a deadline computed that way may be off by a whole holiday week.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Literal, NamedTuple
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlmodel import Session
+
+from models.calendar import CalendarDay
+from models.enums import DayKind
+from models.settings import get_settings
+from models.types import utcnow
+from workflows.core.errors import InvalidInput
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+NAME_MAX = 64
+Source = Literal["override", "official", "fallback"]
+
+log = logging.getLogger("warnflow.calendar")
+
+_ONE_DAY = timedelta(days=1)
+_HOLIDAY_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "Mid-autumn Festival": "中秋节",
+    "National Day": "国庆节",
+    "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
+}
+
+
+def chinese_date(day: date) -> str:
+    """date(2026, 11, 23) → "2026年11月23日", as official documents and messages write it."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def local_date(ts: datetime) -> date:
+    """The Shanghai calendar date of an aware timestamp."""
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        raise ValueError("naive datetime: cannot tell which day it is in Asia/Shanghai")
+    return ts.astimezone(LOCAL_TZ).date()
+
+
+def month_start(day: date) -> date:
+    """The first day of `day`'s month (months are named by their first day)."""
+    return day.replace(day=1)
+
+
+def add_months(month: date, n: int) -> date:
+    """The first day of the month n months after `month`'s (n may be negative)."""
+    index = month.year * 12 + (month.month - 1) + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def previous_month(day: date) -> date:
+    """The first day of the month before `day`'s."""
+    return add_months(month_start(day), -1)
+
+
+def first_working_day(calendar: "WorkingCalendar", month: date) -> date:
+    """The first working day of `month`'s month (monthly jobs run then)."""
+    return calendar.next_working_day(month_start(month))
+
+
+def is_first_working_day(calendar: "WorkingCalendar", day: date) -> bool:
+    return day == first_working_day(calendar, day)
+
+
+def _chinese_name(english: str | None) -> str | None:
+    if english is None:
+        return None
+    return _HOLIDAY_NAMES.get(english, english)
+
+
+def _probe_official_years() -> frozenset[int]:
+    # Ask the library itself rather than trusting its dicts' extent: it is the library's
+    # NotImplementedError that decides whether a year is really covered.
+    known = [d.year for d in (*chinese_calendar.holidays, *chinese_calendar.workdays)]
+    covered = set()
+    for year in range(min(known) - 1, max(known) + 2):
+        try:
+            chinese_calendar.is_workday(date(year, 1, 1))
+        except NotImplementedError:
+            continue
+        covered.add(year)
+    return frozenset(covered)
+
+
+_OFFICIAL_YEARS = _probe_official_years()
+# date -> is it a working day; only the days that differ from Monday–Friday. Lookups go
+# here directly: chinese_calendar.is_workday scans all its keys on every call.
+_OFFICIAL: dict[date, bool] = {
+    **{d: False for d in chinese_calendar.holidays},
+    **{d: True for d in chinese_calendar.workdays},
+}
+_OFFICIAL_NAMES: dict[date, str] = {
+    d: _chinese_name(str(n)) or ""
+    for d, n in (*chinese_calendar.holidays.items(), *chinese_calendar.workdays.items())
+}
+_warned_years: set[int] = set()
+
+
+def _note_fallback(year: int) -> None:
+    if year in _warned_years:
+        return
+    _warned_years.add(year)
+    first, last = min(_OFFICIAL_YEARS), max(_OFFICIAL_YEARS)
+    log.warning(
+        "No official holiday data for %d (chinesecalendar covers %d-%d); counting Monday-Friday"
+        " as working days unless overridden (%d 年法定节假日数据缺失，按周一至周五计算工作日)."
+        " Enter the schedule with `warnflow calendar set`.",
+        year,
+        first,
+        last,
+        year,
+    )
+
+
+class DayEntry(NamedTuple):
+    day: date
+    kind: DayKind
+    name: str
+    source: Source
+    official_kind: DayKind | None  # what the official calendar says, when it says anything
+
+
+class WorkingCalendar:
+    """Answers working-day questions in O(1) per day; immutable once built."""
+
+    def __init__(self, overrides: Mapping[date, tuple[DayKind, str]] | None = None):
+        self._overrides = {d: (DayKind(k), n) for d, (k, n) in (overrides or {}).items()}
+        self._days = dict(_OFFICIAL)
+        self._days.update({d: k == DayKind.WORKDAY for d, (k, _) in self._overrides.items()})
+
+    # -- single days ----------------------------------------------------------------
+
+    def is_working_day(self, d: date) -> bool:
+        answer = self._days.get(d)
+        if answer is not None:
+            return answer
+        if d.year not in _OFFICIAL_YEARS and d.year not in _warned_years:
+            _note_fallback(d.year)
+        return d.weekday() < 5
+
+    def source_of(self, d: date) -> Source:
+        if d in self._overrides:
+            return "override"
+        return "official" if d.year in _OFFICIAL_YEARS else "fallback"
+
+    def holiday_name(self, d: date) -> str | None:
+        """The override's name, or the official holiday's Chinese name (None on 调休 workdays)."""
+        if d in self._overrides:
+            return self._overrides[d][1] or None
+        if _OFFICIAL.get(d) is False:
+            return _OFFICIAL_NAMES.get(d) or None
+        return None
+
+    # -- deadlines ------------------------------------------------------------------
+
+    def next_working_day(self, d: date) -> date:
+        _refuse_datetime(d)
+        is_working = self.is_working_day
+        while not is_working(d):
+            d += _ONE_DAY
+        return d
+
+    def add_working_days(self, start: date, n: int) -> date:
+        """The n-th working day after `start` (not counting `start`); n == 0: next working day."""
+        _refuse_datetime(start)
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        if n == 0:
+            return self.next_working_day(start)
+        is_working = self.is_working_day
+        d = start
+        while n:
+            d += _ONE_DAY
+            if is_working(d):
+                n -= 1
+        return d
+
+    def working_days_between(self, a: date, b: date) -> int:
+        """Working days in (a, b]; negative, -(working days in (b, a]), when b < a."""
+        _refuse_datetime(a)
+        _refuse_datetime(b)
+        sign = 1
+        if b < a:
+            a, b, sign = b, a, -1
+        is_working = self.is_working_day
+        count = 0
+        d = a
+        while d < b:
+            d += _ONE_DAY
+            if is_working(d):
+                count += 1
+        return sign * count
+
+    # -- coverage and listings ------------------------------------------------------
+
+    def uncovered_years(self, years: Iterable[int]) -> list[int]:
+        return sorted({y for y in years if y not in _OFFICIAL_YEARS})
+
+    def coverage(self, today: date) -> dict:
+        fallback = self.uncovered_years(range(today.year, today.year + 2))
+        warning = None
+        if fallback:
+            entered = sum(1 for d in self._overrides if d.year in fallback)
+            years = "、".join(str(y) for y in fallback)
+            warning = (
+                f"{years} 年没有法定节假日数据，工作日按周一至周五计算"
+                f"（已录入调整 {entered} 天），期限可能不准确；"
+                "请按国务院办公厅放假通知录入节假日和调休上班日（warnflow calendar set）。"
+            )
+        return {
+            "official_first_year": min(_OFFICIAL_YEARS),
+            "official_last_year": max(_OFFICIAL_YEARS),
+            "override_days": len(self._overrides),
+            "fallback_years": fallback,
+            "warning": warning,
+        }
+
+    def year_entries(self, year: int) -> list[DayEntry]:
+        """The year's days that differ from plain Monday–Friday, official and overridden."""
+        entries: dict[date, DayEntry] = {}
+        for d, working in _OFFICIAL.items():
+            if d.year == year:
+                kind = DayKind.WORKDAY if working else DayKind.HOLIDAY
+                name = _OFFICIAL_NAMES.get(d, "") + ("调休上班" if working else "")
+                entries[d] = DayEntry(d, kind, name, "official", kind)
+        for d, (kind, name) in self._overrides.items():
+            if d.year == year:
+                official = entries[d].kind if d in entries else None
+                entries[d] = DayEntry(d, kind, name, "override", official)
+        return sorted(entries.values())
+
+
+def _refuse_datetime(d: date) -> None:
+    # A datetime is a date subclass that never equals a date key: holidays would vanish.
+    if isinstance(d, datetime):
+        raise TypeError("pass a date (use local_date(ts) for timestamps), not a datetime")
+
+
+# -- loading from the database, with a short process-wide cache -----------------------
+
+_cache: dict[object, tuple[float, WorkingCalendar]] = {}
+_cache_lock = threading.Lock()
+_DIRTY = "warnflow.calendar.dirty"
+
+
+_generation = 0  # bumped on every invalidation, so a read that raced an edit is not cached
+
+
+def invalidate_calendar_cache() -> None:
+    global _generation
+    with _cache_lock:
+        _generation += 1
+        _cache.clear()
+
+
+def load_calendar(session: Session, *, max_age: float | None = None) -> WorkingCalendar:
+    """The calendar with this database's overrides, reused for `max_age` seconds."""
+    max_age = get_settings().calendar_cache_seconds if max_age is None else max_age
+    # The engine itself, not its URL: rendering the URL costs more than the lookup saves.
+    key = session.get_bind().engine
+    # A session that edited overrides must see its own edits, and must not publish them
+    # to other sessions before they are committed.
+    private = session.info.get(_DIRTY, False)
+    if not private and max_age > 0:
+        hit = _cache.get(key)
+        if hit is not None and time.monotonic() - hit[0] < max_age:
+            return hit[1]
+    generation = _generation
+    rows = session.connection().execute(
+        sa.select(CalendarDay.day, CalendarDay.kind, CalendarDay.name)
+    )
+    calendar = WorkingCalendar({r.day: (DayKind(r.kind), r.name or "") for r in rows})
+    if not private:
+        with _cache_lock:
+            if generation == _generation:
+                _cache[key] = (time.monotonic(), calendar)
+    return calendar
+
+
+def _mark_dirty(session: Session) -> None:
+    invalidate_calendar_cache()
+    if _DIRTY not in session.info:
+        event.listen(session, "after_commit", _after_commit)
+    # Stays set through rollbacks (a savepoint's rollback says nothing about the outer
+    # transaction); the only cost is that this session skips the cache until it commits.
+    session.info[_DIRTY] = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.get(_DIRTY):
+        session.info[_DIRTY] = False
+        invalidate_calendar_cache()
+
+
+def set_day(
+    session: Session, *, day: date, kind: DayKind, name: str, actor_id: int | None
+) -> CalendarDay:
+    """Mark `day` a holiday or a working day, replacing any earlier override."""
+    if isinstance(day, datetime) or not isinstance(day, date):
+        raise InvalidInput.single("day", "invalid_date", "日期无效，应为 YYYY-MM-DD 格式的日期")
+    try:
+        kind = DayKind(kind)
+    except ValueError:
+        raise InvalidInput.single(
+            "kind", "invalid_kind", "类别无效，应为 holiday（节假日）或 workday（调休上班）"
+        ) from None
+    name = (name or "").strip()
+    if len(name) > NAME_MAX:
+        raise InvalidInput.single("name", "too_long", f"名称不能超过 {NAME_MAX} 个字符")
+    row = session.get(CalendarDay, day)
+    if row is None:
+        row = CalendarDay(day=day, kind=kind, name=name, set_by_id=actor_id, set_at=utcnow())
+        session.add(row)
+    else:
+        row.kind, row.name, row.set_by_id, row.set_at = kind, name, actor_id, utcnow()
+    session.flush()
+    _mark_dirty(session)
+    return row
+
+
+def unset_day(session: Session, *, day: date) -> bool:
+    """Drop the override for `day`; False when there was none."""
+    row = session.get(CalendarDay, day)
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    _mark_dirty(session)
+    return True
+
+
+def list_overrides(session: Session, *, year: int | None = None) -> list[CalendarDay]:
+    query = sa.select(CalendarDay).order_by(CalendarDay.day)
+    if year is not None:
+        query = query.where(CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31)))
+    return list(session.scalars(query))

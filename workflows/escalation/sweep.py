@@ -1,0 +1,492 @@
+"""The deadline sweep: reminders, overdue bells, escalation levels 1 and 2 (Changchun art.
+18, 23), as set-based SQL in batches.
+
+Working-day arithmetic happens once per run in Python: the calendar turns `as_of` into a few
+threshold dates ("deadline before X"), which the statements take as parameters. Every write
+is a conditional UPDATE (state, escalation level, deadline), so re-running the sweep — or
+running it in two processes at once — changes nothing twice: on PostgreSQL the second
+UPDATE waits for the first's row lock, re-checks its WHERE and skips the row. Each write
+bumps the case's version like transition() does, so a person acting on the case with the
+version they read before the sweep gets a "refresh" refusal instead of overwriting it.
+
+On PostgreSQL a batch is one statement (UPDATE … RETURNING feeding INSERT … SELECT of the
+events and escalation requests); SQLite has no data-modifying CTEs: UPDATE … RETURNING, then
+executemany of the same rows.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from models import Case, CaseEvent, DeadlineReminder, EscalationRequest, Rule, User
+from models.enums import OPEN_STATES, Event, Level, RequestKind, Role, State
+from models.notifications import NotificationKind
+from models.settings import get_settings
+from workflows.cases.lifecycle import LADDER, LIFECYCLE, Deadline
+from workflows.core import notify
+from workflows.core.calendar import WorkingCalendar, chinese_date, load_calendar, local_date
+from workflows.core.claiming import batch_ids
+
+CASES = Case.__table__
+EVENTS = CaseEvent.__table__
+REQUESTS = EscalationRequest.__table__
+REMINDERS = DeadlineReminder.__table__
+RULES = Rule.__table__
+
+# Steps the ladder applies to: the states the lifecycle lets the system escalate.
+LADDER_STATES = tuple(s for s in OPEN_STATES if (s, Event.ESCALATE) in LADDER)
+_BELL_STEP = LIFECYCLE[(State.YELLOW_BELL, Event.BELL_DEADLINE_PASSED)]
+
+
+class Notice(NamedTuple):
+    """Someone must be told about a case; workflows/core/notify.py turns these into outbox rows.
+    (A tuple: a busy sweep makes 100,000 of them.)"""
+
+    kind: str  # "reminder" | "overdue" (level 1) | "escalation_request" (level 2) | "bell_converted"
+    case_id: int
+    number: str
+    assignee_id: int | None
+    org_unit_id: int
+    due_on: date | None
+    level: int = 0
+
+
+@dataclass
+class SweepResult:
+    as_of: datetime
+    reminders: int = 0
+    bells_converted: int = 0
+    level1: int = 0
+    level2: int = 0
+    requests: int = 0
+    notifications_queued: int = 0
+    notices: list[Notice] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        """One line for people (warnflow jobs list)."""
+        return (
+            f"到期提醒 {self.reminders} 件，警铃转预警 {self.bells_converted} 件，"
+            f"一级督办 {self.level1} 件，二级督办 {self.level2} 件（新增升级请求 {self.requests} 件），"
+            f"排队通知 {self.notifications_queued} 条"
+        )
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "reminders": self.reminders,
+            "bells_converted": self.bells_converted,
+            "level1": self.level1,
+            "level2": self.level2,
+            "requests": self.requests,
+            "notifications_queued": self.notifications_queued,
+        }
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The run's dates: a deadline before `passed` has passed (level 1, bells convert);
+    reminders go out for deadlines in [passed, remind_until]."""
+
+    today: date
+    passed: date
+    remind_until: date
+
+
+def last_working_day(calendar: WorkingCalendar, d: date) -> date:
+    while not calendar.is_working_day(d):
+        d -= timedelta(days=1)
+    return d
+
+
+def working_days_before(calendar: WorkingCalendar, d: date, n: int) -> date:
+    """The n-th working day before d (d itself when n == 0)."""
+    while n:
+        d -= timedelta(days=1)
+        if calendar.is_working_day(d):
+            n -= 1
+    return d
+
+
+def thresholds(calendar: WorkingCalendar, as_of: datetime) -> Thresholds:
+    today = local_date(as_of)
+    # Deadlines pass on working days: a Friday deadline has passed on Monday, not Saturday.
+    passed = last_working_day(calendar, today)
+    lead = get_settings().reminder_lead_days
+    return Thresholds(today=today, passed=passed, remind_until=calendar.add_working_days(passed, lead))
+
+
+def sweep(
+    session: Session,
+    *,
+    as_of: datetime,
+    batch_size: int = 20_000,
+    calendar: WorkingCalendar | None = None,
+    commit: bool = False,
+) -> SweepResult:
+    """Run the deadline ladder for `as_of`; idempotent. With commit, each batch commits.
+
+    A batch of 20,000 holds its cases' row locks for about a second (someone acting on one
+    of them waits, then is refused as stale); fewer, larger batches cost less per case
+    (bench/RESULTS.md §5)."""
+    calendar = calendar or load_calendar(session)
+    t = thresholds(calendar, as_of)
+    rules = session.connection().execute(
+        sa.select(
+            RULES.c.id, RULES.c.bell_becomes, RULES.c.verify_days, RULES.c.rectify_days,
+            RULES.c.review_days, RULES.c.escalation_grace_days,
+        )  # fmt: skip
+    ).all()
+    result = SweepResult(as_of=as_of)
+    runner = _Runner(session, batch_size, commit, result)
+    _convert_bells(runner, result, rules, calendar, t)
+    _remind(runner, result, t)
+    _level1(runner, result, t)
+    _level2(runner, result, rules, calendar, t)
+    return result
+
+
+# -- the steps -----------------------------------------------------------------------------
+
+
+def _deadline_days(kind: Deadline, rule) -> int | None:
+    """A rule's working days for a deadline kind (transition()'s defaults), None if not counted."""
+    s = get_settings()
+    match kind:
+        case Deadline.VERIFY:
+            return rule.verify_days or s.default_verify_days
+        case Deadline.RECTIFY:
+            return rule.rectify_days or s.default_rectify_days
+        case Deadline.REVIEW:
+            return rule.review_days or s.default_review_days
+    raise ValueError(f"an expired bell cannot get a {kind} deadline")
+
+
+def _convert_bells(runner: "_Runner", result: SweepResult, rules, calendar, t: Thresholds) -> None:
+    """Overdue yellow bells become what their rule says, with the lifecycle table's deadline."""
+    groups: dict[tuple[State, date], list[int]] = defaultdict(list)
+    for rule in rules:
+        outcome = _BELL_STEP.outcomes[rule.bell_becomes or Level.YELLOW_LIGHT.value]
+        due = calendar.add_working_days(t.today, _deadline_days(outcome.deadline, rule))
+        groups[(outcome.to, due)].append(rule.id)
+    for (to_state, due_on), rule_ids in groups.items():
+        where = sa.and_(
+            CASES.c.state == State.YELLOW_BELL,
+            CASES.c.due_on < t.passed,
+            CASES.c.rule_id.in_(rule_ids),
+        )
+        values = dict(state=to_state, due_on=due_on, entered_step_at=runner.as_of, escalation_level=0)
+        for rows in runner.batches(where, values, Event.BELL_DEADLINE_PASSED, {}, request_level=None):
+            result.bells_converted += len(rows)
+            result.notices.extend(_notices("bell_converted", rows, 0))
+
+
+def _level1(runner: "_Runner", result: SweepResult, t: Thresholds) -> None:
+    where = sa.and_(
+        CASES.c.state.in_(LADDER_STATES), CASES.c.escalation_level == 0, CASES.c.due_on < t.passed
+    )
+    for rows in runner.batches(where, {"escalation_level": 1}, Event.ESCALATE, {"level": 1}):
+        result.level1 += len(rows)
+        result.notices.extend(_notices("overdue", rows, 1))
+
+
+def _level2(runner: "_Runner", result: SweepResult, rules, calendar, t: Thresholds) -> None:
+    default = get_settings().escalation_grace_days
+    by_grace: dict[int, list[int]] = defaultdict(list)
+    for rule in rules:
+        grace = default if rule.escalation_grace_days is None else rule.escalation_grace_days
+        by_grace[grace].append(rule.id)
+    for grace, rule_ids in by_grace.items():
+        # "passed more than `grace` working days ago": due_on + grace working days < passed.
+        before = working_days_before(calendar, t.passed, grace)
+        where = sa.and_(
+            CASES.c.state.in_(LADDER_STATES),
+            CASES.c.escalation_level == 1,
+            CASES.c.due_on < before,
+            CASES.c.rule_id.in_(rule_ids),
+        )
+        for rows in runner.batches(where, {"escalation_level": 2}, Event.ESCALATE, {"level": 2}, request_level=2):
+            result.level2 += len(rows)
+            result.requests += sum(1 for r in rows if r.requested)
+            result.notices.extend(_notices("escalation_request", rows, 2))
+
+
+def _remind(runner: "_Runner", result: SweepResult, t: Thresholds) -> None:
+    """One reminder per (case, step, deadline) due within the lead days: a row, no event."""
+    session = runner.session
+    dialect = session.connection().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert
+    while True:
+        pending = (
+            sa.select(CASES.c.id, CASES.c.entered_step_at, CASES.c.due_on, sa.literal(runner.as_of, REMINDERS.c.at.type))
+            .where(
+                CASES.c.state.in_(OPEN_STATES),
+                CASES.c.due_on >= t.passed,
+                CASES.c.due_on <= t.remind_until,
+                ~sa.exists().where(
+                    REMINDERS.c.case_id == CASES.c.id,
+                    REMINDERS.c.step_entered_at == CASES.c.entered_step_at,
+                    REMINDERS.c.due_on == CASES.c.due_on,
+                ),
+            )
+            .order_by(CASES.c.id)
+            .limit(runner.batch_size)
+        )
+        stmt = (
+            insert(REMINDERS)
+            .from_select(["case_id", "step_entered_at", "due_on", "at"], pending)
+            .on_conflict_do_nothing()
+            .returning(REMINDERS.c.case_id)
+        )
+        ids = session.connection().execute(stmt).scalars().all()
+        if ids:
+            rows = session.connection().execute(
+                sa.select(CASES.c.id, CASES.c.number, CASES.c.assignee_id, CASES.c.org_unit_id, CASES.c.due_on)
+                .where(CASES.c.id.in_(ids))
+            ).all()
+            result.reminders += len(rows)
+            result.notices.extend(_notices("reminder", rows, 0))
+        runner.end_batch()
+        if len(ids) < runner.batch_size:
+            return
+
+
+def _notices(kind: str, rows: Iterable, level: int) -> list[Notice]:
+    return [
+        Notice(kind, r.id, r.number, r.assignee_id, r.org_unit_id, r.due_on, level) for r in rows
+    ]
+
+
+# -- one batch: the guarded UPDATE and the rows it implies ---------------------------------
+
+
+class _Runner:
+    def __init__(self, session: Session, batch_size: int, commit: bool, result: SweepResult):
+        self.session, self.batch_size, self.commit, self.result = session, batch_size, commit, result
+        self.as_of = result.as_of
+        self.queued = 0  # notices handed to notify so far
+        self.postgres = session.connection().dialect.name == "postgresql"
+
+    def end_batch(self) -> None:
+        """Queue the batch's notices in the batch's transaction, then commit it (if asked):
+        a sweep killed between batches leaves no escalation without its notifications."""
+        notices = self.result.notices[self.queued :]
+        self.queued = len(self.result.notices)
+        self.result.notifications_queued += queue_notices(self.session, notices, as_of=self.as_of)
+        if self.commit:
+            self.session.commit()
+
+    def batches(
+        self, where, values: dict, event: Event, data: dict, request_level: int | None = None
+    ) -> Iterable[list]:
+        """Apply the UPDATE to batches of matching cases until none is left; yields each batch's
+        changed rows (id, number, assignee_id, org_unit_id, due_on, requested)."""
+        write: Callable = self._batch_pg if self.postgres else self._batch_sqlite
+        while True:
+            # No ORDER BY: any batch will do, and the planner is free to read the matching
+            # cases off ix_case_state_due_on (no index on the level: see models/escalation.py).
+            # Another sweep's locked rows are its to finish; this one takes the rest.
+            picked = batch_ids(sa.select(CASES.c.id).where(where).limit(self.batch_size), postgres=self.postgres)
+            update = (
+                sa.update(CASES)
+                .where(CASES.c.id.in_(picked), where)
+                .values(version=CASES.c.version + 1, updated_at=self.as_of, **values)
+            )
+            rows = write(update, event, data, request_level)
+            if rows:
+                yield rows  # the caller records the batch's notices before it is committed
+            self.end_batch()
+            if len(rows) < self.batch_size:
+                return
+
+    def _returning(self, update):
+        return update.returning(
+            CASES.c.id, CASES.c.number, CASES.c.version, CASES.c.state, CASES.c.due_on,
+            CASES.c.entered_step_at, CASES.c.assignee_id, CASES.c.org_unit_id,
+        )  # fmt: skip
+
+    def _event_values(self, event: Event, data: dict, from_state: State | None) -> dict:
+        return {
+            "event": event, "actor_id": None, "actor_role": Role.SYSTEM, "at": self.as_of,
+            "comment": None, "slip_id": None, "data": data,
+            **({"from_state": from_state} if from_state else {}),
+        }  # fmt: skip
+
+    def _batch_sqlite(self, update, event: Event, data: dict, request_level: int | None) -> list:
+        connection = self.session.connection()
+        # The state before the UPDATE is only needed for bells, whose state is known.
+        from_state = State.YELLOW_BELL if event == Event.BELL_DEADLINE_PASSED else None
+        changed = connection.execute(self._returning(update)).all()
+        if not changed:
+            return []
+        base = self._event_values(event, data, from_state)
+        connection.execute(
+            sa.insert(EVENTS),
+            [
+                {**base, "case_id": r.id, "seq": r.version, "from_state": from_state or r.state,
+                 "to_state": r.state, "due_on": r.due_on}
+                for r in changed
+            ],
+        )  # fmt: skip
+        requested: set[int] = set()
+        if request_level is not None:
+            # One INSERT … SELECT over the batch's cases (executemany cannot RETURN here).
+            rows = sa.select(
+                CASES.c.id, sa.literal(RequestKind.ESCALATION.value, REQUESTS.c.kind.type),
+                sa.literal(request_level), CASES.c.entered_step_at, CASES.c.due_on,
+                sa.literal(self.as_of, REQUESTS.c.requested_at.type),
+            ).where(CASES.c.id.in_([r.id for r in changed]))  # fmt: skip
+            stmt = (
+                sqlite.insert(REQUESTS)
+                .from_select(["case_id", "kind", "level", "step_entered_at", "step_due_on", "requested_at"], rows)
+                .on_conflict_do_nothing()
+                .returning(REQUESTS.c.case_id)
+            )
+            requested.update(connection.execute(stmt).scalars())
+        return [
+            _Changed(r.id, r.number, r.due_on, r.assignee_id, r.org_unit_id, r.id in requested) for r in changed
+        ]
+
+    def _batch_pg(self, update, event: Event, data: dict, request_level: int | None) -> list:
+        changed = self._returning(update).cte("changed")
+        from_state = (
+            sa.literal(State.YELLOW_BELL.value, EVENTS.c.from_state.type)
+            if event == Event.BELL_DEADLINE_PASSED
+            else changed.c.state
+        )
+        events = (
+            sa.insert(EVENTS)
+            .from_select(
+                ["case_id", "seq", "event", "from_state", "to_state", "actor_role", "at", "due_on", "data"],
+                sa.select(
+                    changed.c.id, changed.c.version,
+                    sa.literal(event.value, EVENTS.c.event.type), from_state, changed.c.state,
+                    sa.literal(Role.SYSTEM.value, EVENTS.c.actor_role.type),
+                    sa.literal(self.as_of, EVENTS.c.at.type), changed.c.due_on,
+                    sa.cast(sa.literal(data, sa.JSON), sa.JSON),
+                ),  # fmt: skip
+            )
+            .returning(EVENTS.c.case_id)
+            .cte("events")
+        )
+        requested_ids = sa.select(sa.cast(sa.null(), sa.Integer).label("case_id")).where(sa.false())
+        ctes = [changed, events]
+        if request_level is not None:
+            requests = (
+                postgresql.insert(REQUESTS)
+                .from_select(
+                    ["case_id", "kind", "level", "step_entered_at", "step_due_on", "requested_at"],
+                    sa.select(
+                        changed.c.id, sa.literal(RequestKind.ESCALATION.value, REQUESTS.c.kind.type),
+                        sa.literal(request_level), changed.c.entered_step_at, changed.c.due_on,
+                        sa.literal(self.as_of, REQUESTS.c.requested_at.type),
+                    ),  # fmt: skip
+                )
+                .on_conflict_do_nothing()
+                .returning(REQUESTS.c.case_id)
+                .cte("requests")
+            )
+            ctes.append(requests)
+            requested_ids = sa.select(requests.c.case_id)
+        requested = requested_ids.subquery("requested")
+        final = sa.select(
+            changed.c.id, changed.c.number, changed.c.due_on, changed.c.assignee_id,
+            changed.c.org_unit_id,
+            changed.c.id.in_(sa.select(requested.c.case_id)).label("requested"),
+        ).add_cte(*ctes)  # fmt: skip
+        # The rows already have _Changed's fields, in its order.
+        return self.session.connection().execute(final).all()
+
+
+class _Changed(NamedTuple):
+    """One changed case as the notices need it."""
+
+    id: int
+    number: str
+    due_on: date | None
+    assignee_id: int | None
+    org_unit_id: int
+    requested: bool
+
+
+# -- notifications ---------------------------------------------------------------------------
+
+_SUBJECTS = {
+    "reminder": ("deadline_reminder", "案件 {number} 将于 {due_on} 到期，请及时办理"),
+    "overdue": ("overdue", "案件 {number} 已超过办理期限（{due_on}），已升级为一级督办"),
+    "escalation_request": ("escalation_request", "案件 {number} 逾期未办，请处室负责人决定处理方式"),
+    "bell_converted": ("bell_converted", "案件 {number} 的黄色警铃已到期未办，已转为预警"),
+}
+# One message per person per kind and batch when a batch holds several of their cases: a
+# supervisor told 300 times in one sweep reads none of it.
+_GROUP_SUBJECTS = {
+    "reminder": ("您有 {count} 件案件即将到期，请及时办理", "/work"),
+    "overdue": ("{count} 件案件已超过办理期限，已升级为一级督办", "/cases?overdue=1&sort=due_on"),
+    "escalation_request": ("{count} 件案件逾期未办，请处室负责人决定处理方式", "/escalations"),
+    "bell_converted": ("{count} 件黄色警铃已到期未办，已转为预警", "/work"),
+}
+_LISTED = 20  # case numbers named in a grouped message's body
+
+
+def queue_notices(session: Session, notices: list[Notice], *, as_of: datetime) -> int:
+    """Hand a batch's notices to workflows/core/notify.py: the handler (reminders, bells, level 1)
+    and the department's supervisors (levels 1 and 2), one message per person and kind.
+    Returns the outbox rows added."""
+    if not notices:
+        return 0
+    units = {n.org_unit_id for n in notices if n.kind in ("overdue", "escalation_request")}
+    supervisors: dict[int, list[int]] = defaultdict(list)
+    if units:
+        for user_id, unit in session.connection().execute(
+            sa.select(User.id, User.org_unit_id).where(
+                User.org_unit_id.in_(units), User.role == Role.SUPERVISOR, User.is_active.is_(True)
+            )
+        ):
+            supervisors[unit].append(user_id)
+    per_person: dict[tuple[int, str], list[Notice]] = defaultdict(list)
+    for n in notices:
+        users = [n.assignee_id] if n.assignee_id and n.kind != "escalation_request" else []
+        if n.kind in ("overdue", "escalation_request"):
+            users += supervisors.get(n.org_unit_id, [])
+        for user_id in users:
+            per_person[(user_id, n.kind)].append(n)
+    # The fullest list first: a supervisor's covers the department's cases of the batch, and
+    # the department robot posts only the first item of its robot_key.
+    ordered = sorted(per_person.items(), key=lambda entry: -len(entry[1]))
+    batch = notices[0].case_id
+    items = [_item(user_id, kind, cases, batch) for (user_id, kind), cases in ordered]
+    return notify.queue(session, items=items, as_of=as_of)
+
+
+def _item(user_id: int, kind: str, cases: list[Notice], batch: int) -> notify.NotificationItem:
+    notification_kind, subject = _SUBJECTS[kind]
+    first = cases[0]
+    # Overdue and escalation news goes to the handler and the supervisors alike: the
+    # department robot posts it once. Reminders and bells are each handler's own.
+    robot_key = (
+        f"sweep:{kind}:{batch}:{first.org_unit_id}" if kind in ("overdue", "escalation_request") else None
+    )
+    if len(cases) == 1:
+        text = subject.format(number=first.number, due_on=chinese_date(first.due_on) if first.due_on else "")
+        return notify.NotificationItem(
+            user_id=user_id, kind=NotificationKind(notification_kind), subject=text, body=text,
+            dedupe_key=f"sweep:{kind}:{first.case_id}:{first.due_on}:{first.level}:{user_id}",
+            case_id=first.case_id, link=f"/cases/{first.number}", payload={"level": first.level},
+            robot_key=robot_key,
+        )  # fmt: skip
+    group_subject, link = _GROUP_SUBJECTS[kind]
+    numbers = [n.number for n in cases[:_LISTED]]
+    more = f"等 {len(cases)} 件" if len(cases) > _LISTED else ""
+    body = f"{group_subject.format(count=len(cases))}：{'、'.join(numbers)}{more}。"
+    # The batch's cases are escalated once, so the batch (its first case) names the message.
+    return notify.NotificationItem(
+        user_id=user_id, kind=NotificationKind(notification_kind),
+        subject=group_subject.format(count=len(cases)), body=body,
+        dedupe_key=f"sweep:{kind}:batch:{first.case_id}:{first.due_on}:{first.level}:{user_id}",
+        link=link, payload={"level": first.level, "count": len(cases)}, robot_key=robot_key,
+    )  # fmt: skip

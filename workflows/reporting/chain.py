@@ -1,0 +1,288 @@
+"""The monthly report's chain as data (Changchun art. 24, Henan art. 17 and 20).
+
+Each responsible department confirms its part → the treasury compiles (figures recomputed)
+→ the poverty-alleviation office countersigns (会签: figures recomputed one last time and
+frozen with their SHA-256) → the treasury sends it to the province (inbox, e-mail with the
+PDF and XLSX, signed pushes to parent deployments). A countersigned or sent report may be
+resubmitted: a new version (drafting) with a reason; the old one is kept, superseded.
+
+`CHAIN` says for each (status, event) who may do it, whether a reason is required, where
+it leads and which small named effects (workflows/reporting/effects.py) run;
+`report_transition()` applies it in the caller's transaction: scope, version, state and role
+are checked before anything is written, the write is a guarded UPDATE … WHERE
+lock_version = :v, and every accepted event is a row on the report's timeline.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from models import Region
+from models.enums import Role
+from models.reports import MonthlyReport, MonthlyReportEvent, MonthlyReportPart, ReportStatus
+from workflows.core.actors import Actor
+from workflows.core.errors import (
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    OutOfScope,
+    RoleNotAllowed,
+    StaleVersion,
+)
+from workflows.reporting.effects import (
+    DEPARTMENT_ROLES,
+    EVENT_LABELS,
+    REGION_ROLES,
+    Context,
+    Effect,
+    ReportEvent,
+    check_part_open,
+    confirm_part,
+    email_report,
+    freeze,
+    mark,
+    new_version,
+    push_to_parents,
+    recompute,
+    require_parts,
+    tell_province,
+)
+
+__all__ = [
+    "CHAIN",
+    "DEPARTMENT_ROLES",
+    "EVENT_LABELS",
+    "REGION_ROLES",
+    "ReportEvent",
+    "ReportResult",
+    "ReportStep",
+    "report_transition",
+    "resubmit",
+]
+
+
+@dataclass(frozen=True)
+class ReportStep:
+    roles: frozenset[Role]
+    to: ReportStatus
+    needs_comment: bool = False
+    # Before the guarded write (may refuse, may set columns) and after it.
+    prepare: tuple[Effect, ...] = ()
+    after: tuple[Effect, ...] = ()
+
+
+TREASURY = frozenset({Role.TREASURY})
+POVERTY = frozenset({Role.POVERTY_OFFICE})
+
+CHAIN: dict[tuple[ReportStatus, ReportEvent], ReportStep] = {
+    (ReportStatus.DRAFTING, ReportEvent.CONFIRM_PART): ReportStep(
+        roles=DEPARTMENT_ROLES | TREASURY,
+        to=ReportStatus.DRAFTING,
+        prepare=(check_part_open,),
+        after=(confirm_part,),
+    ),
+    (ReportStatus.DRAFTING, ReportEvent.COMPILE): ReportStep(
+        roles=TREASURY,
+        to=ReportStatus.COMPILED,
+        prepare=(require_parts, recompute, mark("compiled")),
+    ),
+    (ReportStatus.COMPILED, ReportEvent.RETURN): ReportStep(
+        roles=POVERTY | TREASURY, to=ReportStatus.DRAFTING, needs_comment=True
+    ),
+    (ReportStatus.COMPILED, ReportEvent.COUNTERSIGN): ReportStep(
+        roles=POVERTY,
+        to=ReportStatus.COUNTERSIGNED,
+        prepare=(recompute, freeze, mark("countersigned")),
+    ),
+    (ReportStatus.COUNTERSIGNED, ReportEvent.SEND): ReportStep(
+        roles=TREASURY,
+        to=ReportStatus.SENT,
+        prepare=(mark("sent"),),
+        after=(tell_province, email_report, push_to_parents),
+    ),
+    **{
+        (status, ReportEvent.RESUBMIT): ReportStep(
+            roles=TREASURY, to=ReportStatus.SUPERSEDED, needs_comment=True, after=(new_version,)
+        )
+        for status in (ReportStatus.COUNTERSIGNED, ReportStatus.SENT)
+    },
+}
+
+
+# ---------------------------------------------------------------- applying the table
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    report_id: int
+    event: ReportEvent
+    from_status: ReportStatus
+    to_status: ReportStatus
+    lock_version: int
+    new_report_id: int | None = None
+    data: dict = field(default_factory=dict)
+
+
+def parse_event(event: ReportEvent | str) -> ReportEvent:
+    try:
+        parsed = ReportEvent(event)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed in (ReportEvent.ESCALATE, ReportEvent.CREATED):
+        raise InvalidInput.single("event", "unknown_event", f"未知的月报操作：{event}")
+    return parsed
+
+
+def load_report(session: Session, report_id: int) -> tuple[MonthlyReport, Region]:
+    report = session.get(MonthlyReport, report_id)
+    if report is None:
+        raise NotFound("月报不存在")
+    session.refresh(report)  # another request may have moved it on: decide on what is stored
+    return report, session.get(Region, report.region_id)
+
+
+def check_reader(actor: Actor) -> None:
+    """Administrators and the integration account never read or act on reports."""
+    if actor.role == Role.ADMIN:
+        raise RoleNotAllowed("系统管理员不得查看或办理月报（不得混岗）")
+    if actor.role in (Role.INTEGRATION, Role.SYSTEM):
+        raise RoleNotAllowed("接口账户不能查看或办理月报")
+
+
+def check_scope(actor: Actor, region: Region) -> None:
+    """Who may see a region's report: its region and the regions above; reads answer 404."""
+    check_reader(actor)
+    if not actor.sees_region(region.path):
+        raise OutOfScope(f"{region.name}的月报不在您的管辖范围内")
+
+
+def check_department(session: Session, actor: Actor, report: MonthlyReport, region: Region) -> None:
+    """A department (谁主管、谁负责) sees only the reports that have its part."""
+    if (
+        actor.role in DEPARTMENT_ROLES
+        and not session.execute(
+            sa.select(MonthlyReportPart.id).where(
+                MonthlyReportPart.report_id == report.id,
+                MonthlyReportPart.org_unit_id == actor.org_unit_id,
+            )
+        ).first()
+    ):
+        raise OutOfScope(f"{region.name}的月报不在您所在处室的确认范围内")
+
+
+def refusal(report: MonthlyReport, region: Region, event: ReportEvent, actor: Actor) -> str | None:
+    """Why this actor may not fire this event on this report now (None: they may)."""
+    status = ReportStatus(report.status)
+    step = CHAIN.get((status, event))
+    if step is None:
+        return f"月报当前状态为“{status.label}”，不能执行“{event.label}”"
+    if actor.role not in step.roles:
+        allowed = "、".join(r.label for r in sorted(step.roles))
+        return f"“{event.label}”只能由{allowed}办理，您的角色是{actor.role.label}"
+    if actor.role in REGION_ROLES and actor.region_path != region.path:
+        return f"“{event.label}”须由{region.name}本级办理"
+    return None
+
+
+def report_transition(
+    session: Session,
+    *,
+    report_id: int,
+    event: ReportEvent | str,
+    actor: Actor,
+    version: int,
+    as_of: datetime,
+    comment: str | None = None,
+) -> ReportResult:
+    """Apply one event to one monthly report, or raise a DomainError having written nothing."""
+    event = parse_event(event)
+    report, region = load_report(session, report_id)
+    check_scope(actor, region)
+    check_department(session, actor, report, region)
+    if version != report.lock_version:
+        raise StaleVersion(f"月报已被他人办理（版本 {report.lock_version}），请刷新后重试")
+    why = refusal(report, region, event, actor)
+    if why is not None:
+        status = ReportStatus(report.status)
+        if (status, event) not in CHAIN:
+            raise InvalidState(why)
+        raise (OutOfScope if actor.role in CHAIN[(status, event)].roles else RoleNotAllowed)(why)
+    step = CHAIN[(ReportStatus(report.status), event)]
+    comment = (comment or "").strip() or None
+    if step.needs_comment and not comment:
+        field_name = "reason" if event == ReportEvent.RESUBMIT else "comment"
+        raise InvalidInput.single(field_name, "required", "请填写原因（必填）")
+    ctx = Context(session, report, region, actor, as_of, comment)
+    for effect in step.prepare:
+        effect(ctx)
+    with session.begin_nested():
+        new_version = _write(session, report, step, ctx, version)
+        for effect in step.after:
+            effect(ctx)
+        session.add(
+            MonthlyReportEvent(
+                report_id=report.id,
+                seq=new_version,
+                event=event,
+                from_status=report.status,
+                to_status=step.to,
+                actor_id=actor.user_id,
+                actor_role=actor.role,
+                at=as_of,
+                comment=comment,
+                data=ctx.data,
+            )
+        )
+        session.flush()
+    from_status = ReportStatus(report.status)
+    session.refresh(report)
+    return ReportResult(
+        report_id=report.id,
+        event=event,
+        from_status=from_status,
+        to_status=step.to,
+        lock_version=new_version,
+        new_report_id=ctx.new_report_id,
+        data=dict(ctx.data),
+    )
+
+
+def _write(
+    session: Session, report: MonthlyReport, step: ReportStep, ctx: Context, version: int
+) -> int:
+    table = MonthlyReport.__table__
+    new_version = session.execute(
+        sa.update(table)
+        .where(
+            table.c.id == report.id,
+            table.c.lock_version == version,
+            table.c.status == report.status,
+        )
+        .values(
+            status=step.to,
+            lock_version=table.c.lock_version + 1,
+            updated_at=ctx.as_of,
+            **ctx.values,
+        )
+        .returning(table.c.lock_version)
+    ).scalar_one_or_none()
+    if new_version is None:
+        raise StaleVersion("月报已被他人办理，请刷新后重试")
+    return new_version
+
+
+def resubmit(
+    session: Session, *, report_id: int, actor: Actor, version: int, reason: str, as_of: datetime
+) -> ReportResult:
+    """A new version of a countersigned or sent report, with the reason; both are kept."""
+    return report_transition(
+        session,
+        report_id=report_id,
+        event=ReportEvent.RESUBMIT,
+        actor=actor,
+        version=version,
+        as_of=as_of,
+        comment=reason,
+    )
