@@ -2,8 +2,9 @@
 
 Only administrators reach them, and administrators reach no case page (不得混岗). Each form
 posts with a CSRF token; a refused form comes back with the Chinese message next to the
-field and what was typed kept. The work is done by workflows.admin.users / admin_rules /
-admin_lists; these routes only read the form, call one of them and render.
+field and what was typed kept. The work is done by workflows.admin (users, rules, calendar)
+and workflows.intake (whitelist, routing); these routes only read the form, call one of them
+and render.
 """
 
 from datetime import date
@@ -17,13 +18,15 @@ from sqlmodel import Session, select
 from forms.page_forms import errors_of
 from models import OrgUnit, Region
 from models.enums import DayKind, Level, OrgKind, Role, RuleCategory, WarningType, WhitelistKind
-from workflows.admin import lists as admin_lists
+from workflows.admin import calendar as admin_calendar
 from workflows.admin import rules as admin_rules
 from workflows.admin import users as admin_users
 from workflows.core.actors import Actor
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
+from workflows.intake import routing as intake_routing
+from workflows.intake import whitelist as intake_whitelist
 
 from ..deps import ADMINS, SessionDep, allow
 from .csrf import CsrfForm, PostedForm
@@ -117,9 +120,9 @@ def index(request: Request, actor: Viewer, session: SessionDep):
         "users_active": sum(1 for u in users if u.is_active),
         "users_locked": sum(1 for u in users if u.locked_until and u.locked_until > now_utc()),
         "rules_active": len(admin_rules.list_rules(session, active=True)),
-        "days": len(admin_lists.list_calendar_overrides(session, year=year)),
-        "whitelist": len(admin_lists.list_whitelist(session, active=True)),
-        "routes_changed": sum(1 for r in admin_lists.list_routes(session) if not r.is_default),
+        "days": len(admin_calendar.list_calendar_overrides(session, year=year)),
+        "whitelist": len(intake_whitelist.list_whitelist(session, active=True)),
+        "routes_changed": sum(1 for r in intake_routing.list_routes(session) if not r.is_default),
     }
     return _page(request, "index.html", {"counts": counts, "year": year})
 
@@ -337,7 +340,7 @@ def change_rule(request: Request, rule_id: int, actor: Viewer, session: SessionD
 
 def _calendar_page(request, session, year, *, form=None, errors=None, message=None, status_code=200):
     return _page(request, "calendar.html", {
-        "year": year, "days": admin_lists.list_calendar_overrides(session, year=year),
+        "year": year, "days": admin_calendar.list_calendar_overrides(session, year=year),
         "form": form or {}, "errors": errors or {}, "message": message,
         "kinds": DayKind.choices(), "years": range(year - 2, year + 3),
     }, status_code=status_code)
@@ -355,7 +358,7 @@ def set_day(request: Request, actor: Viewer, session: SessionDep, form: PostedFo
     values = {name: _text(form, name) for name in ("day", "kind", "name")}
     try:
         with session.begin_nested():
-            row = admin_lists.set_calendar_day(session, actor=actor, day=values["day"],
+            row = admin_calendar.set_calendar_day(session, actor=actor, day=values["day"],
                                                kind=values["kind"], name=values["name"],
                                                as_of=now_utc())
     except DomainError as error:
@@ -367,7 +370,7 @@ def set_day(request: Request, actor: Viewer, session: SessionDep, form: PostedFo
 
 @router.post("/admin/calendar/{day}/remove", dependencies=WRITE)
 def remove_day(request: Request, day: date, actor: Viewer, session: SessionDep):
-    admin_lists.unset_calendar_day(session, actor=actor, day=day, as_of=now_utc())
+    admin_calendar.unset_calendar_day(session, actor=actor, day=day, as_of=now_utc())
     return _go(f"/admin/calendar?year={day.year}", "day_removed")
 
 
@@ -379,7 +382,7 @@ WHITELIST_FIELDS = ("kind", "value", "rule_code", "reason", "approved_by_id", "v
 def _whitelist_page(request, session, actor, *, filters=None, form=None, errors=None,
                     message=None, status_code=200):
     filters = filters or {}
-    rows = admin_lists.list_whitelist(
+    rows = intake_whitelist.list_whitelist(
         session, q=filters.get("q") or None,
         kind=filters.get("kind") if filters.get("kind") in WhitelistKind._value2member_map_ else None,
         active={"1": True, "0": False}.get(filters.get("active", "")),
@@ -403,7 +406,7 @@ def add_whitelist(request: Request, actor: Viewer, session: SessionDep, form: Po
     values = {name: _text(form, name) for name in WHITELIST_FIELDS}
     try:
         with session.begin_nested():
-            admin_lists.add_whitelist_entry(
+            intake_whitelist.add_whitelist_entry(
                 session, actor=actor, kind=values["kind"], value=values["value"],
                 reason=values["reason"], rule_code=values["rule_code"] or None,
                 approved_by_id=_int_or_none(values["approved_by_id"]),
@@ -417,7 +420,7 @@ def add_whitelist(request: Request, actor: Viewer, session: SessionDep, form: Po
 
 
 def _set_entry(session, actor, entry_id: int, active: bool) -> None:
-    admin_lists.set_whitelist_entry_active(session, actor=actor, entry_id=entry_id, active=active,
+    intake_whitelist.set_whitelist_entry_active(session, actor=actor, entry_id=entry_id, active=active,
                                            as_of=now_utc())
 
 
@@ -438,7 +441,7 @@ def restore_whitelist(entry_id: int, actor: Viewer, session: SessionDep):
 
 def _routing_page(request, session, *, errors=None, message=None, status_code=200):
     return _page(request, "routing.html", {
-        "rows": admin_lists.list_routes(session), "kinds": OrgKind.choices(),
+        "rows": intake_routing.list_routes(session), "kinds": OrgKind.choices(),
         "errors": errors or {}, "message": message,
     }, status_code=status_code)
 
@@ -453,7 +456,7 @@ def set_route(request: Request, actor: Viewer, session: SessionDep, form: Posted
     warning_type = _text(form, "warning_type")
     try:
         with session.begin_nested():
-            admin_lists.set_route(session, actor=actor, warning_type=warning_type,
+            intake_routing.set_route(session, actor=actor, warning_type=warning_type,
                                   org_kind=_text(form, "org_kind"), as_of=now_utc())
     except InvalidInput as error:
         return _routing_page(request, session, errors=_refused(error), message=error.message,

@@ -4,7 +4,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from models.enums import AuditKind
-from workflows.admin.auth import authenticate, record
+from workflows.admin.auth import authenticate
+from workflows.core.audit import record
 from workflows.core.clock import now_utc
 
 from ..deps import EVERYONE, SESSION_COOKIE, CurrentActor, SessionDep, SettingsDep, allow

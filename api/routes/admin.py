@@ -8,12 +8,15 @@ from datetime import date
 from fastapi import APIRouter, Depends, Response
 
 from models.enums import Level, Role, RuleCategory, WarningType, WhitelistKind
-from workflows.admin import lists as admin_lists
+from workflows.admin import calendar as admin_calendar
 from workflows.admin import rules as admin_rules
 from workflows.admin import users as admin_users
-from workflows.admin.lists import RouteRow, WhitelistRow
 from workflows.admin.users import UserRow
 from workflows.core.clock import now_utc
+from workflows.intake import routing as intake_routing
+from workflows.intake import whitelist as intake_whitelist
+from workflows.intake.routing import RouteRow
+from workflows.intake.whitelist import WhitelistRow
 
 from ..deps import ADMINS, CurrentActor, SessionDep, allow
 from .admin_schemas import (
@@ -125,13 +128,13 @@ def change_rule(rule_id: int, body: RuleChange, actor: CurrentActor, session: Se
 @router.get("/calendar", response_model=list[CalendarDayOut], summary="工作日历调整",
             dependencies=[Depends(allow(ADMINS))])
 def list_calendar(session: SessionDep, year: int | None = None):
-    return [out(CalendarDayOut, d) for d in admin_lists.list_calendar_overrides(session, year=year)]
+    return [out(CalendarDayOut, d) for d in admin_calendar.list_calendar_overrides(session, year=year)]
 
 
 @router.put("/calendar/{day}", response_model=CalendarDayOut, summary="设定节假日或调休上班日",
             dependencies=[Depends(allow(ADMINS))])
 def set_calendar_day(day: date, body: CalendarDayIn, actor: CurrentActor, session: SessionDep):
-    row = admin_lists.set_calendar_day(session, actor=actor, day=day, kind=body.kind, name=body.name,
+    row = admin_calendar.set_calendar_day(session, actor=actor, day=day, kind=body.kind, name=body.name,
                                        as_of=now_utc())
     return out(CalendarDayOut, row)
 
@@ -139,7 +142,7 @@ def set_calendar_day(day: date, body: CalendarDayIn, actor: CurrentActor, sessio
 @router.delete("/calendar/{day}", status_code=204, summary="取消日历调整",
                dependencies=[Depends(allow(ADMINS))])
 def unset_calendar_day(day: date, actor: CurrentActor, session: SessionDep) -> Response:
-    admin_lists.unset_calendar_day(session, actor=actor, day=day, as_of=now_utc())
+    admin_calendar.unset_calendar_day(session, actor=actor, day=day, as_of=now_utc())
     return Response(status_code=204)
 
 
@@ -150,26 +153,26 @@ def unset_calendar_day(day: date, actor: CurrentActor, session: SessionDep) -> R
             dependencies=[Depends(allow(ADMINS))])
 def list_whitelist(session: SessionDep, kind: WhitelistKind | None = None, active: bool | None = None,
                    q: str | None = None):
-    return admin_lists.list_whitelist(session, kind=kind, active=active, q=q)
+    return intake_whitelist.list_whitelist(session, kind=kind, active=active, q=q)
 
 
 @router.post("/whitelist", response_model=WhitelistRow, status_code=201, summary="加入白名单",
              dependencies=[Depends(allow(ADMINS))])
 def add_whitelist_entry(body: WhitelistIn, actor: CurrentActor, session: SessionDep):
-    row = admin_lists.add_whitelist_entry(session, actor=actor, as_of=now_utc(), **body.model_dump())
+    row = intake_whitelist.add_whitelist_entry(session, actor=actor, as_of=now_utc(), **body.model_dump())
     return row
 
 
 @router.get("/whitelist/{entry_id}", response_model=WhitelistRow, summary="查看白名单条目",
             dependencies=[Depends(allow(ADMINS))])
 def get_whitelist_entry(entry_id: int, session: SessionDep):
-    return admin_lists.get_whitelist_entry(session, entry_id=entry_id)
+    return intake_whitelist.get_whitelist_entry(session, entry_id=entry_id)
 
 
 @router.patch("/whitelist/{entry_id}", response_model=WhitelistRow, summary="撤销或恢复白名单条目",
               dependencies=[Depends(allow(ADMINS))])
 def change_whitelist_entry(entry_id: int, body: WhitelistChange, actor: CurrentActor, session: SessionDep):
-    row = admin_lists.set_whitelist_entry_active(session, actor=actor, entry_id=entry_id,
+    row = intake_whitelist.set_whitelist_entry_active(session, actor=actor, entry_id=entry_id,
                                                  active=body.is_active, as_of=now_utc())
     return row
 
@@ -180,12 +183,12 @@ def change_whitelist_entry(entry_id: int, body: WhitelistChange, actor: CurrentA
 @router.get("/routing", response_model=list[RouteRow], summary="预警类型与整改处室对应表",
             dependencies=[Depends(allow(ADMINS))])
 def list_routes(session: SessionDep):
-    return admin_lists.list_routes(session)
+    return intake_routing.list_routes(session)
 
 
 @router.put("/routing/{warning_type}", response_model=RouteRow, summary="修改预警类型的整改处室",
             dependencies=[Depends(allow(ADMINS))])
 def set_route(warning_type: WarningType, body: RouteIn, actor: CurrentActor, session: SessionDep):
-    row = admin_lists.set_route(session, actor=actor, warning_type=warning_type, org_kind=body.org_kind,
+    row = intake_routing.set_route(session, actor=actor, warning_type=warning_type, org_kind=body.org_kind,
                                 as_of=now_utc())
     return row

@@ -10,9 +10,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import AuditEvent, User
+from models import User
 from models.enums import AuditKind, Role
 from workflows.admin.accounts import verify_password
+from workflows.core.audit import record
+from workflows.core.calendar import LOCAL_TZ
 from workflows.core.errors import DomainError
 
 MAX_FAILED_LOGINS = 5
@@ -35,23 +37,6 @@ class AccountLocked(DomainError):
 class LoginOutcome:
     user: User | None
     error: DomainError | None = None
-
-
-def record(
-    session: Session,
-    kind: AuditKind,
-    *,
-    as_of: datetime,
-    user_id: int | None = None,
-    username: str = "",
-    actor_id: int | None = None,
-    client: str = "",
-    **data,
-) -> None:
-    """Append an audit row (flushes, never commits)."""
-    session.add(AuditEvent(kind=kind, at=as_of, user_id=user_id, username=username[:64],
-                           actor_id=actor_id, client=client[:64], data=data))
-    session.flush()
 
 
 def authenticate(
@@ -101,7 +86,5 @@ def authenticate(
 
 
 def _locked(until: datetime) -> AccountLocked:
-    from workflows.core.calendar import LOCAL_TZ
-
     local = until.astimezone(LOCAL_TZ)
     return AccountLocked(f"连续登录失败次数过多，账户已锁定至 {local:%H:%M}，请稍后再试或联系管理员")

@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 
 from models import Rule
 from models.enums import AuditKind, Level, RuleCategory, WarningType
-from workflows.admin.auth import record
 from workflows.core.actors import Actor
+from workflows.core.audit import record
 from workflows.core.errors import AlreadyExists, FieldError, InvalidInput, NotFound
 
 # Field → (Chinese name, kind, limits). The order is the application form's.

@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 from models import OrgUnit, Region, User
 from models.enums import AuditKind, Role
 from workflows.admin.accounts import check_password_strength, create_user, set_password
-from workflows.admin.auth import record
 from workflows.core.actors import Actor
+from workflows.core.audit import record
 from workflows.core.errors import AlreadyExists, FieldError, InvalidInput, NotFound, OutOfScope
 
 # Fields an administrator may change with change_user(), in the order forms show them.

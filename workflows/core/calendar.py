@@ -56,6 +56,16 @@ def local_date(ts: datetime) -> date:
     return ts.astimezone(LOCAL_TZ).date()
 
 
+def parse_date(value: object, field: str, label: str) -> date:
+    """A date from a form or JSON value (a date or "YYYY-MM-DD"); InvalidInput naming `field`."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidInput.single(field, "date_parsing", f"{label}应为日期（YYYY-MM-DD）") from None
+
+
 def month_start(day: date) -> date:
     """The first day of `day`'s month (months are named by their first day)."""
     return day.replace(day=1)

@@ -21,7 +21,6 @@ from sqlmodel import Session, select
 from models import Case, OrgUnit, Region, Rule, User
 from models.enums import OPEN_STATES, Level, Role, WarningType
 from models.settings import get_settings
-from workflows.admin.lists import whitelist_index
 from workflows.cases.lifecycle import INITIAL
 from workflows.core.actors import Actor
 from workflows.core.calendar import LOCAL_TZ, load_calendar, local_date
@@ -34,6 +33,7 @@ from workflows.intake.intake import (
     raise_cases,
 )
 from workflows.intake.routing import route
+from workflows.intake.whitelist import whitelist_index
 
 MAX_ITEMS = 10_000
 _CHUNK = 500  # bound parameters per IN (...) lookup

@@ -1,11 +1,17 @@
-"""Which department and which handler a new warning goes to."""
+"""Which department and which handler a new warning goes to, and the routing table
+(warning type → kind of department) that administrators may change (every change audited)."""
+
+from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from models import Case, DepartmentRoute, OrgUnit, Region, User
-from models.enums import OPEN_STATES, OrgKind, Role, WarningType
-from workflows.core.errors import InvalidInput
+from models.enums import OPEN_STATES, AuditKind, OrgKind, Role, WarningType
+from workflows.core.actors import Actor
+from workflows.core.audit import record
+from workflows.core.errors import FieldError, InvalidInput
 
 # Henan art. 17: who rectifies each warning type.
 DEPARTMENT_FOR_WARNING_TYPE: dict[WarningType, OrgKind] = {
@@ -77,3 +83,50 @@ def route(session: Session, *, region_id: int, warning_type: WarningType) -> tup
         .limit(1)
     ).scalar_one_or_none()
     return org_unit_id, handler_id
+
+
+# -- the routing table as administrators see and edit it --------------------------------
+
+
+@dataclass(frozen=True)
+class RouteRow:
+    warning_type: WarningType
+    warning_type_label: str
+    org_kind: OrgKind
+    org_kind_label: str
+    default_kind: OrgKind  # Henan art. 17
+    is_default: bool
+
+
+def list_routes(session: Session) -> list[RouteRow]:
+    """Each warning type with the kind of department that now rectifies it."""
+    table = routing_table(session)
+    return [
+        RouteRow(warning_type=wt, warning_type_label=wt.label, org_kind=table[wt],
+                 org_kind_label=table[wt].label, default_kind=DEPARTMENT_FOR_WARNING_TYPE[wt],
+                 is_default=table[wt] == DEPARTMENT_FOR_WARNING_TYPE[wt])
+        for wt in WarningType
+    ]
+
+
+def set_route(
+    session: Session, *, actor: Actor, warning_type: WarningType | str, org_kind: OrgKind | str, as_of: datetime
+) -> RouteRow:
+    """Send new warnings of this type to another kind of department (existing cases stay)."""
+    errors = []
+    try:
+        warning_type = WarningType(warning_type)
+    except ValueError:
+        errors.append(FieldError("warning_type", "enum", "预警类型不是可选的值"))
+    try:
+        org_kind = OrgKind(org_kind)
+    except ValueError:
+        errors.append(FieldError("org_kind", "enum", "处室类别不是可选的值"))
+    if errors:
+        raise InvalidInput("分派设置有误，请按提示修改", errors=errors)
+    old = routing_table(session)[warning_type]
+    set_department_kind(session, warning_type=warning_type, org_kind=org_kind,
+                        actor_id=actor.user_id, as_of=as_of)
+    record(session, AuditKind.ROUTING_CHANGED, as_of=as_of, actor_id=actor.user_id,
+           warning_type=warning_type.value, org_kind=[old.value, org_kind.value])
+    return next(r for r in list_routes(session) if r.warning_type == warning_type)

@@ -94,7 +94,7 @@ def test_rules_are_listed_by_category_and_active_flag(session, world):
     assert codes == ["ZB-001"]
 
 
-# -- calendar overrides, whitelist, routing table (workflows/admin/lists.py) ---------------
+# -- calendar overrides, whitelist, routing table (admin/calendar, intake/whitelist, intake/routing) ---------------
 
 
 def audits_of(session, kind):
@@ -102,7 +102,11 @@ def audits_of(session, kind):
 
 
 def test_sun_hao_declares_a_holiday_and_then_withdraws_it(session, world):
-    from workflows.admin.lists import list_calendar_overrides, set_calendar_day, unset_calendar_day
+    from workflows.admin.calendar import (
+        list_calendar_overrides,
+        set_calendar_day,
+        unset_calendar_day,
+    )
     from workflows.core.calendar import load_calendar
 
     sun_hao = world.actors["sun_hao"]
@@ -120,7 +124,7 @@ def test_sun_hao_declares_a_holiday_and_then_withdraws_it(session, world):
 
 
 def test_sun_hao_whitelists_a_payee_approved_by_zhang_wei(session, world):
-    from workflows.admin.lists import (
+    from workflows.intake.whitelist import (
         add_whitelist_entry,
         list_whitelist,
         set_whitelist_entry_active,
@@ -146,8 +150,7 @@ def test_sun_hao_whitelists_a_payee_approved_by_zhang_wei(session, world):
 
 def test_sun_hao_sends_fund_risk_warnings_to_the_treasury(session, world):
     from models.enums import OrgKind
-    from workflows.admin.lists import list_routes, set_route
-    from workflows.intake.routing import route
+    from workflows.intake.routing import list_routes, route, set_route
 
     row = set_route(session, actor=world.actors["sun_hao"], warning_type="fund_risk", org_kind="treasury", as_of=NOW)
     assert (row.org_kind, row.is_default) == (OrgKind.TREASURY, False)

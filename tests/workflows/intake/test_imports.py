@@ -8,9 +8,10 @@ from sqlmodel import select
 from models import Case
 from models.enums import Level, State
 from tests.factories import NOW, new_case
-from workflows.admin.lists import add_whitelist_entry, set_route
 from workflows.core.errors import InvalidInput
 from workflows.intake.imports import MAX_ITEMS, import_warnings
+from workflows.intake.routing import set_route
+from workflows.intake.whitelist import add_whitelist_entry
 
 
 def warning(external_id, **overrides):

@@ -1,66 +1,20 @@
-"""Administrators keep three small tables: calendar overrides, the monitoring whitelist
-(监控白名单) and the warning type → department routing table. Every change is audited.
+"""The monitoring whitelist (监控白名单): payees and accounts exempt from a rule, or from all
+rules. Administrators keep it (every change audited); intake consults it for each warning.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from models import CalendarDay, Rule, User, WhitelistEntry
-from models.enums import AuditKind, DayKind, OrgKind, WarningType, WhitelistKind
-from workflows.admin.auth import record
+from models import Rule, User, WhitelistEntry
+from models.enums import AuditKind, WhitelistKind
 from workflows.core.actors import Actor
-from workflows.core.calendar import list_overrides, set_day, unset_day
+from workflows.core.audit import record
+from workflows.core.calendar import parse_date
 from workflows.core.errors import FieldError, InvalidInput, NotFound
-from workflows.intake.routing import DEPARTMENT_FOR_WARNING_TYPE, routing_table, set_department_kind
-
-# -- calendar overrides -----------------------------------------------------------------
-
-
-def _as_date(value: Any, field: str, label: str) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InvalidInput.single(field, "date_parsing", f"{label}应为日期（YYYY-MM-DD）") from None
-
-
-def list_calendar_overrides(session: Session, *, year: int | None = None) -> list[CalendarDay]:
-    """The admin-entered days, optionally of one year, by date."""
-    return list_overrides(session, year=year)
-
-
-def set_calendar_day(
-    session: Session, *, actor: Actor, day: date | str, kind: DayKind | str, name: str = "", as_of: datetime
-) -> CalendarDay:
-    """Mark a day a holiday or a working day (调休), replacing any earlier override."""
-    day = _as_date(day, "day", "日期")
-    before = session.get(CalendarDay, day)
-    old = [DayKind(before.kind).value if before else None, before.name if before else None]
-    row = set_day(session, day=day, kind=kind, name=name, actor_id=actor.user_id)
-    record(session, AuditKind.CALENDAR_CHANGED, as_of=as_of, actor_id=actor.user_id, action="set",
-           day=day.isoformat(), day_kind=[old[0], DayKind(row.kind).value], name=[old[1], row.name])
-    return row
-
-
-def unset_calendar_day(session: Session, *, actor: Actor, day: date | str, as_of: datetime) -> None:
-    """Drop a day's override so the official calendar applies again (NotFound if none)."""
-    day = _as_date(day, "day", "日期")
-    before = session.get(CalendarDay, day)
-    if before is None:
-        raise NotFound(f"{day.isoformat()} 没有调整记录")
-    kind, name = DayKind(before.kind).value, before.name
-    unset_day(session, day=day)
-    record(session, AuditKind.CALENDAR_CHANGED, as_of=as_of, actor_id=actor.user_id, action="unset",
-           day=day.isoformat(), day_kind=[kind, None], name=[name, None])
-
-
-# -- whitelist --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -168,7 +122,7 @@ def add_whitelist_entry(
     until = None
     if valid_until not in (None, ""):
         try:
-            until = _as_date(valid_until, "valid_until", "有效期至")
+            until = parse_date(valid_until, "valid_until", "有效期至")
         except InvalidInput as error:
             errors.extend(error.errors)
     if errors:
@@ -223,50 +177,3 @@ def whitelist_index(session: Session, *, on: date) -> WhitelistIndex:
         )
     )
     return WhitelistIndex(frozenset((WhitelistKind(r.kind), r.value, r.rule_id) for r in rows))
-
-
-# -- routing table ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RouteRow:
-    warning_type: WarningType
-    warning_type_label: str
-    org_kind: OrgKind
-    org_kind_label: str
-    default_kind: OrgKind  # Henan art. 17
-    is_default: bool
-
-
-def list_routes(session: Session) -> list[RouteRow]:
-    """Each warning type with the kind of department that now rectifies it."""
-    table = routing_table(session)
-    return [
-        RouteRow(warning_type=wt, warning_type_label=wt.label, org_kind=table[wt],
-                 org_kind_label=table[wt].label, default_kind=DEPARTMENT_FOR_WARNING_TYPE[wt],
-                 is_default=table[wt] == DEPARTMENT_FOR_WARNING_TYPE[wt])
-        for wt in WarningType
-    ]
-
-
-def set_route(
-    session: Session, *, actor: Actor, warning_type: WarningType | str, org_kind: OrgKind | str, as_of: datetime
-) -> RouteRow:
-    """Send new warnings of this type to another kind of department (existing cases stay)."""
-    errors = []
-    try:
-        warning_type = WarningType(warning_type)
-    except ValueError:
-        errors.append(FieldError("warning_type", "enum", "预警类型不是可选的值"))
-    try:
-        org_kind = OrgKind(org_kind)
-    except ValueError:
-        errors.append(FieldError("org_kind", "enum", "处室类别不是可选的值"))
-    if errors:
-        raise InvalidInput("分派设置有误，请按提示修改", errors=errors)
-    old = routing_table(session)[warning_type]
-    set_department_kind(session, warning_type=warning_type, org_kind=org_kind,
-                        actor_id=actor.user_id, as_of=as_of)
-    record(session, AuditKind.ROUTING_CHANGED, as_of=as_of, actor_id=actor.user_id,
-           warning_type=warning_type.value, org_kind=[old.value, org_kind.value])
-    return next(r for r in list_routes(session) if r.warning_type == warning_type)

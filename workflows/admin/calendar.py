@@ -1,0 +1,46 @@
+"""Calendar overrides entered by administrators (节假日与调休), each change audited.
+
+The working-day arithmetic itself lives in workflows.core.calendar; this module is the
+administrators' door to it.
+"""
+
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from models import CalendarDay
+from models.enums import AuditKind, DayKind
+from workflows.core.actors import Actor
+from workflows.core.audit import record
+from workflows.core.calendar import list_overrides, parse_date, set_day, unset_day
+from workflows.core.errors import NotFound
+
+
+def list_calendar_overrides(session: Session, *, year: int | None = None) -> list[CalendarDay]:
+    """The admin-entered days, optionally of one year, by date."""
+    return list_overrides(session, year=year)
+
+
+def set_calendar_day(
+    session: Session, *, actor: Actor, day: date | str, kind: DayKind | str, name: str = "", as_of: datetime
+) -> CalendarDay:
+    """Mark a day a holiday or a working day (调休), replacing any earlier override."""
+    day = parse_date(day, "day", "日期")
+    before = session.get(CalendarDay, day)
+    old = [DayKind(before.kind).value if before else None, before.name if before else None]
+    row = set_day(session, day=day, kind=kind, name=name, actor_id=actor.user_id)
+    record(session, AuditKind.CALENDAR_CHANGED, as_of=as_of, actor_id=actor.user_id, action="set",
+           day=day.isoformat(), day_kind=[old[0], DayKind(row.kind).value], name=[old[1], row.name])
+    return row
+
+
+def unset_calendar_day(session: Session, *, actor: Actor, day: date | str, as_of: datetime) -> None:
+    """Drop a day's override so the official calendar applies again (NotFound if none)."""
+    day = parse_date(day, "day", "日期")
+    before = session.get(CalendarDay, day)
+    if before is None:
+        raise NotFound(f"{day.isoformat()} 没有调整记录")
+    kind, name = DayKind(before.kind).value, before.name
+    unset_day(session, day=day)
+    record(session, AuditKind.CALENDAR_CHANGED, as_of=as_of, actor_id=actor.user_id, action="unset",
+           day=day.isoformat(), day_kind=[kind, None], name=[name, None])
