@@ -29,7 +29,7 @@ from forms.report_pdf import monthly_report_pdf
 from models import Region
 from models.db import make_engine
 from workflows.core.calendar import local_date, previous_month
-from workflows.reporting.figures import draft_monthly_reports
+from workflows.reporting.drafts import draft_monthly_reports
 from workflows.reporting.reads import read_report
 
 

@@ -14,6 +14,7 @@ from models import MonthlyReport, Region
 from models.db import get_engine
 from models.settings import Settings
 from workflows.core.clock import now_utc
+from workflows.reporting.reads import read_report
 
 from .base import TransportError
 
@@ -38,8 +39,6 @@ def render_attachment(session: Session, spec: dict) -> tuple[str, str, bytes]:
     if spec.get("kind") != "monthly_report" or spec.get("format") not in FORMATS:
         raise TransportError(f"不认识的附件：{spec}", permanent=True)
     content_type, module_name, function = FORMATS[spec["format"]]
-    from workflows.reporting.reads import read_report
-
     render = getattr(importlib.import_module(module_name), function)
     report = session.get(MonthlyReport, int(spec["report_id"]))
     if report is None:

@@ -110,7 +110,7 @@ JOBS: dict[str, Job] = {
         ),
         Job(
             "evaluate_streaks",
-            "workflows.oversight.streaks:evaluate_streaks",
+            "workflows.oversight.opening:evaluate_streaks",
             "0 6 * * *",
             "每月第一个工作日 06:00 评估上月各市县是否计入三个月规则，开启专项督查和约谈",
             grace=timedelta(hours=12),
@@ -118,7 +118,7 @@ JOBS: dict[str, Job] = {
             first_working_day_of_month=True,
         ),
         Job(
-            "draft_monthly_reports", "workflows.reporting.figures:draft_monthly_reports",
+            "draft_monthly_reports", "workflows.reporting.drafts:draft_monthly_reports",
             "0 7 * * *",
             "每月第一个工作日 07:00 起草上月各县、市、省的预警情况月报（其余日子跳过）",
             grace=timedelta(hours=10), lookback=timedelta(days=2), first_working_day_of_month=True,

@@ -9,7 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import OrgUnit, Region, Rule, User, WhitelistEntry
+from models import Case, OrgUnit, Region, Rule, User, WhitelistEntry
 from models.enums import (
     Conclusion,
     DayKind,
@@ -35,8 +35,8 @@ from workflows.core.calendar import LOCAL_TZ, load_calendar, local_date, set_day
 from workflows.core.clock import now_utc
 from workflows.intake.intake import raise_case
 from workflows.intake.routing import route
-from workflows.oversight.streaks import evaluate_streaks
-from workflows.reporting.figures import draft_monthly_reports
+from workflows.oversight.opening import evaluate_streaks
+from workflows.reporting.drafts import draft_monthly_reports
 
 PROVINCE_CODE = "419000"
 DEMO_SOURCE = "demo"
@@ -396,8 +396,6 @@ def _facts(rng: random.Random, county: Region, raised_at: datetime) -> dict:
 
 def demo_overview(session: Session) -> dict[str, int]:
     """Case counts by state, for the demo's own checks."""
-    from models import Case
-
     rows = session.connection().execute(
         sa.select(Case.state, sa.func.count()).where(Case.source == DEMO_SOURCE).group_by(Case.state)
     ).all()

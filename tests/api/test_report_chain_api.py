@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from models import MonthlyReport
 from tests.api.test_pages_auth import csrf_of, page_login
 from tests.monthly_scenario import DRAFT_AT, MONTH, build_november
-from workflows.reporting.figures import draft_monthly_reports
+from workflows.reporting.drafts import draft_monthly_reports
 
 
 @pytest.fixture

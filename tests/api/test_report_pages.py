@@ -12,7 +12,7 @@ from api.cli import app as cli_app
 from models.db import get_engine
 from tests.factories import build_world
 from tests.monthly_scenario import DRAFT_AT, build_november
-from workflows.reporting.figures import draft_monthly_reports
+from workflows.reporting.drafts import draft_monthly_reports
 
 BASE = "/reports/monthly/410121/2026-11"
 

@@ -11,7 +11,7 @@ from models import Region
 from tests.factories import new_case
 from tests.monthly_scenario import DRAFT_AT, MONTH, build_november, shanghai
 from workflows.oversight.streaks import evaluate_month
-from workflows.reporting.figures import draft_monthly_reports
+from workflows.reporting.drafts import draft_monthly_reports
 from workflows.reporting.reads import read_report
 
 

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from forms.report_xlsx import monthly_report_xlsx
 from models import Region
 from tests.monthly_scenario import DRAFT_AT, MONTH, build_november
-from workflows.reporting.figures import draft_monthly_reports
+from workflows.reporting.drafts import draft_monthly_reports
 from workflows.reporting.reads import read_report
 
 

@@ -29,7 +29,7 @@ from tests.factories import PASSWORD, build_world
 from tests.monthly_scenario import DRAFT_AT, MONTH, build_november
 from tests.workflows.federation.test_exchange import Pair
 from workflows.federation.keys import PeerInput, generate_key, register_peer, verify
-from workflows.reporting.figures import draft_monthly_reports
+from workflows.reporting.drafts import draft_monthly_reports
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from tests.monthly_scenario import DRAFT_AT, MONTH, build_november
 from tests.notifications.conftest import settings_for
 from workflows.reporting import effects as report_effects
 from workflows.reporting.chain import ReportEvent, report_transition
-from workflows.reporting.figures import draft_monthly_reports
+from workflows.reporting.drafts import draft_monthly_reports
 
 AT = DRAFT_AT
 

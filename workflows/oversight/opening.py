@@ -30,7 +30,7 @@ from models.settings import get_settings
 from workflows.core.calendar import add_months, chinese_date, load_calendar, local_date, month_start
 from workflows.core.notify import news_for, queue
 from workflows.core.numbering import allocate_numbers
-from workflows.oversight.streaks import months_between
+from workflows.oversight.streaks import StreakResult, evaluate_month, month_before, months_between
 
 OVERSIGHT = OversightCase.__table__
 EVENTS = OversightEvent.__table__
@@ -70,6 +70,18 @@ def format_number(prefix: str, drawn: str) -> str:
     """allocate_numbers' "ZD-202612-000001" as the oversight numbers are written: ZD-202612-0001."""
     key, n = drawn.rsplit("-", 1)
     return f"{key}-{int(n):04d}"
+
+
+def evaluate_streaks(session: Session, *, as_of: datetime) -> StreakResult:
+    """The monthly job (first working day, 06:00): evaluate last month, then open the special
+    inspections and interviews it calls for."""
+    result = evaluate_month(session, month=month_before(as_of), as_of=as_of)
+    opened = open_oversight(session, months=[*result.backfilled, result.month], as_of=as_of)
+    result.inspections_opened = opened.inspections
+    result.interviews_opened = opened.interviews
+    result.notifications_queued = opened.notifications
+    result.no_owner = opened.no_owner
+    return result
 
 
 def open_oversight(session: Session, *, months: list[date], as_of: datetime) -> Opened:

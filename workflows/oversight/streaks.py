@@ -302,20 +302,6 @@ def evaluate_month(
     return result
 
 
-def evaluate_streaks(session: Session, *, as_of: datetime) -> StreakResult:
-    """The monthly job (first working day, 06:00): evaluate last month, then open the special
-    inspections and interviews it calls for."""
-    from workflows.oversight.opening import open_oversight
-
-    result = evaluate_month(session, month=month_before(as_of), as_of=as_of)
-    opened = open_oversight(session, months=[*result.backfilled, result.month], as_of=as_of)
-    result.inspections_opened = opened.inspections
-    result.interviews_opened = opened.interviews
-    result.notifications_queued = opened.notifications
-    result.no_owner = opened.no_owner
-    return result
-
-
 # -- reads ------------------------------------------------------------------------------------
 
 

@@ -45,9 +45,11 @@ def figures_digest(figures: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def draft_reports(
+def draft_monthly_reports(
     session: Session, *, as_of: datetime, only_first_working_day: bool = True
 ) -> DraftResult:
+    """The job: draft (or refresh) last month's summary of every county, city and province
+    on the first working day of the month."""
     calendar = load_calendar(session)
     today = local_date(as_of)
     month = previous_month(today)

@@ -385,13 +385,3 @@ def figures_for_all(
         for rid, region in computation.regions.items()
         if region.level in levels
     }
-
-
-def draft_monthly_reports(
-    session: Session, *, as_of: datetime, only_first_working_day: bool = True
-):
-    """The job: draft (or refresh) last month's summary of every county, city and province
-    on the first working day of the month; see workflows/reporting/drafts.py."""
-    from workflows.reporting.drafts import draft_reports
-
-    return draft_reports(session, as_of=as_of, only_first_working_day=only_first_working_day)

@@ -28,7 +28,8 @@ from workflows.oversight.cases import (
     timeline,
     transition_oversight,
 )
-from workflows.oversight.streaks import add_months, evaluate_streaks
+from workflows.oversight.opening import evaluate_streaks
+from workflows.oversight.streaks import add_months
 
 REPORT = {
     "scope": "安县2026年8月至10月财政衔接资金预警处理情况",

@@ -29,7 +29,8 @@ from workflows.reporting import effects as report_effects
 from workflows.reporting.chain import ReportEvent, report_transition, resubmit
 from workflows.reporting.chain_reads import list_reports
 from workflows.reporting.chain_reads import report_chain as read_chain
-from workflows.reporting.figures import compute_figures, draft_monthly_reports
+from workflows.reporting.drafts import draft_monthly_reports
+from workflows.reporting.figures import compute_figures
 from workflows.reporting.late_reports import escalate_late_reports
 
 AT = DRAFT_AT + timedelta(hours=1)

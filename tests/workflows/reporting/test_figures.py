@@ -19,12 +19,11 @@ from tests.monthly_scenario import DRAFT_AT, MONTH, build_november, shanghai
 from workflows.core.calendar import WorkingCalendar, first_working_day, is_first_working_day
 from workflows.core.errors import InvalidInput, NotFound
 from workflows.oversight.streaks import evaluate_month
-from workflows.reporting.drafts import figures_digest
+from workflows.reporting.drafts import draft_monthly_reports, figures_digest
 from workflows.reporting.figures import (
     SCHEMA,
     _WorkdayIndex,
     compute_figures,
-    draft_monthly_reports,
     fifth_working_day,
     figures_for_all,
 )
@@ -242,7 +241,7 @@ def test_on_another_day_the_job_skips(session, world, november):
 def test_the_job_is_registered_at_seven_every_morning():
     job = JOBS["draft_monthly_reports"]
     assert job.cron == "0 7 * * *"
-    assert job.target == "workflows.reporting.figures:draft_monthly_reports"
+    assert job.target == "workflows.reporting.drafts:draft_monthly_reports"
 
 
 def test_first_and_fifth_working_days_follow_the_official_calendar():
