@@ -139,6 +139,17 @@ def advance(
     return new_version
 
 
+def advance_all(session: Session, machine: Machine, *, where, values: dict, returning: tuple = ()) -> list:
+    """The set-based write of a job: every row matching `where` (which must exclude rows already
+    moved, so a re-run changes nothing) gets version + 1 and the values. Returns each changed
+    row's (id, version, state, *returning) for its event rows."""
+    rows, version = machine.rows, machine.rows.c[machine.version]
+    return session.connection().execute(
+        sa.update(rows).where(where).values({machine.version: version + 1, **values})
+        .returning(rows.c.id, version.label("version"), rows.c[machine.state].label("state"), *returning)
+    ).all()  # fmt: skip
+
+
 def forget(session: Session, machine: Machine, row_id: int) -> None:
     # The writes bypass the ORM; a copy loaded in this session must not show the old state.
     loaded = session.identity_map.get(identity_key(machine.orm, row_id))
