@@ -18,6 +18,7 @@ from models.enums import Event
 from workflows.cases.lifecycle import CASE_MACHINE
 from workflows.cases.plan import (
     CONTEXT_BY_ID,
+    CONTEXT_BY_NUMBER,
     ContextRow,
     Plan,
     TransitionResult,
@@ -41,6 +42,7 @@ from workflows.core.errors import NotFound, StaleVersion
 CASES = Case.__table__
 EVENTS = CaseEvent.__table__
 _CONTEXT_SQL = str(CONTEXT_BY_ID.compile(dialect=PG_DIALECT))
+_CONTEXT_BY_NUMBER_SQL = str(CONTEXT_BY_NUMBER.compile(dialect=PG_DIALECT))
 # The event row's columns but case_id, seq and slip_id (which the statement supplies).
 _EVENT_COLUMNS = ("event", "from_state", "to_state", "actor_id", "actor_role", "at", "comment",
                   "due_on", "data")  # fmt: skip
@@ -59,6 +61,12 @@ def load(driver: psycopg.Connection, case_id: int) -> ContextRow:
     if row is None:
         raise NotFound("案件不存在")
     return ContextRow._make(row)
+
+
+def load_by_number(driver: psycopg.Connection, number: str) -> ContextRow | None:
+    """The case with this number, None when there is none (the caller decides what to say)."""
+    row = driver.execute(_CONTEXT_BY_NUMBER_SQL, {"number": number}).fetchone()
+    return None if row is None else ContextRow._make(row)
 
 
 @functools.cache

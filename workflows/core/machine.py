@@ -213,9 +213,12 @@ class TimelineEntry:
 
 def timeline(
     session: Session, machine: Machine, row_id: int, *, label: Callable[[Any], str],
-    state_of: Callable[[Any], Any], extra: tuple = (), joins: tuple = (),
+    state_of: Callable[[Any], Any], event_of: Callable[[Any], Any] = str, extra: tuple = (),
+    joins: tuple = (),
 ) -> list[TimelineEntry]:  # fmt: skip
-    """A row's events in order; `label(row)` words each, `state_of` types the states."""
+    """A row's events in order; `label(row)` words each, `state_of` and `event_of` type the
+    states and events; `extra` columns (and their outer `joins`) fill the entry's optional
+    fields by name."""
     events = machine.events
     query = sa.select(events, User.full_name, *extra).outerjoin(User, User.id == events.c.actor_id)
     for target, on in joins:
@@ -226,7 +229,7 @@ def timeline(
         m = r._mapping
         role, to_state = Role(r.actor_role), state_of(m[after])
         entries.append(TimelineEntry(
-            seq=r.seq, at=r.at, event=r.event, label=label(r),
+            seq=r.seq, at=r.at, event=event_of(r.event), label=label(r),
             from_state=state_of(m[before]) if m[before] else None, to_state=to_state,
             to_state_label=to_state.label, actor_name=r.full_name or role.label,  # the system has no name
             actor_role=role, comment=r.comment, data=r.data or {},
