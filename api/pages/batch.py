@@ -6,9 +6,8 @@ from sqlmodel import Session
 
 from forms.page_forms import SLIP_CHOICES, SLIP_LABELS, errors_of, parse_slip
 from models.enums import Event, Role, SlipKind, State
-from workflows.cases.attachments import store_attachments
+from workflows.cases.actions import act_on_cases
 from workflows.cases.queries import CaseFilters, list_cases
-from workflows.cases.transition import transition_many
 from workflows.core.actors import Actor
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
@@ -87,13 +86,10 @@ def file_batch(request: Request, actor: Viewer, session: SessionDep, settings: S
     if errors:
         return again("填写不完整或有误，请按提示修改后再提交", 422)
     try:
-        with session.begin_nested():
-            results = transition_many(session, cases=picked, event=event, actor=actor,
-                                      as_of=now, slip=parsed.value)
-            if files and results and results[0].slip_id:
-                store_attachments(session, files_dir=settings.files_dir,
-                                  slip_id=results[0].slip_id, actor=actor, files=files,
-                                  max_bytes=settings.upload_max_bytes, as_of=now)
+        # All or nothing: every case, the one slip and its attachments.
+        results = act_on_cases(session, actor=actor, cases=picked, event=event, as_of=now,
+                               slip=parsed.value, uploads=files, files_dir=settings.files_dir,
+                               max_bytes=settings.upload_max_bytes)
     except RoleNotAllowed:
         raise
     except BatchRefused as refused:

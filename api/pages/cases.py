@@ -16,12 +16,12 @@ from models import Region, User
 from models.enums import Event, Level, Role, SlipKind, State
 from workflows.admin.accounts import list_users
 from workflows.admin.rules import list_rules
-from workflows.cases.attachments import Upload, check_upload, store_attachments
-from workflows.cases.detail import FACT_LABELS, CaseDetail, get_case_detail
+from workflows.cases.actions import act_on_case
+from workflows.cases.attachments import Upload, check_upload
+from workflows.cases.detail import FACT_LABELS, CaseDetail, find_case, get_case_detail
 from workflows.cases.lifecycle import ladder_events_allowed
 from workflows.cases.queries import iter_cases, list_cases
 from workflows.cases.slip_reads import slips_of_case
-from workflows.cases.transition import transition
 from workflows.core.actors import Actor
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
@@ -156,16 +156,16 @@ def parse_int(value) -> int | None:
 
 @router.post("/cases/{number}/transitions",
              dependencies=[Depends(allow(CASE_ACTORS)), CsrfForm])
-def act_on_case(request: Request, number: str, actor: Viewer, session: SessionDep,
-                settings: SettingsDep, form: PostedForm):
+def act_on_case_form(request: Request, number: str, actor: Viewer, session: SessionDep,
+                     settings: SettingsDep, form: PostedForm):
     now = now_utc()
-    detail = get_case_detail(session, actor=actor, number=number, as_of=now)
-    try:
-        event = Event(str(form.get("event") or ""))
-    except ValueError:
-        raise InvalidInput.single("event", "unknown_event", "未知的操作，请刷新后重试") from None
+    event = Event._value2member_map_.get(str(form.get("event") or ""))
     version = parse_int(form.get("version"))
-    if version is None:
+    if event is None or version is None:
+        # Who is asking comes before what they sent: a case not theirs is refused as such.
+        find_case(session, actor=actor, number=number)
+        if event is None:
+            raise InvalidInput.single("event", "unknown_event", "未知的操作，请刷新后重试")
         raise InvalidInput.single("version", "required", "页面缺少版本信息，请刷新后重试")
     values = {"comment": str(form.get("comment") or ""), "assignee_id": str(form.get("assignee_id") or "")}
     errors: dict[str, str] = {}
@@ -187,16 +187,11 @@ def act_on_case(request: Request, number: str, actor: Viewer, session: SessionDe
         return again("填写不完整或有误，请按提示修改后再提交", 422)
     try:
         # All or nothing: the transition, its slip and the slip's attachments.
-        with session.begin_nested():
-            result = transition(
-                session, case_id=detail.row.id, event=event, actor=actor, version=version,
-                as_of=now, slip=slip, comment=values["comment"] or None,
-                assignee_id=parse_int(values["assignee_id"]),
-            )
-            if files and result.slip_id:
-                store_attachments(session, files_dir=settings.files_dir, slip_id=result.slip_id,
-                                  actor=actor, files=files, max_bytes=settings.upload_max_bytes,
-                                  as_of=now)
+        act_on_case(
+            session, actor=actor, number=number, event=event, version=version, as_of=now,
+            slip=slip, comment=values["comment"] or None, assignee_id=parse_int(values["assignee_id"]),
+            uploads=files, files_dir=settings.files_dir, max_bytes=settings.upload_max_bytes,
+        )
     except _NOT_A_FORM_PROBLEM:
         raise
     except DomainError as error:

@@ -1,7 +1,7 @@
 """Cases over JSON: the list, one case, acting on one or many, the per-rule summary, exports.
 
 Every route is parse → one workflows call → render; scope, roles and the lifecycle are
-decided in workflows/ (queries, case_detail, transition, summary).
+decided in workflows/cases/ (queries, detail, actions, summary).
 """
 
 from typing import Annotated
@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from forms.spreadsheets import rule_summary_xlsx, tracking_xlsx
-from workflows.cases.detail import act_on_case, act_on_cases, get_case_detail
+from workflows.cases.actions import act_on_case, act_on_cases
+from workflows.cases.detail import get_case_detail
 from workflows.cases.queries import MAX_LIMIT, CaseFilters, case_row, iter_cases, list_cases
 from workflows.cases.summary import rule_summary, totals
 from workflows.core.calendar import local_date
@@ -89,14 +90,15 @@ def case_transition(
     number: str, body: TransitionIn, actor: CurrentActor, session: SessionDep
 ) -> CaseOut:
     now = now_utc()
-    act_on_case(
+    result = act_on_case(
         session, actor=actor, number=number, event=body.event, version=body.version, as_of=now,
         slip=body.slip, comment=body.comment, assignee_id=body.assignee_id,
     )  # fmt: skip
     # Commit before reading the answer: a slip filing holds the month's number counter row
     # until commit, and every other slip filing in the province waits for it.
     session.commit()
-    return CaseOut.of_detail(get_case_detail(session, actor=actor, number=number, as_of=now))
+    detail = get_case_detail(session, actor=actor, number=number, as_of=now, case_id=result.case_id)
+    return CaseOut.of_detail(detail)
 
 
 @router.post(

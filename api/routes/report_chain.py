@@ -54,8 +54,9 @@ class EventOut(BaseModel):
     seq: int
     event: str
     label: str
-    from_status: ReportStatus | None
-    to_status: ReportStatus
+    # The timeline's shape (workflows/core/machine.py) says state; a report's API says status.
+    from_status: ReportStatus | None = Field(validation_alias="from_state")
+    to_status: ReportStatus = Field(validation_alias="to_state")
     actor_name: str | None
     at: datetime
     comment: str | None
@@ -100,7 +101,7 @@ def chain(report_id: int, actor: CurrentActor, session: SessionDep) -> ChainOut:
         figures_sha256=r.figures_sha256,
         parts=list(c.parts),
         events=[
-            EventOut(**{k: v for k, v in e.__dict__.items() if k != "actor_role"}) for e in c.events
+            EventOut.model_validate(e, from_attributes=True) for e in c.events
         ],
         actions=[a.event.value for a in c.actions],
         versions=[{"id": v.id, "version": v.version, "status": v.status} for v in c.versions],

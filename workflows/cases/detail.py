@@ -1,6 +1,6 @@
 """One case as its page shows it: the facts, the rule, the timeline of events, the slips and
-what the reader may do next (four indexed reads, whatever the case's history); and acting
-on cases named by their numbers, as users know them."""
+what the reader may do next (four indexed reads, whatever the case's history). Acting on a
+case is workflows/cases/actions.py."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -10,13 +10,12 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from models import Attachment, Case, CaseEvent, CaseSlip, Region, Rule, Slip, User
-from models.enums import Conclusion, Event, Level, Resolution, Role, RuleCategory, SlipKind, State
-from workflows.cases.lifecycle import events_allowed
-from workflows.cases.queries import BLIND_ROLES, CaseRow, case_row, scope_clause
-from workflows.cases.slips import SlipInput
-from workflows.cases.transition import TransitionResult, transition, transition_many
+from models.enums import Conclusion, Event, Level, Resolution, RuleCategory, SlipKind, State
+from workflows.cases.lifecycle import CASE_MACHINE, events_allowed
+from workflows.cases.queries import CaseRow, case_row, check_visible
+from workflows.core import machine
 from workflows.core.actors import Actor
-from workflows.core.errors import BatchRefused, DomainError, NotFound, OutOfScope
+from workflows.core.machine import TimelineEntry
 
 # The monitored facts in the order a slip prints them, with the words users read.
 FACT_LABELS: dict[str, str] = {
@@ -39,22 +38,6 @@ class RuleInfo:
     basis: str
     description: str
     level: Level
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    seq: int
-    at: datetime
-    event: Event
-    event_label: str
-    from_state: State | None
-    to_state: State
-    actor_name: str
-    actor_role_label: str
-    comment: str | None
-    slip_id: int | None
-    slip_number: str | None
-    due_on: date | None
 
 
 @dataclass(frozen=True)
@@ -107,33 +90,27 @@ def mask_account(account: str | None) -> str | None:
 
 
 def find_case(session: Session, *, actor: Actor, number: str) -> int:
-    """The id of the case with this number, if the actor may see it.
-
-    NotFound when there is none; OutOfScope when it is someone else's (GET routes answer
-    both with 404, so a number's existence does not leak)."""
-    if actor.role in BLIND_ROLES:
-        scope_clause(actor)  # raises the role's refusal
+    """The id of the case with this number, if the actor may see it (queries.check_visible)."""
     found = (
         session.connection()
         .execute(
-            sa.select(Case.id, Case.org_unit_id, Region.path)
+            sa.select(Case.id, Case.org_unit_id, Region.path.label("region_path"))
             .join(Region, Region.id == Case.region_id)
             .where(Case.number == number.strip())
         )
         .one_or_none()
     )
-    if found is None:
-        raise NotFound("预警不存在")
-    if actor.role != Role.SYSTEM and not actor.in_scope(
-        region_path=found.path, org_unit_id=found.org_unit_id
-    ):
-        raise OutOfScope(f"预警 {number} 不在您的管辖范围内")
+    check_visible(actor, number=number, found=found)
     return found.id
 
 
-def get_case_detail(session: Session, *, actor: Actor, number: str, as_of: datetime) -> CaseDetail:
-    """Everything the case page shows, for an actor allowed to see the case."""
-    case_id = find_case(session, actor=actor, number=number)
+def get_case_detail(
+    session: Session, *, actor: Actor, number: str, as_of: datetime, case_id: int | None = None
+) -> CaseDetail:
+    """Everything the case page shows, for an actor allowed to see the case. `case_id`: the
+    case's id when the caller has just acted on it for this actor (which found it in scope)."""
+    if case_id is None:
+        case_id = find_case(session, actor=actor, number=number)
     row = case_row(session, case_id=case_id, as_of=as_of)
     case = (
         session.connection()
@@ -191,46 +168,11 @@ def get_case_detail(session: Session, *, actor: Actor, number: str, as_of: datet
 
 
 def _timeline(session: Session, case_id: int) -> list[TimelineEntry]:
-    rows = session.connection().execute(
-        sa.select(
-            CaseEvent.seq,
-            CaseEvent.at,
-            CaseEvent.event,
-            CaseEvent.from_state,
-            CaseEvent.to_state,
-            CaseEvent.actor_role,
-            CaseEvent.comment,
-            CaseEvent.slip_id,
-            CaseEvent.due_on,
-            User.full_name,
-            Slip.number.label("slip_number"),
-        )
-        .outerjoin(User, User.id == CaseEvent.actor_id)
-        .outerjoin(Slip, Slip.id == CaseEvent.slip_id)
-        .where(CaseEvent.case_id == case_id)
-        .order_by(CaseEvent.seq)
-    )
-    entries = []
-    for r in rows:
-        event, role = Event(r.event), Role(r.actor_role)
-        entries.append(
-            TimelineEntry(
-                seq=r.seq,
-                at=r.at,
-                event=event,
-                event_label=event.label,
-                from_state=State(r.from_state) if r.from_state else None,
-                to_state=State(r.to_state),
-                # Events the system raised by itself have no user behind them.
-                actor_name=r.full_name or role.label,
-                actor_role_label=role.label,
-                comment=r.comment,
-                slip_id=r.slip_id,
-                slip_number=r.slip_number,
-                due_on=r.due_on,
-            )
-        )
-    return entries
+    return machine.timeline(
+        session, CASE_MACHINE, case_id, label=lambda r: Event(r.event).label, state_of=State,
+        event_of=Event, extra=(Slip.number.label("slip_number"),),
+        joins=((Slip.__table__, Slip.id == CaseEvent.slip_id),),
+    )  # fmt: skip
 
 
 def _slips(session: Session, case_id: int) -> list[SlipSummary]:
@@ -269,63 +211,3 @@ def _slips(session: Session, case_id: int) -> list[SlipSummary]:
         )
         for r in rows
     ]
-
-
-# -- acting on cases by their numbers (what the API and the pages call) -------------------
-
-
-def act_on_case(
-    session: Session,
-    *,
-    actor: Actor,
-    number: str,
-    event: Event | str,
-    version: int,
-    as_of: datetime,
-    slip: SlipInput | None = None,
-    comment: str | None = None,
-    assignee_id: int | None = None,
-) -> TransitionResult:
-    """transition() on the case with this number; OutOfScope (403 for an action) when it is
-    not the actor's."""
-    case_id = find_case(session, actor=actor, number=number)
-    return transition(
-        session, case_id=case_id, event=event, actor=actor, version=version, as_of=as_of,
-        slip=slip, comment=comment, assignee_id=assignee_id,
-    )  # fmt: skip
-
-
-def act_on_cases(
-    session: Session,
-    *,
-    actor: Actor,
-    cases: list[tuple[str, int]],
-    event: Event | str,
-    as_of: datetime,
-    slip: SlipInput | None = None,
-    comment: str | None = None,
-    assignee_id: int | None = None,
-) -> list[TransitionResult]:
-    """transition_many() over (number, version) pairs: all or none. Every refusal, including
-    an unknown or foreign number, is reported by number in one BatchRefused."""
-    ids: dict[str, int] = {}
-    refused: list[dict] = []
-    for number, _ in cases:
-        try:
-            ids[number] = find_case(session, actor=actor, number=number)
-        except (NotFound, OutOfScope):
-            # Someone else's case reads exactly as a missing one (no existence leak).
-            refused.append({"number": number, **NotFound(f"预警 {number} 不存在").as_dict()})
-        except DomainError as error:
-            refused.append({"number": number, **error.as_dict()})
-    if refused:
-        raise BatchRefused(f"{len(refused)} 个案件不能办理，全部未提交", items=refused)
-    numbers = {case_id: number for number, case_id in ids.items()}
-    try:
-        return transition_many(
-            session, cases=[(ids[n], v) for n, v in cases], event=event, actor=actor,
-            as_of=as_of, slip=slip, comment=comment, assignee_id=assignee_id,
-        )  # fmt: skip
-    except BatchRefused as error:
-        items = [{"number": numbers.get(i.get("case_id")), **i} for i in error.items]
-        raise BatchRefused(error.message, items=items) from None

@@ -5,11 +5,13 @@ else decides a case's state.
 yellow bell → yellow light → verify → green or red → rectify → green (DOMAIN.md)
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 
+from models import Case, CaseEvent
 from models.enums import OPEN_STATES, Event, Level, Resolution, Role, SlipKind, State
+from workflows.core.machine import Machine, Outcome, Step, Wording, goes
+
+__all__ = ["INITIAL", "LADDER", "LIFECYCLE", "Branch", "Deadline", "Outcome", "Step", "only"]
 
 
 class Deadline(StrEnum):
@@ -31,35 +33,12 @@ class Branch(StrEnum):
     BELL_BECOMES = "bell_becomes"  # the rule says what an expired yellow bell becomes
 
 
-@dataclass(frozen=True)
-class Outcome:
-    to: State
-    deadline: Deadline
-    resolution: Resolution | None = None
-
-
-@dataclass(frozen=True)
-class Step:
-    roles: frozenset[Role]
-    outcomes: Mapping[str, Outcome]
-    branch: Branch = Branch.NONE
-    slip: SlipKind | None = None
-    needs_comment: bool = False
-    needs_assignee: bool = False
-    # The supervisor's review is their sign-off (处室负责人意见) on the latest slip of this kind.
-    signs: SlipKind | None = None
-
-    @property
-    def targets(self) -> set[State]:
-        return {o.to for o in self.outcomes.values()}
-
-
 HANDLER = frozenset({Role.HANDLER})
 SUPERVISOR = frozenset({Role.SUPERVISOR})
 
 
 def only(to: State, deadline: Deadline, resolution: Resolution | None = None) -> dict[str, Outcome]:
-    return {"": Outcome(to, deadline, resolution)}
+    return goes(to, deadline, resolution)
 
 
 VERIFY_OUTCOMES = {
@@ -158,6 +137,17 @@ def _build_ladder() -> dict[tuple[State, Event], Step]:
 
 
 LADDER: dict[tuple[State, Event], Step] = _build_ladder()
+
+# The two machines over a case's row and its timeline. The ladder's refusal of a state does
+# not name the state: its events are asked for from the supervisor's queue, not the case page.
+CASE_MACHINE = Machine(
+    LIFECYCLE, Case.__table__, CaseEvent.__table__, subject="case_id", orm=Case,
+    wording=Wording(admin="系统管理员不得办理案件（不得混岗）"),
+)  # fmt: skip
+LADDER_MACHINE = Machine(
+    LADDER, Case.__table__, CaseEvent.__table__, subject="case_id", orm=Case,
+    wording=Wording(wrong_state="{who}当前状态不能执行“{event}”"),
+)  # fmt: skip
 
 # How a case starts, by the level its warning was raised at.
 INITIAL: dict[Level, Outcome] = {

@@ -23,7 +23,7 @@ from models import Case, OrgUnit, Region, Rule, User
 from models.enums import OPEN_STATES, STATE_LEVEL, Level, Role, RuleCategory, State, states_of_level
 from workflows.core.actors import DEPARTMENT_BOUND, Actor
 from workflows.core.calendar import LOCAL_TZ, WorkingCalendar, load_calendar, local_date
-from workflows.core.errors import InvalidInput, RoleNotAllowed
+from workflows.core.errors import InvalidInput, NotFound, OutOfScope, RoleNotAllowed
 
 CASES = Case.__table__
 RULES = Rule.__table__
@@ -192,6 +192,21 @@ def case_row(session: Session, *, case_id: int, as_of: datetime) -> CaseRow | No
     if row is None:
         return None
     return _to_rows([row], local_date(as_of), load_calendar(session))[0]
+
+
+def check_visible(actor: Actor, *, number: str, found) -> None:
+    """May the actor see the case found by this number (a row with region_path and
+    org_unit_id, None when there is none)? The role's refusal (administrator, integration),
+    NotFound, or OutOfScope when it is someone else's (GET routes answer both with 404, so
+    a number's existence does not leak)."""
+    if actor.role in BLIND_ROLES:
+        scope_clause(actor)  # raises the role's refusal
+    if found is None:
+        raise NotFound("预警不存在")
+    if actor.role != Role.SYSTEM and not actor.in_scope(
+        region_path=found.region_path, org_unit_id=found.org_unit_id
+    ):
+        raise OutOfScope(f"预警 {number} 不在您的管辖范围内")
 
 
 def scope_clause(actor: Actor) -> sa.ColumnElement[bool]:

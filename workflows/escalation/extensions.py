@@ -8,7 +8,8 @@ to the supervision bureau (level 3, counted against the region's timeliness) or 
 it with a reason. Every request and decision is an event on the case's timeline.
 
 The ladder table (workflows/cases/lifecycle.py LADDER) says who may fire each event and that the
-state stays; the writes here are guarded like transition()'s (scope, version, state), and
+state stays; the writes here go through the same core as transition()'s
+(workflows/core/machine.py: scope, version, state, role, the guarded UPDATE, the event row), and
 a decision claims its request with `UPDATE … WHERE decided_at IS NULL`, so two supervisors
 deciding at once cannot both win.
 """
@@ -17,25 +18,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session
 
-from models import Case, CaseEvent, EscalationRequest, Region, User
+from models import Case, EscalationRequest, Region, User
 from models.enums import Event, RequestDecision, RequestKind, Role
 from models.notifications import NotificationKind
-from workflows.cases.lifecycle import LADDER
+from workflows.cases.lifecycle import LADDER_MACHINE
+from workflows.cases.plan import load_context, who
 from workflows.cases.transition import transition
-from workflows.core import notify
+from workflows.core import machine, notify
 from workflows.core.actors import Actor
 from workflows.core.calendar import WorkingCalendar, load_calendar, local_date
-from workflows.core.errors import (
-    InvalidInput,
-    InvalidState,
-    NotFound,
-    OutOfScope,
-    RoleNotAllowed,
-    StaleVersion,
-)
+from workflows.core.errors import InvalidInput, InvalidState, NotFound, RoleNotAllowed
 
 CASES = Case.__table__
 REQUESTS = EscalationRequest.__table__
@@ -70,7 +64,7 @@ def request_extension(
 ) -> DecisionResult:
     """A handler asks the supervisor for a later deadline; one open request per case."""
     reason = _required(reason, "reason", "请填写申请延期的理由")
-    context = _context(session, case_id)
+    context = load_context(session, case_id)
     if requested_due_on is not None and context.due_on is not None and requested_due_on <= context.due_on:
         raise InvalidInput.single("requested_due_on", "not_later", "申请的期限须晚于当前办理期限")
     open_request = session.connection().execute(
@@ -152,7 +146,7 @@ def decide_escalation(
                 as_of=as_of, comment=reason, assignee_id=assignee_id, calendar=calendar,
             )  # fmt: skip
             _tell_decided(session, request, result.number, Event.REASSIGN, as_of)
-        context = _context(session, request.case_id)
+        context = load_context(session, request.case_id)
         return DecisionResult(request.id, request.case_id, Event.REASSIGN, result.version, result.due_on,
                               context.escalation_level)  # fmt: skip
     if decision == RequestDecision.REJECT:
@@ -200,21 +194,6 @@ def _request(session: Session, request_id: int, kind: RequestKind):
     return request
 
 
-def _context(session: Session, case_id: int):
-    context = session.connection().execute(
-        sa.select(
-            CASES.c.id, CASES.c.number, CASES.c.state, CASES.c.version, CASES.c.org_unit_id,
-            CASES.c.due_on, CASES.c.entered_step_at, CASES.c.escalation_level,
-            Region.__table__.c.path.label("region_path"),
-        )  # fmt: skip
-        .join(Region.__table__, Region.__table__.c.id == CASES.c.region_id)
-        .where(CASES.c.id == case_id)
-    ).one_or_none()
-    if context is None:
-        raise NotFound("案件不存在")
-    return context
-
-
 def _extend(session, request, actor, version, as_of, reason, new_due_on, calendar, decision) -> DecisionResult:
     if new_due_on is None:
         raise InvalidInput.single("new_due_on", "required", "请填写新的办理期限")
@@ -229,7 +208,7 @@ def _extend(session, request, actor, version, as_of, reason, new_due_on, calenda
 
 
 def _decide(session, request, actor, version, as_of, event, decision, reason, values, new_due_on=None):
-    context = _context(session, request.case_id)
+    context = load_context(session, request.case_id)
     with session.begin_nested():
         _claim(session, request, actor, as_of, decision, reason, new_due_on=new_due_on)
         new_version = _write(
@@ -289,37 +268,21 @@ def _claim(session, request, actor, as_of, decision, reason, **extra) -> None:
 
 
 def _write(session, context, event, actor, version, as_of, values, comment, data) -> int:
-    """One event on one case, guarded like transition(): scope, version, table, state."""
-    number = context.number
-    if not actor.in_scope(region_path=context.region_path, org_unit_id=context.org_unit_id):
-        raise OutOfScope(f"案件 {number} 不在您的管辖范围内")
-    if version != context.version:
-        raise StaleVersion(f"案件 {number} 已被他人办理（版本 {context.version}），请刷新后重试")
-    step = LADDER.get((context.state, event))
-    if step is None:
-        raise InvalidState(f"案件 {number} 当前状态不能执行“{event.label}”")
-    if actor.role not in step.roles:
-        allowed = "、".join(r.label for r in sorted(step.roles))
-        raise RoleNotAllowed(f"“{event.label}”只能由{allowed}办理，您的角色是{actor.role.label}")
+    """One event on one case through the ladder's table (the same core as transition())."""
+    step = machine.check(
+        LADDER_MACHINE, who=who(context), state=context.state, event=event, event_label=event.label,
+        actor=actor, version=version, current=context.version,
+        in_scope=actor.in_scope(region_path=context.region_path, org_unit_id=context.org_unit_id),
+    )  # fmt: skip
     if step.needs_comment and not (comment or "").strip():
         raise InvalidInput.single("reason", "required", "请填写原因或意见")
-    to_state = step.outcomes[""].to
-    new_version = session.connection().execute(
-        sa.update(CASES)
-        .where(CASES.c.id == context.id, CASES.c.version == version, CASES.c.state == context.state)
-        .values(version=CASES.c.version + 1, state=to_state, updated_at=as_of, **values)
-        .returning(CASES.c.version)
-    ).scalar_one_or_none()
-    if new_version is None:
-        raise StaleVersion(f"案件 {number} 已被他人办理，请刷新后重试")
-    loaded = session.identity_map.get(identity_key(Case, context.id))
-    if loaded is not None:
-        session.expire(loaded)
-    session.connection().execute(
-        sa.insert(CaseEvent.__table__),
-        {"case_id": context.id, "seq": new_version, "event": event, "from_state": context.state,
-         "to_state": to_state, "actor_id": actor.user_id, "actor_role": actor.role, "at": as_of,
-         "comment": (comment or "").strip() or None, "due_on": values.get("due_on", context.due_on),
-         "data": data},
+    new_version = machine.advance(
+        session, LADDER_MACHINE, row_id=context.id, version=version, state=context.state,
+        values={"state": step.to, "updated_at": as_of, **values}, who=who(context),
     )  # fmt: skip
+    machine.record(session, LADDER_MACHINE, [machine.event_row(
+        LADDER_MACHINE, row_id=context.id, seq=new_version, event=event, from_state=context.state,
+        to_state=step.to, actor=actor, at=as_of, comment=comment, data=data,
+        due_on=values.get("due_on", context.due_on),
+    )])  # fmt: skip
     return new_version

@@ -1,7 +1,8 @@
 """Special inspections (专项督查) and interviews (约谈) as cases of the same engine as warnings:
 a lifecycle table per kind (state, event) → Step, and one function, `transition_oversight()`,
-that applies it — role and scope check, version check, record validation, event row, version
-bump — and nothing else writes an oversight case's state. (They are opened by the monthly
+that applies it through the state-machine core (workflows/core/machine.py) — role and scope
+check, version check, record validation, event row, version bump — and nothing else writes
+an oversight case's state. (They are opened by the monthly
 streak job: workflows/oversight/opening.py.)
 
 inspection: open → inspecting → reported → closed   (the provincial supervision bureau)
@@ -15,18 +16,13 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from models import OrgUnit, Region, User
+from models import OrgUnit, Region
 from models.enums import Role
 from models.oversight import OversightCase, OversightEvent, OversightKind, OversightState
+from workflows.core import machine
 from workflows.core.actors import Actor
-from workflows.core.errors import (
-    InvalidInput,
-    InvalidState,
-    NotFound,
-    OutOfScope,
-    RoleNotAllowed,
-    StaleVersion,
-)
+from workflows.core.errors import InvalidInput, NotFound, OutOfScope
+from workflows.core.machine import Machine, Step, TimelineEntry, Wording, goes
 from workflows.oversight.forms import check_record, clean_record
 
 OVERSIGHT = OversightCase.__table__
@@ -38,18 +34,8 @@ S = OversightState
 K = OversightKind
 
 
-@dataclass(frozen=True)
-class OversightStep:
-    label: str  # the button
-    roles: frozenset[Role]
-    to: OversightState
-    # Record fields that must be filled once this step's input is merged in.
-    requires: tuple[str, ...] = ()
-    # Record fields the step's form offers (what it may change).
-    fields: tuple[str, ...] = ()
-    needs_comment: bool = False
-    # Closing an interview: every commitment must be done.
-    all_done: bool = False
+def _step(label: str, roles: frozenset[Role], to: OversightState, **more) -> Step:
+    return Step(roles=roles, outcomes=goes(to), label=label, **more)
 
 
 SUPERVISION = frozenset({Role.SUPERVISION})
@@ -58,30 +44,32 @@ REPORT = ("scope", "findings", "problems", "rectifications", "conclusion")
 ARRANGE = ("interview_date", "place", "interviewee")
 HOLD = (*ARRANGE, "attendees", "minutes")
 
-LIFECYCLES: dict[OversightKind, Mapping[tuple[OversightState, str], OversightStep]] = {
+# requires: record fields that must be filled once the step's input is merged in; fields: what
+# its form offers (may change); all_done: closing an interview needs every commitment done.
+LIFECYCLES: dict[OversightKind, Mapping[tuple[OversightState, str], Step]] = {
     K.INSPECTION: {
-        (S.OPEN, "start"): OversightStep("开始督查", SUPERVISION, S.INSPECTING),
-        (S.INSPECTING, "submit_report"): OversightStep(
+        (S.OPEN, "start"): _step("开始督查", SUPERVISION, S.INSPECTING),
+        (S.INSPECTING, "submit_report"): _step(
             "提交督查报告", SUPERVISION, S.REPORTED, requires=REPORT, fields=REPORT
         ),
-        (S.REPORTED, "reopen"): OversightStep(
+        (S.REPORTED, "reopen"): _step(
             "退回补充督查", SUPERVISION, S.INSPECTING, needs_comment=True
         ),
-        (S.REPORTED, "close"): OversightStep("督查办结", SUPERVISION, S.CLOSED),
+        (S.REPORTED, "close"): _step("督查办结", SUPERVISION, S.CLOSED),
     },
     K.INTERVIEW: {
-        (S.SCHEDULED, "arrange"): OversightStep(
+        (S.SCHEDULED, "arrange"): _step(
             "安排约谈", LEADERS, S.SCHEDULED, requires=ARRANGE, fields=ARRANGE
         ),
-        (S.SCHEDULED, "hold"): OversightStep("记录约谈", LEADERS, S.HELD, requires=HOLD, fields=HOLD),
-        (S.HELD, "record_commitments"): OversightStep(
+        (S.SCHEDULED, "hold"): _step("记录约谈", LEADERS, S.HELD, requires=HOLD, fields=HOLD),
+        (S.HELD, "record_commitments"): _step(
             "登记整改承诺", LEADERS, S.FOLLOWING_UP, requires=("commitments",), fields=("commitments",)
         ),
-        (S.FOLLOWING_UP, "follow_up"): OversightStep(
+        (S.FOLLOWING_UP, "follow_up"): _step(
             "更新跟踪情况", LEADERS | SUPERVISION, S.FOLLOWING_UP, requires=("follow_up",),
             fields=("commitments", "follow_up"),
         ),
-        (S.FOLLOWING_UP, "close"): OversightStep(
+        (S.FOLLOWING_UP, "close"): _step(
             "约谈办结", LEADERS, S.CLOSED, requires=("commitments", "follow_up"),
             fields=("commitments", "follow_up"), all_done=True,
         ),
@@ -91,6 +79,17 @@ LIFECYCLES: dict[OversightKind, Mapping[tuple[OversightState, str], OversightSte
 EVENT_LABELS = {
     "open": "立案",
     **{e: step.label for table in LIFECYCLES.values() for (_, e), step in table.items()},
+}
+
+
+# One machine per kind over the same rows; refusals name the case by its number.
+MACHINES = {
+    kind: Machine(
+        table, OVERSIGHT, EVENTS, subject="oversight_id", orm=OversightCase,
+        wording=Wording(stale="{who}已被他人办理，请刷新后重试", wrong_state="{who}当前为“{state}”，不能{event}",
+                        wrong_role="{role}不能{step}"),
+    )  # fmt: skip
+    for kind, table in LIFECYCLES.items()
 }
 
 
@@ -172,13 +171,12 @@ def transition_oversight(
         raise OutOfScope(
             f"{row.number} 由省级{'监督检查局' if row.kind == K.INSPECTION else '局领导'}办理，您无权操作"
         )
-    if row.version != expected_version:
-        raise StaleVersion(f"{row.number} 已被他人办理，请刷新后重试")
-    step = table.get((S(row.state), event))
-    if step is None:
-        raise InvalidState(f"{row.number} 当前为“{S(row.state).label}”，不能{EVENT_LABELS[event]}")
-    if actor.role not in step.roles:
-        raise RoleNotAllowed(f"{actor.role.label}不能{step.label}")
+    state = S(row.state)
+    oversight = MACHINES[K(row.kind)]
+    step = machine.check(
+        oversight, who=f"{row.number} ", state=state, event=event, event_label=EVENT_LABELS[event],
+        state_label=state.label, actor=actor, version=expected_version, current=row.version,
+    )  # fmt: skip
     given = clean_record(record)
     refused = sorted(set(given) - set(step.fields))
     if refused:
@@ -190,34 +188,19 @@ def transition_oversight(
         raise InvalidInput.single("comment", "required", "请填写意见")
     merged = {**(row.record or {}), **given}
     check_record(merged, step.requires, all_done=step.all_done)
-    values: dict = {
-        "state": step.to,
-        "record": merged,
-        "updated_at": as_of,
-        "version": OVERSIGHT.c.version + 1,
-    }
+    values: dict = {"state": step.to, "record": merged, "updated_at": as_of}
     if step.to == S.CLOSED:
         values.update(closed_at=as_of, due_on=None)
-    new_version = session.connection().execute(
-        sa.update(OVERSIGHT)
-        .where(OVERSIGHT.c.id == oversight_id, OVERSIGHT.c.version == expected_version,
-               OVERSIGHT.c.state == row.state)
-        .values(**values)
-        .returning(OVERSIGHT.c.version)
-    ).scalar_one_or_none()  # fmt: skip
-    if new_version is None:
-        raise StaleVersion(f"{row.number} 已被他人办理，请刷新后重试")
-    session.connection().execute(
-        sa.insert(EVENTS).values(
-            oversight_id=oversight_id, seq=new_version, event=event, from_state=row.state,
-            to_state=step.to, actor_id=actor.user_id, actor_role=actor.role, at=as_of,
-            comment=comment, data={"record": given} if given else {},
-        )
+    new_version = machine.advance(
+        session, oversight, row_id=oversight_id, version=expected_version, state=row.state,
+        values=values, who=f"{row.number} ",
     )  # fmt: skip
-    loaded = session.identity_map.get((OversightCase, (oversight_id,), None))
-    if loaded is not None:
-        session.expire(loaded)
-    return OversightResult(oversight_id, row.number, event, S(row.state), step.to, new_version)
+    machine.record(session, oversight, [machine.event_row(
+        oversight, row_id=oversight_id, seq=new_version, event=event, from_state=row.state,
+        to_state=step.to, actor=actor, at=as_of, comment=comment,
+        data={"record": given} if given else {},
+    )])  # fmt: skip
+    return OversightResult(oversight_id, row.number, event, state, step.to, new_version)
 
 
 # -- reads ------------------------------------------------------------------------------------
@@ -275,35 +258,11 @@ def list_oversight(
     ]
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
-    seq: int
-    event: str
-    label: str
-    from_state: OversightState | None
-    to_state: OversightState
-    actor_name: str
-    actor_role: Role
-    at: datetime
-    comment: str | None
-    data: dict
-
-
 def timeline(session: Session, *, oversight_id: int) -> list[TimelineEntry]:
-    rows = session.connection().execute(
-        sa.select(EVENTS, User.full_name)
-        .outerjoin(User, User.id == EVENTS.c.actor_id)
-        .where(EVENTS.c.oversight_id == oversight_id)
-        .order_by(EVENTS.c.seq)
-    )
-    return [
-        TimelineEntry(
-            r.seq, r.event, EVENT_LABELS.get(r.event, r.event),
-            S(r.from_state) if r.from_state else None, S(r.to_state),
-            r.full_name or "系统", Role(r.actor_role), r.at, r.comment, r.data or {},
-        )
-        for r in rows
-    ]  # fmt: skip
+    return machine.timeline(
+        session, MACHINES[K.INSPECTION], oversight_id,
+        label=lambda r: EVENT_LABELS.get(r.event, r.event), state_of=S,
+    )  # fmt: skip
 
 
 def oversight_counts(

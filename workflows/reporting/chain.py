@@ -8,9 +8,10 @@ resubmitted: a new version (drafting) with a reason; the old one is kept, supers
 
 `CHAIN` says for each (status, event) who may do it, whether a reason is required, where
 it leads and which small named effects (workflows/reporting/effects.py) run;
-`report_transition()` applies it in the caller's transaction: scope, version, state and role
-are checked before anything is written, the write is a guarded UPDATE … WHERE
-lock_version = :v, and every accepted event is a row on the report's timeline.
+`report_transition()` applies it in the caller's transaction through the state-machine core
+(workflows/core/machine.py): scope, version, state and role are checked before anything is
+written, the write is a guarded UPDATE … WHERE lock_version = :v, and every accepted event
+is a row on the report's timeline.
 """
 
 from dataclasses import dataclass, field
@@ -22,21 +23,15 @@ from sqlmodel import Session
 from models import Region
 from models.enums import Role
 from models.reports import MonthlyReport, MonthlyReportEvent, MonthlyReportPart, ReportStatus
+from workflows.core import machine
 from workflows.core.actors import Actor
-from workflows.core.errors import (
-    InvalidInput,
-    InvalidState,
-    NotFound,
-    OutOfScope,
-    RoleNotAllowed,
-    StaleVersion,
-)
+from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
+from workflows.core.machine import Machine, Step, goes
 from workflows.reporting.effects import (
     DEPARTMENT_ROLES,
     EVENT_LABELS,
     REGION_ROLES,
     Context,
-    Effect,
     ReportEvent,
     check_part_open,
     confirm_part,
@@ -57,58 +52,55 @@ __all__ = [
     "REGION_ROLES",
     "ReportEvent",
     "ReportResult",
-    "ReportStep",
     "report_transition",
     "resubmit",
 ]
 
 
-@dataclass(frozen=True)
-class ReportStep:
-    roles: frozenset[Role]
-    to: ReportStatus
-    needs_comment: bool = False
-    # Before the guarded write (may refuse, may set columns) and after it.
-    prepare: tuple[Effect, ...] = ()
-    after: tuple[Effect, ...] = ()
-
-
 TREASURY = frozenset({Role.TREASURY})
 POVERTY = frozenset({Role.POVERTY_OFFICE})
 
-CHAIN: dict[tuple[ReportStatus, ReportEvent], ReportStep] = {
-    (ReportStatus.DRAFTING, ReportEvent.CONFIRM_PART): ReportStep(
+CHAIN: dict[tuple[ReportStatus, ReportEvent], Step] = {
+    (ReportStatus.DRAFTING, ReportEvent.CONFIRM_PART): Step(
         roles=DEPARTMENT_ROLES | TREASURY,
-        to=ReportStatus.DRAFTING,
+        outcomes=goes(ReportStatus.DRAFTING),
         prepare=(check_part_open,),
         after=(confirm_part,),
     ),
-    (ReportStatus.DRAFTING, ReportEvent.COMPILE): ReportStep(
+    (ReportStatus.DRAFTING, ReportEvent.COMPILE): Step(
         roles=TREASURY,
-        to=ReportStatus.COMPILED,
+        outcomes=goes(ReportStatus.COMPILED),
         prepare=(require_parts, recompute, mark("compiled")),
     ),
-    (ReportStatus.COMPILED, ReportEvent.RETURN): ReportStep(
-        roles=POVERTY | TREASURY, to=ReportStatus.DRAFTING, needs_comment=True
+    (ReportStatus.COMPILED, ReportEvent.RETURN): Step(
+        roles=POVERTY | TREASURY, outcomes=goes(ReportStatus.DRAFTING), needs_comment=True
     ),
-    (ReportStatus.COMPILED, ReportEvent.COUNTERSIGN): ReportStep(
+    (ReportStatus.COMPILED, ReportEvent.COUNTERSIGN): Step(
         roles=POVERTY,
-        to=ReportStatus.COUNTERSIGNED,
+        outcomes=goes(ReportStatus.COUNTERSIGNED),
         prepare=(recompute, freeze, mark("countersigned")),
     ),
-    (ReportStatus.COUNTERSIGNED, ReportEvent.SEND): ReportStep(
+    (ReportStatus.COUNTERSIGNED, ReportEvent.SEND): Step(
         roles=TREASURY,
-        to=ReportStatus.SENT,
+        outcomes=goes(ReportStatus.SENT),
         prepare=(mark("sent"),),
         after=(tell_province, email_report, push_to_parents),
     ),
     **{
-        (status, ReportEvent.RESUBMIT): ReportStep(
-            roles=TREASURY, to=ReportStatus.SUPERSEDED, needs_comment=True, after=(new_version,)
+        (status, ReportEvent.RESUBMIT): Step(
+            roles=TREASURY, outcomes=goes(ReportStatus.SUPERSEDED), needs_comment=True,
+            after=(new_version,),
         )
         for status in (ReportStatus.COUNTERSIGNED, ReportStatus.SENT)
     },
 }
+
+
+REPORT_MACHINE = Machine(
+    CHAIN, MonthlyReport.__table__, MonthlyReportEvent.__table__, subject="report_id",
+    orm=MonthlyReport, version="lock_version", state="status", states=("from_status", "to_status"),
+)  # fmt: skip
+WHO = "月报"  # how refusals name a report
 
 
 # ---------------------------------------------------------------- applying the table
@@ -174,16 +166,23 @@ def check_department(session: Session, actor: Actor, report: MonthlyReport, regi
 
 def refusal(report: MonthlyReport, region: Region, event: ReportEvent, actor: Actor) -> str | None:
     """Why this actor may not fire this event on this report now (None: they may)."""
-    status = ReportStatus(report.status)
-    step = CHAIN.get((status, event))
-    if step is None:
-        return f"月报当前状态为“{status.label}”，不能执行“{event.label}”"
-    if actor.role not in step.roles:
-        allowed = "、".join(r.label for r in sorted(step.roles))
-        return f"“{event.label}”只能由{allowed}办理，您的角色是{actor.role.label}"
-    if actor.role in REGION_ROLES and actor.region_path != region.path:
-        return f"“{event.label}”须由{region.name}本级办理"
+    try:
+        _check_step(report, region, event, actor, report.lock_version)
+    except DomainError as refused:
+        return refused.message
     return None
+
+
+def _check_step(report: MonthlyReport, region: Region, event: ReportEvent, actor: Actor, version: int) -> Step:
+    """The table's step (version, state, role), then: a region's own roles act only on its own report."""
+    status = ReportStatus(report.status)
+    step = machine.check(
+        REPORT_MACHINE, who=WHO, state=status, event=event, event_label=event.label,
+        state_label=status.label, actor=actor, version=version, current=report.lock_version,
+    )  # fmt: skip
+    if actor.role in REGION_ROLES and actor.region_path != region.path:
+        raise OutOfScope(f"“{event.label}”须由{region.name}本级办理")
+    return step
 
 
 def report_transition(
@@ -201,15 +200,8 @@ def report_transition(
     report, region = load_report(session, report_id)
     check_scope(actor, region)
     check_department(session, actor, report, region)
-    if version != report.lock_version:
-        raise StaleVersion(f"月报已被他人办理（版本 {report.lock_version}），请刷新后重试")
-    why = refusal(report, region, event, actor)
-    if why is not None:
-        status = ReportStatus(report.status)
-        if (status, event) not in CHAIN:
-            raise InvalidState(why)
-        raise (OutOfScope if actor.role in CHAIN[(status, event)].roles else RoleNotAllowed)(why)
-    step = CHAIN[(ReportStatus(report.status), event)]
+    step = _check_step(report, region, event, actor, version)
+    from_status = ReportStatus(report.status)
     comment = (comment or "").strip() or None
     if step.needs_comment and not comment:
         field_name = "reason" if event == ReportEvent.RESUBMIT else "comment"
@@ -218,26 +210,16 @@ def report_transition(
     for effect in step.prepare:
         effect(ctx)
     with session.begin_nested():
-        new_version = _write(session, report, step, ctx, version)
+        new_version = machine.advance(
+            session, REPORT_MACHINE, row_id=report.id, version=version, state=from_status,
+            values={"status": step.to, "updated_at": as_of, **ctx.values}, who=WHO,
+        )  # fmt: skip
         for effect in step.after:
             effect(ctx)
-        session.add(
-            MonthlyReportEvent(
-                report_id=report.id,
-                seq=new_version,
-                event=event,
-                from_status=report.status,
-                to_status=step.to,
-                actor_id=actor.user_id,
-                actor_role=actor.role,
-                at=as_of,
-                comment=comment,
-                data=ctx.data,
-            )
-        )
-        session.flush()
-    from_status = ReportStatus(report.status)
-    session.refresh(report)
+        machine.record(session, REPORT_MACHINE, [machine.event_row(
+            REPORT_MACHINE, row_id=report.id, seq=new_version, event=event, from_state=from_status,
+            to_state=step.to, actor=actor, at=as_of, comment=comment, data=ctx.data,
+        )])  # fmt: skip
     return ReportResult(
         report_id=report.id,
         event=event,
@@ -247,30 +229,6 @@ def report_transition(
         new_report_id=ctx.new_report_id,
         data=dict(ctx.data),
     )
-
-
-def _write(
-    session: Session, report: MonthlyReport, step: ReportStep, ctx: Context, version: int
-) -> int:
-    table = MonthlyReport.__table__
-    new_version = session.execute(
-        sa.update(table)
-        .where(
-            table.c.id == report.id,
-            table.c.lock_version == version,
-            table.c.status == report.status,
-        )
-        .values(
-            status=step.to,
-            lock_version=table.c.lock_version + 1,
-            updated_at=ctx.as_of,
-            **ctx.values,
-        )
-        .returning(table.c.lock_version)
-    ).scalar_one_or_none()
-    if new_version is None:
-        raise StaleVersion("月报已被他人办理，请刷新后重试")
-    return new_version
 
 
 def resubmit(

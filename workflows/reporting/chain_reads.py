@@ -9,14 +9,16 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from models import OrgUnit, Region, User
-from models.enums import Role
 from models.federation import FederationPeer, FederationPush
-from models.reports import MonthlyReport, MonthlyReportEvent, MonthlyReportPart, ReportStatus
+from models.reports import MonthlyReport, MonthlyReportPart, ReportStatus
 from workflows.cases.queries import like_prefix
+from workflows.core import machine
 from workflows.core.actors import Actor
+from workflows.core.machine import TimelineEntry
 from workflows.reporting.chain import (
     CHAIN,
     DEPARTMENT_ROLES,
+    REPORT_MACHINE,
     ReportEvent,
     check_department,
     check_reader,
@@ -98,20 +100,6 @@ class PartLine:
 
 
 @dataclass(frozen=True)
-class EventLine:
-    seq: int
-    event: str
-    label: str
-    from_status: ReportStatus | None
-    to_status: ReportStatus
-    actor_name: str | None
-    actor_role: Role
-    at: object
-    comment: str | None
-    data: dict
-
-
-@dataclass(frozen=True)
 class Action:
     event: ReportEvent
     label: str
@@ -125,7 +113,7 @@ class ReportChain:
     report: MonthlyReport
     region: Region
     parts: list[PartLine]
-    events: list[EventLine]
+    events: list[TimelineEntry]
     actions: list[Action]
     pushes: list
     versions: list  # (id, version, status) of every version of this region and month
@@ -153,34 +141,9 @@ def report_chain(session: Session, *, actor: Actor, report_id: int) -> ReportCha
             .order_by(OrgUnit.code)
         ).all()
     ]
-    events = []
-    for row in session.execute(
-        sa.select(MonthlyReportEvent, User.full_name)
-        .outerjoin(User, User.id == MonthlyReportEvent.actor_id)
-        .where(MonthlyReportEvent.report_id == report.id)
-        .order_by(MonthlyReportEvent.seq)
-    ).all():
-        e, name = row
-        try:
-            label = ReportEvent(e.event).label
-        except ValueError:
-            label = OTHER_EVENTS.get(e.event, e.event)
-        if e.event == ReportEvent.ESCALATE:
-            label = f"{label}（{e.data.get('level')}级）"
-        events.append(
-            EventLine(
-                e.seq,
-                e.event,
-                label,
-                e.from_status,
-                e.to_status,
-                name or "系统",
-                e.actor_role,
-                e.at,
-                e.comment,
-                e.data or {},
-            )
-        )
+    events = machine.timeline(
+        session, REPORT_MACHINE, report.id, label=_event_label, state_of=ReportStatus
+    )
     pushes = session.execute(
         sa.select(
             FederationPush.status,
@@ -217,6 +180,16 @@ def report_chain(session: Session, *, actor: Actor, report_id: int) -> ReportCha
         versions=versions,
         names=names,
     )
+
+
+def _event_label(row) -> str:
+    try:
+        label = ReportEvent(row.event).label
+    except ValueError:
+        label = OTHER_EVENTS.get(row.event, row.event)
+    if row.event == ReportEvent.ESCALATE:
+        label = f"{label}（{(row.data or {}).get('level')}级）"
+    return label
 
 
 def actions_for(

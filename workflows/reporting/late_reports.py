@@ -4,7 +4,8 @@ A report not sent by its due day (the 5th working day of the next month) is esca
 the job `escalate_late_reports`: level 1 the day after the due day — the region's treasury
 and its section head are told; level 2 `escalation_grace_days` working days later — they
 and the region's leadership are told. Each level once: the guarded UPDATE only takes
-reports still below the level, and the messages are deduplicated by key.
+reports still below the level (workflows/core/machine.py advance_all: version + 1 and an
+event row each, like every step of the chain), and the messages are deduplicated by key.
 """
 
 from dataclasses import dataclass, field
@@ -16,13 +17,14 @@ from sqlmodel import Session
 from models import OrgUnit, Region, User
 from models.enums import OrgKind, Role
 from models.notifications import NotificationKind
-from models.reports import MonthlyReport, MonthlyReportEvent, ReportStatus
+from models.reports import MonthlyReport, ReportStatus
 from models.settings import get_settings
+from workflows.core import machine
 from workflows.core.calendar import load_calendar, local_date
 from workflows.core.notify import news_for, queue
 from workflows.escalation.sweep import last_working_day, working_days_before
 from workflows.federation.exchange import month_label
-from workflows.reporting.chain import ReportEvent
+from workflows.reporting.chain import REPORT_MACHINE, ReportEvent
 
 OPEN = (ReportStatus.DRAFTING, ReportStatus.COMPILED, ReportStatus.COUNTERSIGNED)
 
@@ -56,35 +58,24 @@ def escalate_late_reports(session: Session, *, as_of: datetime) -> LateResult:
 
 def _raise(session: Session, *, level: int, due_before, as_of: datetime) -> list[int]:
     table = MonthlyReport.__table__
-    rows = session.execute(
-        sa.update(table)
-        .where(
+    rows = machine.advance_all(
+        session, REPORT_MACHINE,
+        where=sa.and_(
             table.c.status.in_([s.value for s in OPEN]),
             table.c.due_on < due_before,
             table.c.escalation_level == level - 1,
+        ),
+        values={"escalation_level": level, "updated_at": as_of},
+        returning=(table.c.due_on,),
+    )  # fmt: skip
+    machine.record(session, REPORT_MACHINE, [
+        machine.event_row(
+            REPORT_MACHINE, row_id=r.id, seq=r.version, event=ReportEvent.ESCALATE.value,
+            from_state=r.state, to_state=r.state, actor=None, at=as_of,
+            data={"level": level, "due_on": r.due_on.isoformat()},
         )
-        .values(escalation_level=level, lock_version=table.c.lock_version + 1, updated_at=as_of)
-        .returning(table.c.id, table.c.lock_version, table.c.status, table.c.due_on)
-    ).all()
-    if rows:
-        session.execute(
-            sa.insert(MonthlyReportEvent.__table__),
-            [
-                {
-                    "report_id": r.id,
-                    "seq": r.lock_version,
-                    "event": ReportEvent.ESCALATE.value,
-                    "from_status": r.status,
-                    "to_status": r.status,
-                    "actor_id": None,
-                    "actor_role": Role.SYSTEM.value,
-                    "at": as_of,
-                    "comment": None,
-                    "data": {"level": level, "due_on": r.due_on.isoformat()},
-                }
-                for r in rows
-            ],
-        )
+        for r in rows
+    ])  # fmt: skip
     return sorted(r.id for r in rows)
 
 

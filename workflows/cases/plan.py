@@ -1,0 +1,221 @@
+"""What an event on a case will write, decided before anything is written: the case's context
+(one indexed read), the lifecycle's checks (workflows/core/machine.py), the step's input, the
+outcome and its deadline, and the columns of the guarded UPDATE and of the event row. The
+portable write (workflows/cases/transition.py) and the PostgreSQL one
+(workflows/cases/transition_pg.py) both apply a `Plan`."""
+
+from collections import namedtuple
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlmodel import Session
+
+from models import Case, Region, Rule, User
+from models.enums import Event, Level, Role, State
+from models.settings import get_settings
+from workflows.cases.lifecycle import CASE_MACHINE, Branch, Deadline, Outcome, Step
+from workflows.cases.slips import SlipInput
+from workflows.core import machine
+from workflows.core.actors import Actor
+from workflows.core.calendar import WorkingCalendar, local_date
+from workflows.core.errors import InvalidInput, NotFound
+
+CASES = Case.__table__
+
+# Everything a step on a case needs to decide, in one indexed read.
+CONTEXT = (
+    sa.select(
+        CASES.c.id,
+        CASES.c.number,
+        CASES.c.state,
+        CASES.c.version,
+        CASES.c.org_unit_id,
+        CASES.c.assignee_id,
+        CASES.c.due_on,
+        CASES.c.duty_due_on,
+        CASES.c.entered_step_at,
+        CASES.c.escalation_level,
+        Region.__table__.c.path.label("region_path"),
+        Rule.__table__.c.verify_days,
+        Rule.__table__.c.rectify_days,
+        Rule.__table__.c.review_days,
+        Rule.__table__.c.bell_becomes,
+    )
+    .join(Region.__table__, Region.__table__.c.id == CASES.c.region_id)
+    .join(Rule.__table__, Rule.__table__.c.id == CASES.c.rule_id)
+)
+# Built once: SQLAlchemy derives a cache key from every statement it is given, which costs
+# more CPU per call than the database spends running this one.
+CONTEXT_BY_ID = CONTEXT.where(CASES.c.id == sa.bindparam("case_id"))
+CONTEXT_BY_NUMBER = CONTEXT.where(CASES.c.number == sa.bindparam("number"))
+ContextRow = namedtuple("ContextRow", [c.name for c in CONTEXT_BY_ID.selected_columns])
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    case_id: int
+    number: str
+    event: Event
+    from_state: State
+    to_state: State
+    version: int
+    due_on: date | None
+    slip_id: int | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    context: Row
+    step: Step
+    outcome: Outcome
+    due_on: date | None
+
+
+def who(context) -> str:
+    """The case as refusals name it."""
+    return f"案件 {context.number} "
+
+
+def parse_event(event: Event | str) -> Event:
+    try:
+        return Event(event)
+    except ValueError:
+        raise InvalidInput.single("event", "unknown_event", f"未知的操作：{event}") from None
+
+
+def load_context(session: Session, case_id: int) -> Row:
+    context = session.connection().execute(CONTEXT_BY_ID, {"case_id": case_id}).one_or_none()
+    if context is None:
+        raise NotFound("案件不存在")
+    return context
+
+
+def plan(
+    session: Session, context: Row, event: Event, actor: Actor, version: int, as_of: datetime,
+    slip: SlipInput | None, comment: str | None, assignee_id: int | None, calendar: WorkingCalendar,
+) -> Plan:  # fmt: skip
+    """The lifecycle's decision for this event, or the refusal (nothing written)."""
+    state = State(context.state)
+    step = machine.check(
+        CASE_MACHINE, who=who(context), state=state, event=event, event_label=event.label,
+        state_label=state.label, actor=actor, version=version, current=context.version,
+        in_scope=actor.role == Role.SYSTEM
+        or actor.in_scope(region_path=context.region_path, org_unit_id=context.org_unit_id),
+    )  # fmt: skip
+    _check_input(session, context, step, as_of, slip, comment, assignee_id)
+    outcome = step.outcomes[_branch_key(step, context, slip)]
+    due_on = _deadline(outcome.deadline, context, local_date(as_of), calendar)
+    return Plan(context=context, step=step, outcome=outcome, due_on=due_on)
+
+
+def _check_input(
+    session: Session, context: Row, step: Step, as_of: datetime, slip: SlipInput | None,
+    comment: str | None, assignee_id: int | None,
+) -> None:  # fmt: skip
+    if step.slip is not None:
+        if slip is None:
+            raise InvalidInput.single("slip", "required", f"此操作须填写{step.slip.label}")
+        if slip.kind != step.slip:
+            raise InvalidInput.single("slip.kind", "wrong_kind", f"此操作须填写{step.slip.label}")
+        slip.check(today=local_date(as_of))
+    elif slip is not None:
+        raise InvalidInput.single("slip", "not_expected", "此操作不需要处理单")
+    if step.needs_comment and not (comment or "").strip():
+        raise InvalidInput.single("comment", "required", "请填写原因或意见")
+    if step.needs_assignee:
+        _check_assignee(session, context, assignee_id)
+
+
+def _check_assignee(session: Session, context: Row, assignee_id: int | None) -> None:
+    if assignee_id is None:
+        raise InvalidInput.single("assignee_id", "required", "请选择新的经办人")
+    if assignee_id == context.assignee_id:
+        raise InvalidInput.single("assignee_id", "unchanged", "新经办人与当前经办人相同")
+    assignee = session.connection().execute(
+        sa.select(User.role, User.org_unit_id, User.is_active).where(User.id == assignee_id)
+    ).one_or_none()
+    if (
+        assignee is None
+        or not assignee.is_active
+        or assignee.role != Role.HANDLER
+        or assignee.org_unit_id != context.org_unit_id
+    ):
+        raise InvalidInput.single(
+            "assignee_id", "invalid_assignee", "新经办人须为本处室在岗的经办人"
+        )
+
+
+def _branch_key(step: Step, context: Row, slip: SlipInput | None) -> str:
+    if step.branch == Branch.CONCLUSION:
+        return slip.conclusion.value
+    if step.branch == Branch.BELL_BECOMES:
+        return context.bell_becomes or Level.YELLOW_LIGHT.value
+    return ""
+
+
+def _deadline(kind: Deadline, context: Row, today: date, calendar: WorkingCalendar) -> date | None:
+    settings = get_settings()
+    match kind:
+        case Deadline.KEEP:
+            return context.due_on
+        case Deadline.CLEAR:
+            return None
+        case Deadline.DUTY:
+            return calendar.next_working_day(context.duty_due_on)
+        case Deadline.VERIFY:
+            days = context.verify_days or settings.default_verify_days
+        case Deadline.RECTIFY:
+            days = context.rectify_days or settings.default_rectify_days
+        case Deadline.REVIEW:
+            days = context.review_days or settings.default_review_days
+    return calendar.add_working_days(today, days)
+
+
+def case_values(plan: Plan, as_of: datetime, assignee_id: int | None) -> dict:
+    """What the guarded UPDATE sets, besides version + 1."""
+    context, outcome = plan.context, plan.outcome
+    values: dict = {"state": outcome.to, "due_on": plan.due_on, "updated_at": as_of}
+    if outcome.to != context.state:
+        values["entered_step_at"] = as_of
+        # A step that keeps the deadline (e.g. starting verification) keeps its escalation:
+        # the sweep must not escalate the same missed deadline a second time.
+        if outcome.deadline != Deadline.KEEP:
+            values["escalation_level"] = 0
+    if outcome.resolution is not None:
+        values.update(resolution=outcome.resolution, closed_at=as_of)
+    if plan.step.needs_assignee:
+        values["assignee_id"] = assignee_id
+    return values
+
+
+def opinion(event: Event, comment: str | None) -> str:
+    """What the supervisor's review says on the slip, in the words of a signed form."""
+    comment = (comment or "").strip()
+    if event == Event.REJECT_RECTIFICATION:
+        return f"退回整改：{comment}"
+    return f"同意。{comment}" if comment else "同意。"
+
+
+def event_values(
+    plan: Plan, event: Event, actor: Actor, as_of: datetime, comment: str | None,
+    assignee_id: int | None, *, seq: int = 0, slip_id: int | None = None,
+) -> dict:  # fmt: skip
+    """The event row (seq and slip_id are the write's)."""
+    data: dict = {}
+    if plan.step.needs_assignee:
+        data = {"from_assignee_id": plan.context.assignee_id, "to_assignee_id": assignee_id}
+    return machine.event_row(
+        CASE_MACHINE, row_id=plan.context.id, seq=seq, event=event, from_state=plan.context.state,
+        to_state=plan.outcome.to, actor=actor, at=as_of, comment=comment, data=data,
+        due_on=plan.due_on, slip_id=slip_id,
+    )  # fmt: skip
+
+
+def result(plan: Plan, event: Event, new_version: int, slip_id: int | None) -> TransitionResult:
+    context, outcome = plan.context, plan.outcome
+    return TransitionResult(
+        case_id=context.id, number=context.number, event=event, from_state=State(context.state),
+        to_state=outcome.to, version=new_version, due_on=plan.due_on, slip_id=slip_id,
+    )  # fmt: skip
