@@ -5,7 +5,7 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from forms.page_forms import SLIP_CHOICES, SLIP_LABELS, errors_of, parse_slip
-from models.enums import Event, Role, SlipKind, State
+from models.enums import Event, SlipKind, State
 from workflows.cases.attachments import store_attachments
 from workflows.cases.queries import CaseFilters, list_cases
 from workflows.cases.transition import transition_many
@@ -13,6 +13,7 @@ from workflows.core.actors import Actor
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
 from workflows.core.errors import BatchRefused, DomainError, RoleNotAllowed
+from workflows.core.roles import HANDLERS
 
 from ..deps import SessionDep, SettingsDep, allow
 from .cases import check_uploads, uploads_of
@@ -21,7 +22,6 @@ from .templating import Viewer, render
 
 router = APIRouter(include_in_schema=False)
 
-HANDLERS = frozenset({Role.HANDLER})
 KINDS = {
     "verification": (SlipKind.VERIFICATION, Event.SUBMIT_VERIFICATION,
                      [State.YELLOW_LIGHT, State.VERIFYING]),

@@ -11,10 +11,11 @@ from models import Region
 from models.federation import PeerRelation, PushStatus
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError
+from workflows.core.roles import ADMINS
 from workflows.federation import exchange as federation
 from workflows.federation import keys as federation_keys
 
-from ..deps import ADMINS, SessionDep, SettingsDep, allow
+from ..deps import SessionDep, SettingsDep, allow
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render
 

@@ -12,10 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.federation import PeerRelation, PushStatus
 from workflows.core.clock import now_utc
+from workflows.core.roles import ADMINS
 from workflows.federation import exchange as federation
 from workflows.federation import keys as federation_keys
 
-from ..deps import ADMINS, SessionDep, SettingsDep, allow
+from ..deps import SessionDep, SettingsDep, allow
 
 router = APIRouter(prefix="/federation", tags=["系统对接"])
 ADMIN = [Depends(allow(ADMINS))]
