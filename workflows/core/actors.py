@@ -24,6 +24,16 @@ class Actor:
     def system(cls) -> "Actor":
         return cls(user_id=None, role=Role.SYSTEM, org_unit_id=None, region_path="/", name="系统")
 
+    @classmethod
+    def operator(cls, name: str) -> "Actor":
+        """Whoever runs the command line on the server, named by their OS account: an
+        administrator of the whole tree (they may open the first administrator's account)."""
+        return cls(user_id=None, role=Role.ADMIN, org_unit_id=None, region_path="/", name=name)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.user_id is None and self.role == Role.ADMIN
+
     def sees_region(self, region_path: str) -> bool:
         return region_path.startswith(self.region_path)
 

@@ -124,6 +124,6 @@ def set_route(
     old = routing_table(session)[warning_type]
     set_department_kind(session, warning_type=warning_type, org_kind=org_kind,
                         actor_id=actor.user_id, as_of=as_of)
-    record(session, AuditKind.ROUTING_CHANGED, as_of=as_of, actor_id=actor.user_id,
+    record(session, AuditKind.ROUTING_CHANGED, as_of=as_of, actor=actor,
            warning_type=warning_type.value, org_kind=[old.value, org_kind.value])
     return next(r for r in list_routes(session) if r.warning_type == warning_type)
