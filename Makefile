@@ -29,15 +29,19 @@ install-dev: $(UV)
 demo: install
 	@$(UV) run --frozen --no-sync warnflow demo
 
+# The import rule first: a wrong-way import fails the suite before any test runs.
 test: install-dev
+	@$(UV) run --frozen --no-sync lint-imports --no-cache
 	@$(UV) run --frozen --no-sync pytest $(PYTEST_ARGS)
 
 # Quicker loop while developing; CI always runs `make test`.
 test-sqlite: install-dev
 	@WARNFLOW_TEST_BACKENDS=sqlite $(UV) run --frozen --no-sync pytest -m "not slow" $(PYTEST_ARGS)
 
+# ruff, then the import rule (the contracts in pyproject.toml [tool.importlinter]).
 lint: install-dev
 	@$(UV) run --frozen --no-sync ruff check .
+	@$(UV) run --frozen --no-sync lint-imports --no-cache
 
 bench: install-dev
 	@$(UV) run --frozen --no-sync python bench/generate.py --cases 1000000

@@ -12,12 +12,16 @@ from models.db import session_scope
 from models.enums import Role
 from models.migrate import upgrade
 from models.settings import ConfigError, get_settings
+from workflows.admin.accounts import find_unit, get_user_by_username, list_users
+from workflows.admin.users import open_user, reset_password, revoke_user
+from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError
 
 from .cli_calendar import calendar_app
 from .cli_federation import federation_app
 from .cli_jobs import jobs_app
 from .cli_report import report_app
+from .operator import operator
 
 app = typer.Typer(
     help="warnflow：财政扶贫资金动态监控预警处理系统（fund-monitoring warning handling）",
@@ -125,8 +129,6 @@ def demo(
 @users_app.command("list")
 def users_list() -> None:
     """List accounts with role, unit and status."""
-    from workflows.admin.accounts import list_users
-
     with session_scope() as session:
         rows = list_users(session)
     table = Table()
@@ -148,17 +150,15 @@ def users_add(
     phone: Annotated[str | None, typer.Option(help="联系电话")] = None,
     position: Annotated[str | None, typer.Option(help="职务")] = None,
 ) -> None:
-    """Open an account."""
-    from workflows.admin.accounts import create_user, find_unit
-
+    """Open an account (audited, as the admin API does it)."""
     try:
         with session_scope() as session:
             # An unknown unit is reported with the other mistakes, not instead of them.
             org_unit = find_unit(session, unit)
-            create_user(
-                session, username=username, full_name=full_name, role=role,
+            open_user(
+                session, actor=operator(), username=username, full_name=full_name, role=role,
                 org_unit_id=org_unit.id if org_unit else 0, password=password, phone=phone,
-                position=position,
+                position=position, as_of=now_utc(),
             )
     except DomainError as error:
         fail(_describe(error).replace("org_unit_id：所属单位不存在", f"unit：单位编码 {unit} 不存在"))
@@ -170,12 +170,11 @@ def users_set_password(
     username: str,
     password: Annotated[str, typer.Option(prompt="新密码", hide_input=True, confirmation_prompt=True)],
 ) -> None:
-    """Reset a password (also clears a login lock)."""
-    from workflows.admin.accounts import get_user_by_username, set_password
-
+    """Reset a password (also clears a login lock; audited)."""
     try:
         with session_scope() as session:
-            set_password(session, user=get_user_by_username(session, username), password=password)
+            user = get_user_by_username(session, username)
+            reset_password(session, actor=operator(), user_id=user.id, password=password, as_of=now_utc())
     except DomainError as error:
         fail(_describe(error))
     console.print(f"已重置 {username} 的密码。")
@@ -183,13 +182,11 @@ def users_set_password(
 
 @users_app.command("revoke")
 def users_revoke(username: str) -> None:
-    """Revoke (deactivate) an account; its history stays."""
-    from workflows.admin.accounts import get_user_by_username, revoke_user
-    from workflows.core.clock import now_utc
-
+    """Revoke (deactivate) an account; its history stays (audited)."""
     try:
         with session_scope() as session:
-            revoke_user(session, user=get_user_by_username(session, username), as_of=now_utc())
+            user = get_user_by_username(session, username)
+            revoke_user(session, actor=operator(), user_id=user.id, as_of=now_utc())
     except DomainError as error:
         fail(_describe(error))
     console.print(f"已停用账户 {username}。")

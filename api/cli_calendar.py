@@ -13,15 +13,16 @@ from models.calendar import CalendarDay
 from models.db import session_scope
 from models.enums import DayKind
 from models.types import utcnow
+from workflows.admin.calendar import set_calendar_day, unset_calendar_day
 from workflows.core.calendar import (
     NAME_MAX,
     WorkingCalendar,
     load_calendar,
     local_date,
-    set_day,
-    unset_day,
 )
-from workflows.core.errors import InvalidInput
+from workflows.core.errors import InvalidInput, NotFound
+
+from .operator import operator
 
 calendar_app = typer.Typer(
     help="工作日历：法定节假日与调休（calendar overrides）", no_args_is_help=True
@@ -140,7 +141,8 @@ def set_(
             replaced = previous and previous.kind.label + (
                 f"：{previous.name}" if previous.name else ""
             )
-            set_day(session, day=the_day, kind=the_kind, name=name, actor_id=None)
+            set_calendar_day(session, actor=operator(), day=the_day, kind=the_kind, name=name,
+                             as_of=utcnow())
     except InvalidInput as exc:
         _fail(exc.message)
     typer.echo(f"已设置 {_day_label(the_day)}为{the_kind.label}" + (f"：{name}" if name else ""))
@@ -153,9 +155,10 @@ def set_(
 def unset(day: str = typer.Argument(..., metavar="DATE", help="日期，YYYY-MM-DD")) -> None:
     """取消某天的管理员设置，恢复官方安排（无数据的年份按周一至周五）。"""
     the_day = _parse_date(day)
-    with session_scope() as session:
-        removed = unset_day(session, day=the_day)
-    if not removed:
+    try:
+        with session_scope() as session:
+            unset_calendar_day(session, actor=operator(), day=the_day, as_of=utcnow())
+    except NotFound:
         typer.echo(f"{_day_label(the_day)}没有管理员设置，未作更改。", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     typer.echo(f"已取消 {_day_label(the_day)}的设置；该日现为{_without_override(the_day)}。")

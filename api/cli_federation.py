@@ -13,6 +13,8 @@ from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError
 from workflows.federation.keys import PeerInput, current_key, generate_key, register_peer
 
+from .operator import operator
+
 federation_app = typer.Typer(
     help="系统对接：签名密钥与对方系统（federation keys and peers）", no_args_is_help=True
 )
@@ -36,7 +38,7 @@ def _print_key(deployment_id: str, kid: str, public_pem: str) -> None:
 def keygen() -> None:
     """Generate this deployment's ES256 key pair (the previous key stops signing)."""
     with session_scope() as session:
-        key = generate_key(session, as_of=now_utc())
+        key = generate_key(session, actor=operator(), as_of=now_utc())
         kid, public_pem = key.kid, key.public_pem
     console.print("已生成新的签名密钥。")
     _print_key(get_settings().deployment_id, kid, public_pem)
@@ -73,6 +75,7 @@ def add_peer(
         with session_scope() as session:
             peer = register_peer(
                 session,
+                actor=operator(),
                 data=PeerInput(
                     deployment_id=deployment_id,
                     name=name,

@@ -8,9 +8,10 @@ from typing import Annotated, NoReturn
 import typer
 
 from models.db import session_scope
+from workflows.core.calendar import parse_month
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError
-from workflows.reporting.reads import parse_month, read_report, resolve_region
+from workflows.reporting.reads import read_report, resolve_region
 
 report_app = typer.Typer(help="月报：导出财政扶贫资金动态监控预警情况月报（monthly summary）",
                          no_args_is_help=True)  # fmt: skip

@@ -85,13 +85,6 @@ class Allow:
         return f"Allow({', '.join(sorted(self.roles))})"
 
 
-# Who may read cases (and their slips, lists, summaries): everyone but the administrator
-# (separation of duties, 不得混岗) and the integration account (it only sends data in).
-CASE_READERS = frozenset(set(Role) - {Role.ADMIN, Role.INTEGRATION, Role.SYSTEM})
-# Who may act on cases; transition() then applies the lifecycle table's own roles.
-CASE_ACTORS = frozenset({Role.HANDLER, Role.SUPERVISOR})
-ADMINS = frozenset({Role.ADMIN})
-EVERYONE = frozenset(set(Role) - {Role.SYSTEM})
 
 
 def allow(roles: frozenset[Role]) -> Allow:

@@ -143,6 +143,7 @@ class AuditKind(Labeled):
     CALENDAR_CHANGED = "calendar_changed"
     WHITELIST_CHANGED = "whitelist_changed"
     ROUTING_CHANGED = "routing_changed"
+    FEDERATION_CHANGED = "federation_changed"
 
 
 class Resolution(Labeled):
@@ -323,6 +324,7 @@ _LABELS: dict[type, dict] = {
         AuditKind.CALENDAR_CHANGED: "修改工作日历",
         AuditKind.WHITELIST_CHANGED: "修改白名单",
         AuditKind.ROUTING_CHANGED: "修改分派规则",
+        AuditKind.FEDERATION_CHANGED: "修改上下级报送设置",
     },
     Resolution: {
         Resolution.NORMAL: "认定正常",

@@ -10,14 +10,11 @@ from typing import Any, Protocol
 
 from models.notifications import Channel, NotificationKind, WebhookKind
 
+from .queue import DeliveryFailed
 
-class TransportError(Exception):
+
+class TransportError(DeliveryFailed):
     """Sending failed; `permanent` says whether another try could succeed."""
-
-    def __init__(self, message: str, *, permanent: bool):
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
 
 
 @dataclass(frozen=True)

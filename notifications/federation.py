@@ -1,47 +1,37 @@
 """The federation push worker: deliver sent monthly reports to parent deployments.
 
-Claims due `federation_push` rows with one conditional UPDATE … RETURNING (SKIP LOCKED on
-PostgreSQL), exactly as the notification outbox does; signs each report, posts it outside
-the claiming transaction, and records: delivered with the parent's verified receipt, retried
+The queue worker (notifications/queue.py) claims due `federation_push` rows as it does the
+notification outbox's; this module signs each report, posts it outside the claiming
+transaction, and says what happened: delivered with the parent's verified receipt, retried
 with backoff after a temporary failure (connection, timeout, 5xx, 429), or dead with the
 parent's reason after a refusal (4xx) or the last try. Admins see dead pushes and may
 send them again (workflows.federation.exchange.retry_push).
 """
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from models.federation import FederationPush, PushStatus
+from models.federation import FederationPush
 from models.settings import Settings, get_settings
-from workflows.core.claiming import batch_ids
 from workflows.core.errors import DomainError
-from workflows.federation.exchange import PushRequest, backoff, check_receipt, push_token
+from workflows.federation.exchange import PushRequest, check_receipt, push_token
 
-SessionFactory = Callable[[], AbstractContextManager[Session]]
+from . import queue
+from .queue import DeliveryFailed, SessionFactory, Ticket
+
 Poster = Callable[[str, str, float], httpx.Response]
 
 
-class PushFailed(Exception):
-    def __init__(self, message: str, *, permanent: bool):
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
+class PushFailed(DeliveryFailed):
+    """The parent did not take the report (`permanent` when trying again cannot help)."""
 
 
 @dataclass
-class PushReport:
-    claimed: int = 0
-    sent: int = 0
-    retrying: int = 0
-    dead: int = 0
-
+class PushReport(queue.QueueReport):
     @property
     def summary(self) -> str:
         return (
@@ -54,8 +44,21 @@ def post(url: str, token: str, timeout: float) -> httpx.Response:
     return httpx.post(url, json={"token": token}, timeout=timeout)
 
 
-def _factory(sessions: Engine | SessionFactory) -> SessionFactory:
-    return (lambda: Session(sessions)) if isinstance(sessions, Engine) else sessions
+def pushes(poster: Poster = post) -> queue.Outbox[int]:
+    """The federation_push table as the queue worker sees it, posting through `poster`.
+    Its rows carry no claimant name: the claim instant marks whose they are."""
+
+    def deliver(factory: SessionFactory, push_id: int, settings: Settings, as_of: datetime) -> dict:
+        try:
+            with factory() as session:
+                request = push_token(session, push_id=push_id, as_of=as_of)  # reads only
+        except DomainError as error:  # no signing key yet: an admin can still make one
+            raise PushFailed(error.message, permanent=False) from None
+        receipt, _ = _send(request, settings, poster)
+        return {"receipt": receipt}
+
+    return queue.Outbox(FederationPush, max_attempts=lambda s: s.federation_max_attempts,
+                        deliver=deliver, has_claimant=False)
 
 
 def drain(
@@ -63,89 +66,20 @@ def drain(
     *,
     as_of: datetime,
     batch: int = 50,
+    max_batches: int = 50,
     settings: Settings | None = None,
     poster: Poster = post,
 ) -> PushReport:
-    """The scheduled job: deliver every push due at `as_of`; what happened to them."""
-    settings = settings or get_settings()
-    factory = _factory(sessions)
-    report = PushReport()
-    while True:
-        claimed = claim(factory, as_of=as_of, batch=batch, settings=settings)
-        report.claimed += len(claimed)
-        for push_id, attempts in claimed:
-            outcome = deliver(
-                factory, push_id, attempts, as_of=as_of, settings=settings, poster=poster
-            )
-            setattr(report, outcome, getattr(report, outcome) + 1)
-        if len(claimed) < batch:
-            return report
+    """The scheduled job: deliver every push due at `as_of` (up to max_batches batches)."""
+    return queue.drain(sessions, pushes(poster), PushReport(), as_of=as_of,
+                       settings=settings or get_settings(), batch=batch, max_batches=max_batches)
 
 
 def claim(
     factory: SessionFactory, *, as_of: datetime, batch: int, settings: Settings
 ) -> list[tuple[int, int]]:
     """Mark up to `batch` due pushes as ours; (push id, try number) of each."""
-    p = FederationPush
-    stale = as_of - timedelta(minutes=settings.notify_claim_timeout_minutes)
-    due = sa.or_(
-        sa.and_(p.status == PushStatus.PENDING, p.next_attempt_at <= as_of),
-        sa.and_(p.status == PushStatus.SENDING, p.claimed_at < stale),
-    )
-    with factory() as session:
-        candidates = batch_ids(
-            sa.select(p.id).where(due).order_by(p.next_attempt_at, p.id).limit(batch),
-            postgres=session.get_bind().dialect.name == "postgresql",
-        )
-        rows = session.execute(
-            sa.update(p)
-            .where(p.id.in_(candidates), due)
-            .values(status=PushStatus.SENDING, claimed_at=as_of, attempts=p.attempts + 1)
-            .returning(p.id, p.attempts)
-        ).all()
-        session.commit()
-    return sorted((row[0], row[1]) for row in rows)
-
-
-def deliver(
-    factory: SessionFactory,
-    push_id: int,
-    attempts: int,
-    *,
-    as_of: datetime,
-    settings: Settings,
-    poster: Poster = post,
-) -> str:
-    """Sign, post and record one claimed push: "sent", "retrying" or "dead"."""
-    try:
-        with factory() as session:
-            request = push_token(session, push_id=push_id, as_of=as_of)  # reads only
-        receipt, claims = _send(request, settings, poster)
-    except PushFailed as failure:
-        return _failed(factory, push_id, attempts, failure, as_of=as_of, settings=settings)
-    except DomainError as error:  # no signing key yet: an admin can still make one
-        return _failed(
-            factory,
-            push_id,
-            attempts,
-            PushFailed(error.message, permanent=False),
-            as_of=as_of,
-            settings=settings,
-        )
-    with factory() as session:
-        session.execute(
-            sa.update(FederationPush)
-            .where(_ours(push_id, as_of))
-            .values(
-                status=PushStatus.SENT,
-                receipt=receipt,
-                sent_at=as_of,
-                last_error=None,
-                claimed_at=None,
-            )
-        )
-        session.commit()
-    return "sent"
+    return queue.claim(factory, pushes(), ticket=Ticket("", as_of), batch=batch, settings=settings)
 
 
 def _send(request: PushRequest, settings: Settings, poster: Poster) -> tuple[str, dict]:
@@ -174,33 +108,3 @@ def _send(request: PushRequest, settings: Settings, poster: Poster) -> tuple[str
     except DomainError as error:
         raise PushFailed(f"回执校验失败：{error.message}", permanent=True) from None
     return receipt, claims
-
-
-def _ours(push_id: int, claimed_at: datetime) -> sa.ColumnElement[bool]:
-    # Only the claimant records the outcome; a push reclaimed after a timeout is not ours.
-    p = FederationPush
-    return sa.and_(p.id == push_id, p.status == PushStatus.SENDING, p.claimed_at == claimed_at)
-
-
-def _failed(
-    factory: SessionFactory,
-    push_id: int,
-    attempts: int,
-    failure: PushFailed,
-    *,
-    as_of: datetime,
-    settings: Settings,
-) -> str:
-    final = failure.permanent or attempts >= settings.federation_max_attempts
-    values: dict = {"last_error": failure.message[:2000], "claimed_at": None}
-    if final:
-        values["status"] = PushStatus.DEAD
-    else:
-        values["status"] = PushStatus.PENDING
-        values["next_attempt_at"] = as_of + backoff(
-            attempts, cap_minutes=settings.notify_backoff_cap_minutes
-        )
-    with factory() as session:
-        session.execute(sa.update(FederationPush).where(_ours(push_id, as_of)).values(**values))
-        session.commit()
-    return "dead" if final else "retrying"

@@ -25,10 +25,11 @@ from workflows.core.actors import Actor
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
+from workflows.core.roles import ADMINS
 from workflows.intake import routing as intake_routing
 from workflows.intake import whitelist as intake_whitelist
 
-from ..deps import ADMINS, SessionDep, allow
+from ..deps import SessionDep, allow
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render
 

@@ -7,8 +7,9 @@ from models.enums import AuditKind
 from workflows.admin.auth import authenticate
 from workflows.core.audit import record
 from workflows.core.clock import now_utc
+from workflows.core.roles import EVERYONE
 
-from ..deps import EVERYONE, SESSION_COOKIE, CurrentActor, SessionDep, SettingsDep, allow
+from ..deps import SESSION_COOKIE, CurrentActor, SessionDep, SettingsDep, allow
 from ..security import create_token
 from .csrf import CsrfForm, PostedForm
 from .errors import safe_next

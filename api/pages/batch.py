@@ -5,13 +5,14 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from forms.page_forms import SLIP_CHOICES, SLIP_LABELS, errors_of, parse_slip
-from models.enums import Event, Role, SlipKind, State
+from models.enums import Event, SlipKind, State
 from workflows.cases.actions import act_on_cases
 from workflows.cases.queries import CaseFilters, list_cases
 from workflows.core.actors import Actor
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
 from workflows.core.errors import BatchRefused, DomainError, RoleNotAllowed
+from workflows.core.roles import HANDLERS
 
 from ..deps import SessionDep, SettingsDep, allow
 from .cases import check_uploads, uploads_of
@@ -20,7 +21,6 @@ from .templating import Viewer, render
 
 router = APIRouter(include_in_schema=False)
 
-HANDLERS = frozenset({Role.HANDLER})
 KINDS = {
     "verification": (SlipKind.VERIFICATION, Event.SUBMIT_VERIFICATION,
                      [State.YELLOW_LIGHT, State.VERIFYING]),

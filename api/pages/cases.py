@@ -26,8 +26,9 @@ from workflows.core.actors import Actor
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
+from workflows.core.roles import CASE_ACTORS, CASE_READERS
 
-from ..deps import CASE_ACTORS, CASE_READERS, SessionDep, SettingsDep, allow
+from ..deps import SessionDep, SettingsDep, allow
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render
 

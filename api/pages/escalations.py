@@ -9,11 +9,11 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from forms.page_forms import errors_of
-from models.enums import Event, RequestKind, Role
-from workflows.admin.accounts import list_users
-from workflows.core.actors import Actor
+from models.enums import Event, RequestKind
+from workflows.core.actors import Actor, active_handlers
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError
+from workflows.core.roles import HANDLERS, SUPERVISORS
 from workflows.escalation.extensions import pending_requests, request_extension
 
 from ..deps import SessionDep, allow
@@ -24,8 +24,6 @@ from .templating import Viewer, render
 
 router = APIRouter(include_in_schema=False)
 
-SUPERVISORS = frozenset({Role.SUPERVISOR})
-HANDLERS = frozenset({Role.HANDLER})
 
 # What the supervisor may decide, by kind of request (labels as on the form).
 CHOICES = {
@@ -48,14 +46,7 @@ def parse_date(value, field: str, errors: dict) -> date | None:
 
 def unit_handlers(session: Session, rows) -> dict[int, list]:
     """Active handlers per department of the queued escalations (the reassign choices)."""
-    units = {r.org_unit_id for r in rows if r.kind == RequestKind.ESCALATION}
-    if not units:
-        return {}
-    found: dict[int, list] = {u: [] for u in units}
-    for user, _ in list_users(session):
-        if user.is_active and user.role == Role.HANDLER and user.org_unit_id in found:
-            found[user.org_unit_id].append(user)
-    return found
+    return active_handlers(session, unit_ids={r.org_unit_id for r in rows if r.kind == RequestKind.ESCALATION})
 
 
 def queue_page(request: Request, session: Session, actor: Actor, *, forms: dict | None = None,

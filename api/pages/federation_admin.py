@@ -11,10 +11,11 @@ from models import Region
 from models.federation import PeerRelation, PushStatus
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError
+from workflows.core.roles import ADMINS
 from workflows.federation import exchange as federation
 from workflows.federation import keys as federation_keys
 
-from ..deps import ADMINS, SessionDep, SettingsDep, allow
+from ..deps import SessionDep, SettingsDep, allow
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render
 
@@ -71,7 +72,7 @@ def federation_page(request: Request, actor: Viewer, session: SessionDep, settin
 
 @router.post("/admin/federation/key", dependencies=WRITE)
 def new_key(actor: Viewer, session: SessionDep):
-    federation_keys.generate_key(session, as_of=now_utc())
+    federation_keys.generate_key(session, actor=actor, as_of=now_utc())
     return RedirectResponse("/admin/federation?done=key", status_code=303)
 
 
@@ -84,6 +85,7 @@ def add_peer(
         with session.begin_nested():
             federation_keys.register_peer(
                 session,
+                actor=actor,
                 data=federation_keys.PeerInput(
                     deployment_id=values["deployment_id"],
                     name=values["name"],
@@ -110,7 +112,8 @@ def add_peer(
 @router.post("/admin/federation/peers/{peer_id}/active", dependencies=WRITE)
 def toggle_peer(peer_id: int, actor: Viewer, session: SessionDep, form: PostedForm):
     active = str(form.get("active") or "") == "1"
-    federation_keys.set_peer_active(session, peer_id=peer_id, active=active)
+    federation_keys.set_peer_active(session, actor=actor, peer_id=peer_id, active=active,
+                                    as_of=now_utc())
     return RedirectResponse(
         f"/admin/federation?done={'peer_on' if active else 'peer_off'}", status_code=303
     )

@@ -6,8 +6,9 @@ from fastapi.responses import RedirectResponse
 from notifications import inbox
 from workflows.core.clock import now_utc
 from workflows.core.errors import InvalidInput
+from workflows.core.roles import EVERYONE
 
-from ..deps import EVERYONE, SessionDep, allow
+from ..deps import SessionDep, allow
 from .cases import parse_int
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render

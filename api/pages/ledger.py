@@ -13,17 +13,19 @@ from forms.page_forms import errors_of
 from forms.report_charts import report_charts
 from forms.report_tables import printable
 from models.enums import Level, RuleCategory
+from workflows.core.calendar import parse_month
 from workflows.core.clock import now_utc
 from workflows.core.errors import InvalidInput
+from workflows.core.roles import OFFICE_READERS
 from workflows.federation.exchange import received_report, received_reports
 from workflows.reporting.figures import SCHEMA as MONTHLY_SCHEMA
-from workflows.reporting.ledger import LEDGER_ROLES, build_ledger, parse_month
+from workflows.reporting.ledger import build_ledger
 
 from ..deps import SessionDep, allow
 from .templating import Viewer, render
 
 router = APIRouter(include_in_schema=False)
-READERS = [Depends(allow(LEDGER_ROLES))]
+READERS = [Depends(allow(OFFICE_READERS))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -32,7 +34,7 @@ def ledger_page(request: Request, actor: Viewer, session: SessionDep):
     month_text = request.query_params.get("month", "")
     errors = {}
     try:
-        month = parse_month(month_text)
+        month = parse_month(month_text, optional=True)
     except InvalidInput as error:
         month, errors = None, errors_of(error)
     ledger = build_ledger(session, actor=actor, month=month)
@@ -53,7 +55,7 @@ def ledger_page(request: Request, actor: Viewer, session: SessionDep):
 
 @router.get("/ledger/export.xlsx", dependencies=READERS)
 def ledger_export(request: Request, actor: Viewer, session: SessionDep):
-    month = parse_month(request.query_params.get("month"))
+    month = parse_month(request.query_params.get("month"), optional=True)
     ledger = build_ledger(session, actor=actor, month=month)
     name = (
         f"分类台账_{ledger.region.name}_{month:%Y%m}.xlsx"

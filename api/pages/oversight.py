@@ -16,6 +16,7 @@ from workflows.core.actors import Actor
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
+from workflows.core.roles import CASE_READERS, OFFICE_READERS, OVERSIGHT_ACTORS
 from workflows.oversight.cases import (
     LIFECYCLES,
     actions_for,
@@ -27,8 +28,7 @@ from workflows.oversight.cases import (
 from workflows.oversight.forms import COMMITMENT_FIELDS, LABELS
 from workflows.oversight.streaks import latest_evaluated_month, streak_board
 
-from ..deps import CASE_READERS, SessionDep, allow
-from ..routes.oversight import OVERSIGHT_ACTORS, OVERSIGHT_READERS
+from ..deps import SessionDep, allow
 from .cases import parse_int
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render
@@ -40,7 +40,7 @@ SPARE_COMMITMENTS = 3
 _NOT_A_FORM_PROBLEM = (RoleNotAllowed, OutOfScope, NotFound)
 
 
-@router.get("/oversight", dependencies=[Depends(allow(OVERSIGHT_READERS))])
+@router.get("/oversight", dependencies=[Depends(allow(OFFICE_READERS))])
 def oversight_list(request: Request, actor: Viewer, session: SessionDep, kind: str = "",
                    open_only: str = ""):  # fmt: skip
     chosen = kind if kind in {k.value for k in OversightKind} else ""
@@ -114,7 +114,7 @@ def _as_date(value) -> date | None:
         return None
 
 
-@router.get("/oversight/{oversight_id}", dependencies=[Depends(allow(OVERSIGHT_READERS))])
+@router.get("/oversight/{oversight_id}", dependencies=[Depends(allow(OFFICE_READERS))])
 def show_oversight(request: Request, oversight_id: int, actor: Viewer, session: SessionDep):
     return oversight_page(request, session, actor, oversight_id)
 

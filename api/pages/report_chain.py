@@ -9,14 +9,14 @@ from forms.page_forms import errors_of
 from models.enums import Role
 from models.reports import ReportStatus
 from workflows.core.actors import Actor
+from workflows.core.calendar import parse_month
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
+from workflows.core.roles import CASE_READERS, OFFICE_READERS
 from workflows.reporting.chain import ReportEvent, report_transition
 from workflows.reporting.chain_reads import list_reports, report_chain
-from workflows.reporting.ledger import parse_month
-from workflows.reporting.reads import REPORT_READERS
 
-from ..deps import CASE_READERS, SessionDep, allow
+from ..deps import SessionDep, allow
 from .cases import parse_int
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render
@@ -32,7 +32,7 @@ def reports_page(request: Request, actor: Viewer, session: SessionDep):
     month_text = request.query_params.get("month", "")
     errors = {}
     try:
-        month = parse_month(month_text)
+        month = parse_month(month_text, optional=True)
     except InvalidInput as error:
         month, errors = None, errors_of(error)
     rows = list_reports(session, actor=actor, month=month)
@@ -44,7 +44,7 @@ def reports_page(request: Request, actor: Viewer, session: SessionDep):
             "month": month_text,
             "errors": errors,
             "ReportStatus": ReportStatus,
-            "may_read_documents": actor.role in REPORT_READERS,
+            "may_read_documents": actor.role in OFFICE_READERS,
         },
     )
 
@@ -80,7 +80,7 @@ def chain_page(
         {
             "c": chain,
             "r": chain.report,
-            "documents": document_links(chain) if actor.role in REPORT_READERS else None,
+            "documents": document_links(chain) if actor.role in OFFICE_READERS else None,
             "ReportStatus": ReportStatus,
             "Role": Role,
             "form": form or {},

@@ -9,10 +9,11 @@ from forms.report_charts import report_charts
 from forms.report_pdf import monthly_report_pdf
 from forms.report_tables import printable
 from forms.report_xlsx import monthly_report_xlsx
-from workflows.core.calendar import local_date, previous_month
+from workflows.core.calendar import local_date, parse_month, previous_month
 from workflows.core.clock import now_utc
+from workflows.core.roles import OFFICE_READERS
 from workflows.reporting.figures import REPORT_LEVELS
-from workflows.reporting.reads import REPORT_READERS, monthly_report, parse_month, resolve_region
+from workflows.reporting.reads import monthly_report, resolve_region
 
 from ..deps import SessionDep, allow
 from ..routes.slips import content_disposition
@@ -20,7 +21,7 @@ from .cases import XLSX, filter_options
 from .templating import Viewer, render
 
 router = APIRouter(include_in_schema=False)
-READERS = [Depends(allow(REPORT_READERS))]
+READERS = [Depends(allow(OFFICE_READERS))]
 _LEVELS = {level.value for level in REPORT_LEVELS}
 
 

@@ -2,16 +2,15 @@
 
 from fastapi import APIRouter, Depends, Request
 
-from models.enums import Role
 from workflows.cases.queries import review_queue
 from workflows.core.clock import now_utc
+from workflows.core.roles import SUPERVISORS
 
 from ..deps import SessionDep, allow
 from .templating import Viewer, render
 
 router = APIRouter(include_in_schema=False)
 
-SUPERVISORS = frozenset({Role.SUPERVISOR})
 
 
 @router.get("/review", dependencies=[Depends(allow(SUPERVISORS))])

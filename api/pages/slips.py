@@ -11,8 +11,9 @@ from workflows.cases.slips import amend_slip
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
+from workflows.core.roles import CASE_ACTORS, CASE_READERS
 
-from ..deps import CASE_ACTORS, CASE_READERS, SessionDep, SettingsDep, allow
+from ..deps import SessionDep, SettingsDep, allow
 from ..routes.slips import attachment_file, content_disposition
 from .cases import check_uploads, parse_int, uploads_of
 from .csrf import CsrfForm, PostedForm

@@ -9,9 +9,10 @@ from forms.spreadsheets import rule_summary_xlsx
 from models.settings import get_settings
 from workflows.cases.summary import rule_summary, totals
 from workflows.core.clock import now_utc
+from workflows.core.roles import CASE_READERS
 from workflows.oversight.streaks import latest_evaluated_month, streak_board
 
-from ..deps import CASE_READERS, SessionDep, allow
+from ..deps import SessionDep, allow
 from .cases import XLSX, filter_options
 from .templating import Viewer, render
 

@@ -14,10 +14,17 @@ from models import OrgUnit
 from models.enums import Conclusion, Level, Measure, Role, VerifyMethod, ViolationType
 from notifications.inbox import unread_count
 from workflows.core.actors import Actor
-from workflows.reporting.ledger import LEDGER_ROLES
+from workflows.core.roles import (
+    ADMINS,
+    CASE_ACTORS,
+    CASE_READERS,
+    EVERYONE,
+    HANDLERS,
+    OFFICE_READERS,
+    SUPERVISORS,
+)
 
 from ..deps import CurrentActor, SessionDep
-from ..routes.oversight import OVERSIGHT_READERS
 from .csrf import csrf_token, remember_nonce
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "forms" / "templates" / "pages"
@@ -37,21 +44,20 @@ templates.env.globals.update(
 PRODUCT_NAME = "财政扶贫资金动态监控预警处理"
 
 # (path, label, roles that see it). Administrators never see case pages (不得混岗).
-_READERS = frozenset(set(Role) - {Role.ADMIN, Role.INTEGRATION, Role.SYSTEM})
 _NAV: list[tuple[str, str, frozenset[Role]]] = [
-    ("/work", "我的待办", frozenset({Role.HANDLER, Role.SUPERVISOR})),
-    ("/cases", "预警跟踪", _READERS),
-    ("/batch", "批量处理", frozenset({Role.HANDLER})),
-    ("/review", "审核队列", frozenset({Role.SUPERVISOR})),
-    ("/escalations", "督办申请", frozenset({Role.SUPERVISOR})),
-    ("/summary", "规则汇总", _READERS),
+    ("/work", "我的待办", CASE_ACTORS),
+    ("/cases", "预警跟踪", CASE_READERS),
+    ("/batch", "批量处理", HANDLERS),
+    ("/review", "审核队列", SUPERVISORS),
+    ("/escalations", "督办申请", SUPERVISORS),
+    ("/summary", "规则汇总", CASE_READERS),
     # One entry for the monthly summaries: the list links to each report and to any
     # region and month (/reports/monthly).
-    ("/reports", "月报", _READERS),
-    ("/ledger", "分类台账", LEDGER_ROLES),
-    ("/oversight", "督查约谈", OVERSIGHT_READERS),
-    ("/admin", "系统管理", frozenset({Role.ADMIN})),
-    ("/inbox", "站内消息", frozenset(set(Role) - {Role.SYSTEM})),
+    ("/reports", "月报", CASE_READERS),
+    ("/ledger", "分类台账", OFFICE_READERS),
+    ("/oversight", "督查约谈", OFFICE_READERS),
+    ("/admin", "系统管理", ADMINS),
+    ("/inbox", "站内消息", EVERYONE),
 ]
 
 # Pages hold personal and financial data: never cached, never framed.

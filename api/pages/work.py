@@ -6,8 +6,9 @@ from fastapi.responses import RedirectResponse
 from models.enums import Role
 from workflows.cases.queries import CaseFilters, list_cases
 from workflows.core.clock import now_utc
+from workflows.core.roles import CASE_ACTORS, EVERYONE
 
-from ..deps import CASE_ACTORS, EVERYONE, CurrentActor, SessionDep, allow
+from ..deps import CurrentActor, SessionDep, allow
 from .templating import Viewer, render
 
 router = APIRouter(include_in_schema=False)

@@ -13,12 +13,13 @@ from workflows.admin import rules as admin_rules
 from workflows.admin import users as admin_users
 from workflows.admin.users import UserRow
 from workflows.core.clock import now_utc
+from workflows.core.roles import ADMINS
 from workflows.intake import routing as intake_routing
 from workflows.intake import whitelist as intake_whitelist
 from workflows.intake.routing import RouteRow
 from workflows.intake.whitelist import WhitelistRow
 
-from ..deps import ADMINS, CurrentActor, SessionDep, allow
+from ..deps import CurrentActor, SessionDep, allow
 from .admin_schemas import (
     CalendarDayIn,
     CalendarDayOut,

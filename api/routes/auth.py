@@ -10,8 +10,9 @@ from models import OrgUnit, Region
 from models.enums import Role
 from workflows.admin.auth import authenticate
 from workflows.core.clock import now_utc
+from workflows.core.roles import EVERYONE
 
-from ..deps import EVERYONE, CurrentActor, SessionDep, SettingsDep, allow
+from ..deps import CurrentActor, SessionDep, SettingsDep, allow
 from ..security import create_token
 
 router = APIRouter(tags=["登录"])

@@ -16,8 +16,9 @@ from workflows.cases.queries import MAX_LIMIT, CaseFilters, case_row, iter_cases
 from workflows.cases.summary import rule_summary, totals
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
+from workflows.core.roles import CASE_ACTORS, CASE_READERS
 
-from ..deps import CASE_ACTORS, CASE_READERS, CurrentActor, SessionDep, allow
+from ..deps import CurrentActor, SessionDep, allow
 from .case_schemas import (
     BatchIn,
     BatchOut,

@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
-from models.enums import RequestKind, Role
+from models.enums import RequestKind
 from workflows.cases.detail import find_case
 from workflows.core.clock import now_utc
 from workflows.core.errors import InvalidInput, NotFound
+from workflows.core.roles import HANDLERS, SUPERVISORS
 from workflows.escalation.extensions import (
     DecisionResult,
     decide_escalation,
@@ -24,8 +25,8 @@ from ..deps import CurrentActor, SessionDep, allow
 router = APIRouter(tags=["督办申请"])
 
 # Only supervisors decide requests; only handlers ask for more time (the ladder's roles).
-SUPERVISORS = [Depends(allow(frozenset({Role.SUPERVISOR})))]
-HANDLERS = [Depends(allow(frozenset({Role.HANDLER})))]
+SUPERVISOR_ONLY = [Depends(allow(SUPERVISORS))]
+HANDLER_ONLY = [Depends(allow(HANDLERS))]
 
 
 class RequestOut(BaseModel):
@@ -110,14 +111,14 @@ def decide(session, row, actor, *, version, decision, reason, new_due_on, assign
 
 
 @router.get("/escalations", response_model=list[RequestOut], summary="待审批的延期与升级申请",
-            dependencies=SUPERVISORS)
+            dependencies=SUPERVISOR_ONLY)
 def list_requests(actor: CurrentActor, session: SessionDep) -> list[RequestOut]:
     return [request_out(r) for r in pending_requests(session, actor=actor)]
 
 
 @router.post(
     "/cases/{number}/extension-requests", response_model=DecisionOut, status_code=201,
-    summary="申请延期", dependencies=HANDLERS,
+    summary="申请延期", dependencies=HANDLER_ONLY,
     responses={409: {"description": "版本已过期或已有待审批的申请"}, 422: {"description": "填写有误"}},
 )
 def ask_for_extension(
@@ -132,7 +133,7 @@ def ask_for_extension(
 
 @router.post(
     "/escalations/{request_id}/decision", response_model=DecisionOut,
-    summary="审批延期或升级申请", dependencies=SUPERVISORS,
+    summary="审批延期或升级申请", dependencies=SUPERVISOR_ONLY,
     responses={409: {"description": "版本已过期或申请已处理"}, 422: {"description": "填写有误"}},
 )
 def decide_request(

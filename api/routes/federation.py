@@ -12,10 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.federation import PeerRelation, PushStatus
 from workflows.core.clock import now_utc
+from workflows.core.roles import ADMINS
 from workflows.federation import exchange as federation
 from workflows.federation import keys as federation_keys
 
-from ..deps import ADMINS, SessionDep, SettingsDep, allow
+from ..deps import CurrentActor, SessionDep, SettingsDep, allow
 
 router = APIRouter(prefix="/federation", tags=["系统对接"])
 ADMIN = [Depends(allow(ADMINS))]
@@ -72,9 +73,9 @@ def show_key(session: SessionDep, settings: SettingsDep) -> KeyOut:
 
 
 @router.post("/key", response_model=KeyOut, status_code=201, dependencies=ADMIN)
-def new_key(session: SessionDep, settings: SettingsDep) -> KeyOut:
+def new_key(actor: CurrentActor, session: SessionDep, settings: SettingsDep) -> KeyOut:
     """Generate a new signing key pair (the previous one stops signing)."""
-    federation_keys.generate_key(session, as_of=now_utc())
+    federation_keys.generate_key(session, actor=actor, as_of=now_utc())
     return _key_out(session, settings)
 
 
@@ -108,10 +109,10 @@ def peers(session: SessionDep) -> list[PeerOut]:
 
 
 @router.post("/peers", response_model=PeerOut, status_code=201, dependencies=ADMIN)
-def add_peer(body: PeerIn, session: SessionDep) -> PeerOut:
+def add_peer(body: PeerIn, actor: CurrentActor, session: SessionDep) -> PeerOut:
     """Register (or update) a parent or child deployment and its public key."""
     peer = federation_keys.register_peer(
-        session, data=federation_keys.PeerInput(**body.model_dump()), as_of=now_utc()
+        session, actor=actor, data=federation_keys.PeerInput(**body.model_dump()), as_of=now_utc()
     )
     return PeerOut.model_validate(peer, from_attributes=True)
 

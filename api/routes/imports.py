@@ -5,14 +5,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel
 
-from models.enums import Role
 from workflows.core.clock import now_utc
+from workflows.core.roles import IMPORTERS
 from workflows.intake.imports import MAX_ITEMS, WarningIn, import_warnings
 
 from ..deps import CurrentActor, SessionDep, allow
 
 router = APIRouter(tags=["预警导入"])
-IMPORTERS = frozenset({Role.INTEGRATION, Role.ADMIN})
 
 
 class ImportItemError(BaseModel):

@@ -9,8 +9,9 @@ from pydantic import BaseModel
 from models.notifications import WebhookKind
 from notifications import inbox, robots
 from workflows.core.clock import now_utc
+from workflows.core.roles import ADMINS, EVERYONE
 
-from ..deps import ADMINS, EVERYONE, CurrentActor, SessionDep, allow
+from ..deps import CurrentActor, SessionDep, allow
 
 router = APIRouter(tags=["站内消息"])
 

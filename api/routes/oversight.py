@@ -6,9 +6,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
-from models.enums import Role
 from models.oversight import OversightKind, OversightState
 from workflows.core.clock import now_utc
+from workflows.core.roles import CASE_READERS, OFFICE_READERS, OVERSIGHT_ACTORS
 from workflows.oversight.cases import (
     actions_for,
     find_oversight,
@@ -18,20 +18,11 @@ from workflows.oversight.cases import (
 )
 from workflows.oversight.streaks import streak_board
 
-from ..deps import CASE_READERS, CurrentActor, SessionDep, allow
+from ..deps import CurrentActor, SessionDep, allow
 
 router = APIRouter(tags=["专项督查与约谈"])
 
-# Who reads oversight cases: the province's supervision bureau, leadership and treasury, and a
-# city's or county's own treasury, poverty office and leaders (scope: their region), auditors.
-# Handlers and section heads work on warnings, not on inspections of their bureau.
-OVERSIGHT_READERS = frozenset(
-    {Role.SUPERVISION, Role.LEADER, Role.PROVINCE, Role.TREASURY, Role.POVERTY_OFFICE, Role.AUDITOR}
-)
-# Who acts: the supervision bureau (inspections) and the leadership (interviews); the
-# lifecycle tables in workflows/oversight/cases.py say which step is whose.
-OVERSIGHT_ACTORS = frozenset({Role.SUPERVISION, Role.LEADER})
-READERS = [Depends(allow(OVERSIGHT_READERS))]
+READERS = [Depends(allow(OFFICE_READERS))]
 
 
 class OversightOut(BaseModel):

@@ -6,12 +6,13 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.reports import ReportStatus
+from workflows.core.calendar import parse_month
 from workflows.core.clock import now_utc
+from workflows.core.roles import CASE_READERS
 from workflows.reporting.chain import ReportEvent, report_transition, resubmit
 from workflows.reporting.chain_reads import PartLine, list_reports, report_chain
-from workflows.reporting.ledger import parse_month
 
-from ..deps import CASE_READERS, CurrentActor, SessionDep, allow
+from ..deps import CurrentActor, SessionDep, allow
 
 router = APIRouter(prefix="/reports", tags=["月报"])
 READERS = [Depends(allow(CASE_READERS))]
@@ -37,7 +38,7 @@ class ReportLineOut(BaseModel):
 @router.get("", response_model=list[ReportLineOut], dependencies=READERS)
 def my_reports(actor: CurrentActor, session: SessionDep, month: str | None = None):
     """我的月报: the reports of my region and below (a department: those with its part)."""
-    rows = list_reports(session, actor=actor, month=parse_month(month))
+    rows = list_reports(session, actor=actor, month=parse_month(month, optional=True))
     return [
         ReportLineOut(
             **{

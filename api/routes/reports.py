@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from workflows.core.clock import now_utc
-from workflows.reporting.reads import REPORT_READERS, monthly_report
+from workflows.core.roles import OFFICE_READERS
+from workflows.reporting.reads import monthly_report
 
 from ..deps import CurrentActor, SessionDep, allow
 
 router = APIRouter(tags=["月报"])
-READERS = [Depends(allow(REPORT_READERS))]
+READERS = [Depends(allow(OFFICE_READERS))]
 
 
 class MonthlyReportOut(BaseModel):

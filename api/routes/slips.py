@@ -21,8 +21,9 @@ from workflows.cases.slip_reads import (
 )
 from workflows.cases.slips import SlipInput, amend_slip
 from workflows.core.clock import now_utc
+from workflows.core.roles import CASE_ACTORS, CASE_READERS
 
-from ..deps import CASE_ACTORS, CASE_READERS, CurrentActor, SessionDep, SettingsDep, allow
+from ..deps import CurrentActor, SessionDep, SettingsDep, allow
 
 router = APIRouter(tags=["处理单"])
 

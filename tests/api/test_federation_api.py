@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from models import AuditEvent
+from models.enums import AuditKind
 from models.federation import (
     FederationPeer,
     FederationPush,
@@ -18,7 +20,10 @@ from models.reports import MonthlyReport, ReportStatus
 from models.settings import Settings
 from tests.factories import NOW
 from tests.workflows.federation.test_exchange import Pair, claims
+from workflows.core.actors import Actor
 from workflows.federation.keys import PeerInput, generate_key, register_peer, verify
+
+OPERATOR = Actor.operator("测试操作员")
 
 
 @pytest.fixture
@@ -31,7 +36,7 @@ def settings(database_url, tmp_path) -> Settings:
 def county(session, world, monkeypatch):
     monkeypatch.setattr("api.routes.federation.now_utc", lambda: NOW)
     pair = Pair()
-    register_peer(session, data=PeerInput(
+    register_peer(session, actor=OPERATOR, data=PeerInput(
         deployment_id="anxian-county", name="安县财政局", relation=PeerRelation.CHILD,
         public_pem=pair.public_pem, region_code="410121"), as_of=NOW)  # fmt: skip
     session.commit()
@@ -39,7 +44,7 @@ def county(session, world, monkeypatch):
 
 
 def test_anxian_posts_its_report_and_gets_a_signed_receipt(session, world, client, county):
-    key = generate_key(session, as_of=NOW)
+    key = generate_key(session, actor=OPERATOR, as_of=NOW)
     session.commit()
     response = client.post("/api/v1/federation/reports", json={"token": county.sign(claims())})
     assert response.status_code == 200, response.text
@@ -62,7 +67,7 @@ def test_anxian_posts_its_report_and_gets_a_signed_receipt(session, world, clien
 def test_refusals_answer_with_a_code_and_a_chinese_message(
     session, world, client, county, token, status, code
 ):
-    generate_key(session, as_of=NOW)
+    generate_key(session, actor=OPERATOR, as_of=NOW)
     session.commit()
     response = client.post("/api/v1/federation/reports", json={"token": token(county)})
     assert response.status_code == status, response.text
@@ -91,6 +96,11 @@ def test_sun_hao_manages_the_key_and_the_peers(session, world, client, login):
     assert {e["field"] for e in bad.json()["errors"]} == {"public_pem", "base_url"}
     assert [p["deployment_id"] for p in client.get("/api/v1/federation/peers", headers=admin).json()] == [
         "ningxian-county"]  # fmt: skip
+    # Both changes are audited as Sun Hao's; the refused one left nothing.
+    audited = session.scalars(sa.select(AuditEvent).where(AuditEvent.kind == AuditKind.FEDERATION_CHANGED)
+                              .order_by(AuditEvent.id)).all()
+    assert [(e.data["action"], e.actor_id) for e in audited] == [
+        ("keygen", world.users["sun_hao"]), ("add_peer", world.users["sun_hao"])]
 
 
 def test_dead_pushes_are_listed_for_the_admin_and_can_be_sent_again(session, world, client, login):

@@ -28,8 +28,11 @@ from models.reports import MonthlyReport, ReportStatus
 from tests.factories import PASSWORD, build_world
 from tests.monthly_scenario import DRAFT_AT, MONTH, build_november
 from tests.workflows.federation.test_exchange import Pair
+from workflows.core.actors import Actor
 from workflows.federation.keys import PeerInput, generate_key, register_peer, verify
 from workflows.reporting.drafts import draft_monthly_reports
+
+OPERATOR = Actor.operator("测试操作员")
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +64,7 @@ class Instance:
         self.engine = make_engine(self.url)
         with self.session() as session:
             self.world = build_world(session)
-            self.public_pem = generate_key(session, as_of=DRAFT_AT).public_pem
+            self.public_pem = generate_key(session, actor=OPERATOR, as_of=DRAFT_AT).public_pem
             if populate is not None:
                 populate(session, self.world)
             session.commit()
@@ -121,12 +124,12 @@ def instances(tmp_path_factory):
         for instance in (county, province):
             instance.start()
         with province.session() as session:
-            register_peer(session, data=PeerInput(
+            register_peer(session, actor=OPERATOR, data=PeerInput(
                 deployment_id=COUNTY, name="安县财政局", relation=PeerRelation.CHILD,
                 public_pem=county.public_pem, region_code="410121"), as_of=DRAFT_AT)  # fmt: skip
             session.commit()
         with county.session() as session:
-            register_peer(session, data=PeerInput(
+            register_peer(session, actor=OPERATOR, data=PeerInput(
                 deployment_id=PROVINCE, name="中原省财政厅", relation=PeerRelation.PARENT,
                 public_pem=province.public_pem, base_url=province.base), as_of=DRAFT_AT)  # fmt: skip
             session.commit()

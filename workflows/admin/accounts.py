@@ -1,4 +1,7 @@
-"""User accounts: opening, changing and revoking them, and checking passwords (argon2id)."""
+"""User accounts: creating them, setting passwords and checking them (argon2id).
+
+These are the primitives; administrators' acts on accounts, audited whichever door they
+come through (API, page, CLI), are in workflows.admin.users."""
 
 import re
 from datetime import datetime
@@ -97,13 +100,6 @@ def set_password(session: Session, *, user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     user.failed_login_count = 0
     user.locked_until = None
-    session.add(user)
-    session.flush()
-
-
-def revoke_user(session: Session, *, user: User, as_of: datetime) -> None:
-    user.is_active = False
-    user.revoked_at = as_of
     session.add(user)
     session.flush()
 

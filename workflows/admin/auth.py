@@ -11,16 +11,15 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models import User
-from models.enums import AuditKind, Role
+from models.enums import AuditKind
 from workflows.admin.accounts import verify_password
 from workflows.core.audit import record
 from workflows.core.calendar import LOCAL_TZ
 from workflows.core.errors import DomainError
+from workflows.core.roles import NO_BROWSER_LOGIN
 
 MAX_FAILED_LOGINS = 5
 LOCK_DURATION = timedelta(minutes=15)
-# Machine and system identities never log in through the login page.
-NO_BROWSER_LOGIN = frozenset({Role.SYSTEM})
 
 
 class LoginRefused(DomainError):

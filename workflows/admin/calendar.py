@@ -29,7 +29,7 @@ def set_calendar_day(
     before = session.get(CalendarDay, day)
     old = [DayKind(before.kind).value if before else None, before.name if before else None]
     row = set_day(session, day=day, kind=kind, name=name, actor_id=actor.user_id)
-    record(session, AuditKind.CALENDAR_CHANGED, as_of=as_of, actor_id=actor.user_id, action="set",
+    record(session, AuditKind.CALENDAR_CHANGED, as_of=as_of, actor=actor, action="set",
            day=day.isoformat(), day_kind=[old[0], DayKind(row.kind).value], name=[old[1], row.name])
     return row
 
@@ -42,5 +42,5 @@ def unset_calendar_day(session: Session, *, actor: Actor, day: date | str, as_of
         raise NotFound(f"{day.isoformat()} 没有调整记录")
     kind, name = DayKind(before.kind).value, before.name
     unset_day(session, day=day)
-    record(session, AuditKind.CALENDAR_CHANGED, as_of=as_of, actor_id=actor.user_id, action="unset",
+    record(session, AuditKind.CALENDAR_CHANGED, as_of=as_of, actor=actor, action="unset",
            day=day.isoformat(), day_kind=[kind, None], name=[name, None])

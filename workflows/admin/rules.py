@@ -193,7 +193,7 @@ def create_rule(session: Session, *, actor: Actor, values: Mapping[str, Any], as
     rule = Rule(**merged, created_at=as_of, updated_at=as_of)
     session.add(rule)
     session.flush()
-    record(session, AuditKind.RULE_CHANGED, as_of=as_of, actor_id=actor.user_id, action="create",
+    record(session, AuditKind.RULE_CHANGED, as_of=as_of, actor=actor, action="create",
            rule_id=rule.id, rule_code=rule.code, values={k: _plain(v) for k, v in merged.items()})
     return rule
 
@@ -226,6 +226,6 @@ def change_rule(
     rule.updated_at = as_of
     session.add(rule)
     session.flush()
-    record(session, AuditKind.RULE_CHANGED, as_of=as_of, actor_id=actor.user_id, action="change",
+    record(session, AuditKind.RULE_CHANGED, as_of=as_of, actor=actor, action="change",
            rule_id=rule.id, rule_code=rule.code, changes=diff)
     return rule

@@ -154,7 +154,7 @@ def open_user(
             raise AlreadyExists(f"用户名 {username} 已被使用", errors=error.errors) from None
         raise
     record(session, AuditKind.USER_CREATED, as_of=as_of, user_id=user.id, username=user.username,
-           actor_id=actor.user_id, role=role.value, org_unit_id=org_unit_id)
+           actor=actor, role=role.value, org_unit_id=org_unit_id)
     return get_user(session, actor=actor, user_id=user.id)
 
 
@@ -220,7 +220,7 @@ def change_user(
     session.flush()
     kind = AuditKind.USER_REVOKED if diff.get("is_active") == [True, False] else AuditKind.USER_CHANGED
     record(session, kind, as_of=as_of, user_id=user.id, username=user.username,
-           actor_id=actor.user_id, changes=diff)
+           actor=actor, changes=diff)
     return get_user(session, actor=actor, user_id=user.id)
 
 
@@ -239,7 +239,7 @@ def revoke_user(session: Session, *, actor: Actor, user_id: int, as_of: datetime
     session.add(user)
     session.flush()
     record(session, AuditKind.USER_REVOKED, as_of=as_of, user_id=user.id, username=user.username,
-           actor_id=actor.user_id)
+           actor=actor)
     return get_user(session, actor=actor, user_id=user.id)
 
 
@@ -263,7 +263,7 @@ def reset_password(
     check_password_strength(password)
     set_password(session, user=user, password=password)
     record(session, AuditKind.PASSWORD_RESET, as_of=as_of, user_id=user.id, username=user.username,
-           actor_id=actor.user_id, generated=generated is not None)
+           actor=actor, generated=generated is not None)
     return generated
 
 
@@ -276,5 +276,5 @@ def unlock_user(session: Session, *, actor: Actor, user_id: int, as_of: datetime
     session.add(user)
     session.flush()
     record(session, AuditKind.USER_CHANGED, as_of=as_of, user_id=user.id, username=user.username,
-           actor_id=actor.user_id, action="unlock")
+           actor=actor, action="unlock")
     return get_user(session, actor=actor, user_id=user.id)

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from models import Attachment, Case, CaseSlip, Region, Slip
-from models.enums import Role
-from workflows.core.actors import DEPARTMENT_BOUND, Actor
+from workflows.core.actors import Actor
 from workflows.core.errors import FieldError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
+from workflows.core.roles import CASE_ACTORS, CASE_BLIND
 
 ALLOWED_UPLOADS = {".pdf", ".jpg", ".jpeg", ".png", ".ofd", ".docx", ".xlsx"}
 
@@ -48,8 +48,8 @@ SIGNATURES = {
 }
 
 # Who may add attachments: the people who act on cases. Readers are everyone but these.
-UPLOADERS = DEPARTMENT_BOUND
-NON_READERS = frozenset({Role.ADMIN, Role.INTEGRATION})
+UPLOADERS = CASE_ACTORS
+NON_READERS = CASE_BLIND
 
 MAX_FILES_PER_UPLOAD = 20
 _ALLOWED_WORDS = "PDF、JPG、PNG、OFD、DOCX、XLSX"

@@ -21,9 +21,10 @@ from sqlmodel import Session
 
 from models import Case, OrgUnit, Region, Rule, User
 from models.enums import OPEN_STATES, STATE_LEVEL, Level, Role, RuleCategory, State, states_of_level
-from workflows.core.actors import DEPARTMENT_BOUND, Actor
+from workflows.core.actors import Actor
 from workflows.core.calendar import LOCAL_TZ, WorkingCalendar, load_calendar, local_date
 from workflows.core.errors import InvalidInput, NotFound, OutOfScope, RoleNotAllowed
+from workflows.core.roles import CASE_ACTORS, CASE_BLIND
 
 CASES = Case.__table__
 RULES = Rule.__table__
@@ -31,8 +32,7 @@ REGIONS = Region.__table__
 UNITS = OrgUnit.__table__
 USERS = User.__table__
 
-# Roles that never see cases: separation of duties (admin) and a write-only machine account.
-BLIND_ROLES = frozenset({Role.ADMIN, Role.INTEGRATION})
+BLIND_ROLES = CASE_BLIND
 
 Sort = Literal[
     "due_on", "-due_on", "raised_at", "-raised_at", "entered_step_at", "-entered_step_at", "number"
@@ -215,7 +215,7 @@ def scope_clause(actor: Actor) -> sa.ColumnElement[bool]:
         if actor.role == Role.ADMIN:
             raise RoleNotAllowed("系统管理员不得查看或办理案件（不得混岗）")
         raise RoleNotAllowed("接口账户只能报送数据，不能查看案件")
-    if actor.role in DEPARTMENT_BOUND:
+    if actor.role in CASE_ACTORS:
         # A section's cases all lie in its region (routing and the import guarantee it), so
         # the section alone decides; adding the region clause makes PostgreSQL misjudge the
         # row count and sort the whole section instead of reading (org_unit_id, due_on, id).

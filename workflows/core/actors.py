@@ -1,5 +1,6 @@
 """Who is acting: a user's role, department and region, or the system itself."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -8,9 +9,7 @@ from sqlmodel import Session
 from models import OrgUnit, Region, User
 from models.enums import Role
 from workflows.core.errors import NotFound
-
-# Roles that act only on their own department's cases ("谁主管、谁负责").
-DEPARTMENT_BOUND = frozenset({Role.HANDLER, Role.SUPERVISOR})
+from workflows.core.roles import CASE_ACTORS
 
 
 @dataclass(frozen=True)
@@ -25,6 +24,16 @@ class Actor:
     def system(cls) -> "Actor":
         return cls(user_id=None, role=Role.SYSTEM, org_unit_id=None, region_path="/", name="系统")
 
+    @classmethod
+    def operator(cls, name: str) -> "Actor":
+        """Whoever runs the command line on the server, named by their OS account: an
+        administrator of the whole tree (they may open the first administrator's account)."""
+        return cls(user_id=None, role=Role.ADMIN, org_unit_id=None, region_path="/", name=name)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.user_id is None and self.role == Role.ADMIN
+
     def sees_region(self, region_path: str) -> bool:
         return region_path.startswith(self.region_path)
 
@@ -32,7 +41,23 @@ class Actor:
         """Whether a case in this region and department is this actor's to see or act on."""
         if not self.sees_region(region_path):
             return False
-        return self.role not in DEPARTMENT_BOUND or self.org_unit_id == org_unit_id
+        return self.role not in CASE_ACTORS or self.org_unit_id == org_unit_id
+
+
+def active_handlers(session: Session, *, unit_ids: Iterable[int]) -> dict[int, list[User]]:
+    """The handlers (科员) a case of each of these departments may be given now: active
+    accounts with the handler role, by id."""
+    found: dict[int, list[User]] = {u: [] for u in unit_ids}
+    if not found:
+        return found
+    users = session.scalars(
+        sa.select(User)
+        .where(User.org_unit_id.in_(found), User.role == Role.HANDLER, User.is_active.is_(True))
+        .order_by(User.id)
+    )
+    for user in users:
+        found[user.org_unit_id].append(user)
+    return found
 
 
 def load_actor(session: Session, user_id: int) -> Actor:

@@ -7,11 +7,12 @@ because a deadline computed that way may be off by a whole holiday week.
 """
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, overload
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -64,6 +65,25 @@ def parse_date(value: object, field: str, label: str) -> date:
         return date.fromisoformat(str(value).strip())
     except ValueError:
         raise InvalidInput.single(field, "date_parsing", f"{label}应为日期（YYYY-MM-DD）") from None
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+@overload
+def parse_month(text: str | None, field: str = "month", *, optional: Literal[False] = False) -> date: ...
+@overload
+def parse_month(text: str | None, field: str = "month", *, optional: Literal[True]) -> date | None: ...
+def parse_month(text: str | None, field: str = "month", *, optional: bool = False) -> date | None:
+    """ "2026-11" → date(2026, 11, 1) (months are named by their first day). Anything else is
+    refused naming `field`; an empty value too, unless `optional` (then None: every month)."""
+    text = (text or "").strip()
+    if not text and optional:
+        return None
+    match = _MONTH.match(text)
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        raise InvalidInput.single(field, "invalid_month", "月份格式应为 YYYY-MM，例如 2026-11")
+    return date(int(match.group(1)), int(match.group(2)), 1)
 
 
 def month_start(day: date) -> date:

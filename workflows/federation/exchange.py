@@ -11,14 +11,14 @@ their inbox, and a receipt signed by us is returned.
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from models import OrgUnit, Region, User
-from models.enums import RegionLevel, Role
+from models.enums import RegionLevel
 from models.federation import (
     FederationPeer,
     FederationPush,
@@ -31,6 +31,7 @@ from models.reports import MonthlyReport
 from models.settings import Settings, get_settings
 from workflows.core.errors import InvalidState, NotFound
 from workflows.core.notify import news_for, queue
+from workflows.core.roles import PROVINCE_RECIPIENTS
 from workflows.federation.keys import (
     FederationRefused,
     check_fresh,
@@ -46,8 +47,6 @@ from workflows.federation.keys import (
 SCHEMA = "warnflow.federation/1"
 RECEIPT_SCHEMA = "warnflow.federation-receipt/1"
 PUSH_PATH = "/api/v1/federation/reports"
-# Roles at province level that receive monthly reports (DOMAIN.md "Who uses it").
-PROVINCE_ROLES = (Role.PROVINCE, Role.SUPERVISION, Role.TREASURY)
 
 
 def province_recipients(session: Session, *, region_path: str) -> list[int]:
@@ -61,7 +60,7 @@ def province_recipients(session: Session, *, region_path: str) -> list[int]:
             .where(
                 User.is_active,
                 User.revoked_at.is_(None),
-                User.role.in_(PROVINCE_ROLES),
+                User.role.in_(PROVINCE_RECIPIENTS),
                 Region.level == RegionLevel.PROVINCE,
                 sa.literal(region_path).startswith(Region.path),
             )
@@ -411,11 +410,6 @@ def retry_push(session: Session, *, push_id: int, as_of: datetime) -> None:
     ).rowcount
     if not updated:
         raise InvalidState("只有推送失败的记录可以重新推送")
-
-
-def backoff(attempts: int, *, cap_minutes: int) -> timedelta:
-    """1, 2, 4 … minutes after the 1st, 2nd, 3rd … failed try, capped."""
-    return timedelta(minutes=min(2 ** max(attempts - 1, 0), cap_minutes))
 
 
 def received_report(session: Session, *, actor, received_id: int):

@@ -22,7 +22,10 @@ from jose.exceptions import JOSEError
 from sqlmodel import Session
 
 from models import Region
+from models.enums import AuditKind
 from models.federation import FederationKey, FederationPeer, PeerRelation
+from workflows.core.actors import Actor
+from workflows.core.audit import record
 from workflows.core.errors import DomainError, FieldError, InvalidInput, NotFound
 
 ALGORITHM = "ES256"
@@ -62,8 +65,9 @@ def key_id(public_pem: str) -> str:
 # ---------------------------------------------------------------- our key
 
 
-def generate_key(session: Session, *, as_of: datetime) -> FederationKey:
-    """A new ES256 key pair for this deployment; it signs from now on (older ones retire)."""
+def generate_key(session: Session, *, actor: Actor, as_of: datetime) -> FederationKey:
+    """A new ES256 key pair for this deployment; it signs from now on (older ones retire).
+    Audited."""
     private = ec.generate_private_key(ec.SECP256R1())
     private_pem = private.private_bytes(
         serialization.Encoding.PEM,
@@ -86,6 +90,7 @@ def generate_key(session: Session, *, as_of: datetime) -> FederationKey:
     )
     session.add(key)
     session.flush()
+    record(session, AuditKind.FEDERATION_CHANGED, as_of=as_of, actor=actor, action="keygen", kid=key.kid)
     return key
 
 
@@ -119,8 +124,8 @@ class PeerInput:
     region_code: str | None = None
 
 
-def register_peer(session: Session, *, data: PeerInput, as_of: datetime) -> FederationPeer:
-    """Register (or replace the key and address of) another deployment we trust."""
+def register_peer(session: Session, *, actor: Actor, data: PeerInput, as_of: datetime) -> FederationPeer:
+    """Register (or replace the key and address of) another deployment we trust. Audited."""
     errors = []
     deployment_id = (data.deployment_id or "").strip()
     if not deployment_id or len(deployment_id) > 64:
@@ -164,6 +169,7 @@ def register_peer(session: Session, *, data: PeerInput, as_of: datetime) -> Fede
     peer = session.execute(
         sa.select(FederationPeer).where(FederationPeer.deployment_id == deployment_id)
     ).scalar_one_or_none()
+    action = "add_peer" if peer is None else "update_peer"
     if peer is None:
         peer = FederationPeer(
             deployment_id=deployment_id,
@@ -180,16 +186,24 @@ def register_peer(session: Session, *, data: PeerInput, as_of: datetime) -> Fede
     peer.active = True
     session.add(peer)
     session.flush()
+    record(session, AuditKind.FEDERATION_CHANGED, as_of=as_of, actor=actor, action=action,
+           deployment_id=deployment_id, relation=relation.value, kid=kid, base_url=peer.base_url)
     return peer
 
 
-def set_peer_active(session: Session, *, peer_id: int, active: bool) -> FederationPeer:
+def set_peer_active(
+    session: Session, *, actor: Actor, peer_id: int, active: bool, as_of: datetime
+) -> FederationPeer:
+    """Stop trusting another deployment (its key and address are kept) or trust it again."""
     peer = session.get(FederationPeer, peer_id)
     if peer is None:
         raise NotFound("对方系统不存在")
-    peer.active = active
-    session.add(peer)
-    session.flush()
+    if peer.active != active:
+        peer.active = active
+        session.add(peer)
+        session.flush()
+        record(session, AuditKind.FEDERATION_CHANGED, as_of=as_of, actor=actor,
+               action="enable_peer" if active else "disable_peer", deployment_id=peer.deployment_id)
     return peer
 
 

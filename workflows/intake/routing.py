@@ -7,9 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from models import Case, DepartmentRoute, OrgUnit, Region, User
-from models.enums import OPEN_STATES, AuditKind, OrgKind, Role, WarningType
-from workflows.core.actors import Actor
+from models import Case, DepartmentRoute, OrgUnit, Region
+from models.enums import OPEN_STATES, AuditKind, OrgKind, WarningType
+from workflows.core.actors import Actor, active_handlers
 from workflows.core.audit import record
 from workflows.core.errors import FieldError, InvalidInput
 
@@ -71,18 +71,15 @@ def route(session: Session, *, region_id: int, warning_type: WarningType) -> tup
         )
     depth = {code: i for i, code in enumerate(ancestors)}
     org_unit_id = max(rows, key=lambda r: depth[r.code]).id
-    open_cases = (
-        sa.select(sa.func.count(Case.id))
-        .where(Case.assignee_id == User.id, Case.state.in_(OPEN_STATES))
-        .scalar_subquery()
-    )
-    handler_id = session.connection().execute(
-        sa.select(User.id)
-        .where(User.org_unit_id == org_unit_id, User.role == Role.HANDLER, User.is_active.is_(True))
-        .order_by(open_cases, User.id)
-        .limit(1)
-    ).scalar_one_or_none()
-    return org_unit_id, handler_id
+    handlers = [u.id for u in active_handlers(session, unit_ids=[org_unit_id])[org_unit_id]]
+    if not handlers:
+        return org_unit_id, None
+    open_cases = dict(session.connection().execute(
+        sa.select(Case.assignee_id, sa.func.count(Case.id))
+        .where(Case.assignee_id.in_(handlers), Case.state.in_(OPEN_STATES))
+        .group_by(Case.assignee_id)
+    ).all())
+    return org_unit_id, min(handlers, key=lambda h: (open_cases.get(h, 0), h))
 
 
 # -- the routing table as administrators see and edit it --------------------------------
@@ -127,6 +124,6 @@ def set_route(
     old = routing_table(session)[warning_type]
     set_department_kind(session, warning_type=warning_type, org_kind=org_kind,
                         actor_id=actor.user_id, as_of=as_of)
-    record(session, AuditKind.ROUTING_CHANGED, as_of=as_of, actor_id=actor.user_id,
+    record(session, AuditKind.ROUTING_CHANGED, as_of=as_of, actor=actor,
            warning_type=warning_type.value, org_kind=[old.value, org_kind.value])
     return next(r for r in list_routes(session) if r.warning_type == warning_type)

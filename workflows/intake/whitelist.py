@@ -132,7 +132,7 @@ def add_whitelist_entry(
                            created_by_id=actor.user_id)
     session.add(entry)
     session.flush()
-    record(session, AuditKind.WHITELIST_CHANGED, as_of=as_of, actor_id=actor.user_id, action="add",
+    record(session, AuditKind.WHITELIST_CHANGED, as_of=as_of, actor=actor, action="add",
            entry_id=entry.id, entry_kind=kind.value, value=value, rule_code=rule_code or None)
     return get_whitelist_entry(session, entry_id=entry.id)
 
@@ -148,7 +148,7 @@ def set_whitelist_entry_active(
         entry.is_active = active
         session.add(entry)
         session.flush()
-        record(session, AuditKind.WHITELIST_CHANGED, as_of=as_of, actor_id=actor.user_id,
+        record(session, AuditKind.WHITELIST_CHANGED, as_of=as_of, actor=actor,
                action="restore" if active else "withdraw", entry_id=entry.id, value=entry.value)
     return get_whitelist_entry(session, entry_id=entry.id)
 

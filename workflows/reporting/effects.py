@@ -20,6 +20,7 @@ from models.settings import get_settings
 from workflows.core.actors import Actor
 from workflows.core.errors import InvalidState, OutOfScope
 from workflows.core.notify import insert_rows, news_for, queue
+from workflows.core.roles import CASE_ACTORS
 from workflows.federation.exchange import (
     month_label,
     province_recipients,
@@ -58,7 +59,7 @@ EVENT_LABELS = {
 }
 # Roles that act for their whole region (not a department): only their own region's report.
 REGION_ROLES = frozenset({Role.TREASURY, Role.POVERTY_OFFICE})
-DEPARTMENT_ROLES = frozenset({Role.HANDLER, Role.SUPERVISOR})
+DEPARTMENT_ROLES = CASE_ACTORS
 
 
 @dataclass

@@ -17,16 +17,13 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from models import Case, Region, Rule
-from models.enums import STATE_LEVEL, Level, RegionLevel, Role, RuleCategory, State
+from models.enums import STATE_LEVEL, Level, RegionLevel, RuleCategory, State
 from workflows.cases.queries import like_prefix
 from workflows.core.actors import Actor
 from workflows.core.calendar import LOCAL_TZ
-from workflows.core.errors import InvalidInput, RoleNotAllowed
+from workflows.core.errors import RoleNotAllowed
+from workflows.core.roles import OFFICE_READERS
 
-# Who reads the ledger: the province's and cities' offices (and read-only roles).
-LEDGER_ROLES = frozenset(
-    {Role.PROVINCE, Role.SUPERVISION, Role.TREASURY, Role.LEADER, Role.POVERTY_OFFICE, Role.AUDITOR}
-)
 ZERO = Decimal("0.00")
 
 
@@ -97,23 +94,11 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def parse_month(text: str | None) -> date | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(f"{text}-01")
-    except ValueError:
-        raise InvalidInput.single(
-            "month", "invalid_month", "月份格式应为 YYYY-MM，如 2026-11"
-        ) from None
-
-
 def build_ledger(session: Session, *, actor: Actor, month: date | None = None) -> Ledger:
     """The ledger of the actor's region: its cities/counties × category × level × state.
 
     With `month`, only warnings raised in that local month; otherwise every warning."""
-    if actor.role not in LEDGER_ROLES:
+    if actor.role not in OFFICE_READERS:
         raise RoleNotAllowed("分类台账供省、市财政部门查阅，您的角色无权查看")
     home = session.execute(sa.select(Region).where(Region.path == actor.region_path)).scalar_one()
     regions = {

@@ -4,7 +4,6 @@ supervision, leaders, the province and auditors whose region contains the report
 Department-bound roles (handlers, supervisors) confirm their part in the chain instead.
 """
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -12,16 +11,13 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from models import MonthlyReport, OrgUnit, Region, User
-from models.enums import RegionLevel, Role
+from models.enums import RegionLevel
 from models.reports import ReportStatus
 from workflows.core.actors import Actor
+from workflows.core.calendar import parse_month
 from workflows.core.errors import InvalidInput, NotFound, RoleNotAllowed
+from workflows.core.roles import OFFICE_READERS
 from workflows.reporting.figures import REPORT_LEVELS, compute_figures
-
-REPORT_READERS = frozenset(
-    {Role.TREASURY, Role.POVERTY_OFFICE, Role.SUPERVISION, Role.LEADER, Role.PROVINCE, Role.AUDITOR}
-)
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
 @dataclass(frozen=True)
@@ -63,14 +59,6 @@ class ReportView:
         """ "410121-2026-11-v1": for file names."""
         suffix = f"-v{self.version}" if self.version else "-live"
         return f"{self.region_code}-{self.month:%Y-%m}{suffix}"
-
-
-def parse_month(text: str, field_name: str = "month") -> date:
-    """ "2026-11" → date(2026, 11, 1); anything else is refused naming the field."""
-    match = _MONTH.match((text or "").strip())
-    if match is None or not 1 <= int(match.group(2)) <= 12:
-        raise InvalidInput.single(field_name, "invalid_month", "月份格式应为 YYYY-MM，例如 2026-11")
-    return date(int(match.group(1)), int(match.group(2)), 1)
 
 
 def resolve_region(session: Session, org: str, field_name: str = "region") -> Region:
@@ -161,7 +149,7 @@ def monthly_report(
     version: int | None = None,
 ) -> ReportView:
     """The report as `actor` may read it: refused for other roles, 404 outside their region."""
-    if actor.role not in REPORT_READERS:
+    if actor.role not in OFFICE_READERS:
         raise RoleNotAllowed("您的角色无权查阅月报")
     month = month if isinstance(month, date) else parse_month(month)
     region = resolve_region(session, org)

@@ -361,3 +361,34 @@ def test_cli_show_official_year(cli_db):
     assert "国庆节" in result.output and "国庆节调休上班" in result.output
     assert "2026-09-20" in result.output and "2026-10-10" in result.output
     assert "警告" not in result.output
+
+
+# -- month parsing (one parse_month for the report, ledger and chain doors) ----------------
+
+
+@given(st.integers(min_value=1, max_value=9999), st.integers(min_value=1, max_value=12))
+def test_a_month_written_yyyy_mm_is_its_first_day(year, month):
+    from workflows.core.calendar import parse_month
+
+    assert parse_month(f"{year:04d}-{month:02d}") == date(year, month, 1)
+    assert parse_month(f" {year:04d}-{month} ", "month") == date(year, month, 1)
+
+
+@pytest.mark.parametrize("text", ["2026-13", "2026-00", "2026/11", "202611", "2026-11-01", "11-2026", "", None])
+def test_anything_else_is_refused_naming_the_field(text):
+    from workflows.core.calendar import parse_month
+
+    with pytest.raises(InvalidInput) as refused:
+        parse_month(text, "period")
+    assert [(e.field, e.message) for e in refused.value.errors] == [
+        ("period", "月份格式应为 YYYY-MM，例如 2026-11")
+    ]
+
+
+def test_an_empty_month_means_every_month_where_the_door_allows_it():
+    from workflows.core.calendar import parse_month
+
+    assert parse_month("", optional=True) is None
+    assert parse_month(None, optional=True) is None
+    with pytest.raises(InvalidInput):
+        parse_month("2026-1x", optional=True)

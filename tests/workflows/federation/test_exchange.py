@@ -25,6 +25,7 @@ from models.reports import MonthlyReport, ReportStatus
 from models.settings import Settings
 from notifications import federation as worker
 from tests.factories import NOW
+from workflows.core.actors import Actor
 from workflows.core.errors import InvalidInput
 from workflows.federation import exchange as federation
 from workflows.federation.keys import (
@@ -37,6 +38,8 @@ from workflows.federation.keys import (
     sign,
     verify,
 )
+
+OPERATOR = Actor.operator("测试操作员")
 
 PROVINCE = Settings(_env_file=None, deployment_id="zhongyuan-province")
 COUNTY = Settings(_env_file=None, deployment_id="anxian-county")
@@ -81,8 +84,8 @@ def county():
 @pytest.fixture
 def province(session, world, county):
     """Our own key, and 安县's deployment registered as a child."""
-    key = generate_key(session, as_of=NOW)
-    register_peer(session, data=PeerInput(
+    key = generate_key(session, actor=OPERATOR, as_of=NOW)
+    register_peer(session, actor=OPERATOR, data=PeerInput(
         deployment_id="anxian-county", name="安县财政局", relation=PeerRelation.CHILD,
         public_pem=county.public_pem, region_code="410121"), as_of=NOW)  # fmt: skip
     return key
@@ -169,16 +172,34 @@ def test_a_parent_or_a_stopped_child_may_not_send_to_us(session, world, county, 
 
 def test_registering_a_peer_checks_the_key_the_address_and_the_region(session, world):
     with pytest.raises(InvalidInput) as refused:
-        register_peer(session, data=PeerInput(
+        register_peer(session, actor=OPERATOR, data=PeerInput(
             deployment_id="", name="", relation=PeerRelation.PARENT, public_pem="not a key"),
             as_of=NOW)  # fmt: skip
     fields = {e.field for e in refused.value.errors}
     assert fields == {"deployment_id", "name", "public_pem", "base_url"}
     with pytest.raises(InvalidInput) as refused:
-        register_peer(session, data=PeerInput(
+        register_peer(session, actor=OPERATOR, data=PeerInput(
             deployment_id="x", name="某县", relation=PeerRelation.CHILD,
             public_pem=Pair().public_pem, region_code="999999"), as_of=NOW)  # fmt: skip
     assert refused.value.errors[0].field == "region_code" and "不存在" in refused.value.message
+
+
+def test_sun_hao_stops_trusting_a_child_and_trusts_it_again_and_each_change_is_audited(session, world):
+    from models import AuditEvent
+    from models.enums import AuditKind
+    from workflows.federation.keys import set_peer_active
+
+    sun_hao = world.actors["sun_hao"]
+    peer = register_peer(session, actor=sun_hao, data=PeerInput(
+        deployment_id="ningxian-county", name="宁县财政局", relation=PeerRelation.CHILD,
+        public_pem=Pair().public_pem, region_code="410122"), as_of=NOW)  # fmt: skip
+    assert set_peer_active(session, actor=sun_hao, peer_id=peer.id, active=False, as_of=NOW).active is False
+    set_peer_active(session, actor=sun_hao, peer_id=peer.id, active=False, as_of=NOW)  # no change
+    set_peer_active(session, actor=sun_hao, peer_id=peer.id, active=True, as_of=NOW)
+    audited = session.scalars(sa.select(AuditEvent).where(AuditEvent.kind == AuditKind.FEDERATION_CHANGED)
+                              .order_by(AuditEvent.id)).all()
+    assert [(e.data["action"], e.actor_id) for e in audited] == [
+        ("add_peer", sun_hao.user_id), ("disable_peer", sun_hao.user_id), ("enable_peer", sun_hao.user_id)]
 
 
 # ---------------------------------------------------------------- the push worker
@@ -188,9 +209,9 @@ def test_registering_a_peer_checks_the_key_the_address_and_the_region(session, w
 def sent_report(session, world, monkeypatch):
     """Our side is 安县 now: a sent report and a parent (the province) to push it to."""
     monkeypatch.setattr(federation, "get_settings", lambda: COUNTY)
-    generate_key(session, as_of=NOW)
+    generate_key(session, actor=OPERATOR, as_of=NOW)
     parent = Pair()
-    peer = register_peer(session, data=PeerInput(
+    peer = register_peer(session, actor=OPERATOR, data=PeerInput(
         deployment_id="zhongyuan-province", name="中原省财政厅", relation=PeerRelation.PARENT,
         public_pem=parent.public_pem, base_url="https://yj.czt.example.cn/"), as_of=NOW)  # fmt: skip
     report = MonthlyReport(region_id=world.regions["anxian"].id, month=NOW.date().replace(day=1),
@@ -275,7 +296,7 @@ def test_a_refusal_is_dead_with_the_parents_reason_and_an_admin_may_retry(
 
 
 def test_our_own_signature_verifies_with_our_public_key(session):
-    key = generate_key(session, as_of=NOW)
+    key = generate_key(session, actor=OPERATOR, as_of=NOW)
     token = sign({"hello": "安县"}, key=key)
     assert verify(token, public_pem=key.public_pem) == {"hello": "安县"}
     with pytest.raises(FederationRefused):

@@ -17,6 +17,7 @@ from models.reports import ReportStatus
 from models.settings import Settings
 from tests.factories import new_case
 from tests.monthly_scenario import DRAFT_AT, MONTH, build_november, shanghai
+from workflows.core.actors import Actor
 from workflows.core.errors import (
     InvalidInput,
     InvalidState,
@@ -32,6 +33,8 @@ from workflows.reporting.chain_reads import report_chain as read_chain
 from workflows.reporting.drafts import draft_monthly_reports
 from workflows.reporting.figures import compute_figures
 from workflows.reporting.late_reports import escalate_late_reports
+
+OPERATOR = Actor.operator("测试操作员")
 
 AT = DRAFT_AT + timedelta(hours=1)
 
@@ -283,9 +286,9 @@ def test_the_provinces_own_report_is_built_from_what_its_children_sent(session, 
     from workflows.core.actors import load_actor
     from workflows.federation.keys import PeerInput, generate_key, register_peer
 
-    generate_key(session, as_of=AT)
+    generate_key(session, actor=OPERATOR, as_of=AT)
     county = Pair()
-    register_peer(session, data=PeerInput(
+    register_peer(session, actor=OPERATOR, data=PeerInput(
         deployment_id="anxian-county", name="安县财政局", relation=PeerRelation.CHILD,
         public_pem=county.public_pem, region_code="410121"), as_of=AT)  # fmt: skip
     figures = drafted["anxian"].figures
