@@ -2,13 +2,14 @@
 
 import os
 import sys
+from datetime import UTC
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from models.db import session_scope
+from models.db import get_engine, session_scope
 from models.enums import Role
 from models.migrate import upgrade
 from models.settings import ConfigError, get_settings
@@ -16,10 +17,12 @@ from workflows.admin.accounts import find_unit, get_user_by_username, list_users
 from workflows.admin.users import open_user, reset_password, revoke_user
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError
+from workflows.demo import NAMED_LOGINS, demo_logins, load_demo
+from workflows.escalation.sweep import sweep as run_sweep
 
 from .cli_calendar import calendar_app
 from .cli_federation import federation_app
-from .cli_jobs import jobs_app
+from .cli_jobs import jobs_app, parse_as_of
 from .cli_report import report_app
 from .operator import operator
 
@@ -59,7 +62,11 @@ def migrate() -> None:
 @app.command()
 def serve(host: Host = None, port: Port = None) -> None:
     """Serve the web app and API (refuses to start with default secrets outside the demo)."""
+    # The web stack and the scheduler load only for the commands that serve, so that
+    # `warnflow users …` and the other quick commands start at once.
     import uvicorn
+
+    from runtime.scheduler import start_embedded
 
     from .app import create_app
 
@@ -69,9 +76,6 @@ def serve(host: Host = None, port: Port = None) -> None:
     except ConfigError as error:
         fail(str(error), code=1)
     upgrade(settings.resolved_database_url)
-    from models.db import get_engine
-    from runtime.scheduler import start_embedded
-
     # Periodic jobs run inside this process unless WARNFLOW_SCHEDULER hands them to Prefect.
     scheduler = start_embedded(settings, get_engine(settings.resolved_database_url))
     # uvicorn re-raises SIGTERM once it has shut down, so the scheduler stops in the app's
@@ -87,8 +91,6 @@ def demo(
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="装载后启动服务")] = True,
 ) -> None:
     """Migrate a SQLite database under ./var/, load the demo province once, print logins, serve."""
-    from workflows.demo import NAMED_LOGINS, demo_logins, load_demo
-
     os.environ["WARNFLOW_DEMO"] = "1"
     get_settings.cache_clear()
     settings = get_settings()
@@ -211,12 +213,6 @@ def sweep(
     batch_size: Annotated[int, typer.Option(min=1, help="每批处理的案件数")] = 20_000,
 ) -> None:
     """Run the deadline sweep once (reminders, overdue bells, escalations) and print what it did."""
-    from datetime import UTC
-
-    from workflows.escalation.sweep import sweep as run_sweep
-
-    from .cli_jobs import parse_as_of
-
     # Without an offset the time is Shanghai time, as for `warnflow jobs run --as-of`.
     moment = parse_as_of(as_of).astimezone(UTC)
     with session_scope() as session:

@@ -93,6 +93,7 @@ def jobs_prefect_serve() -> None:
 
     Needs PREFECT_API_URL; the embedded scheduler should be off (WARNFLOW_SCHEDULER=prefect).
     """
+    # Prefect is imported by this command only (the other commands and the web app never need it).
     from runtime.flows import serve_deployments
 
     serve_deployments()

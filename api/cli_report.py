@@ -52,6 +52,7 @@ def monthly(
             region = resolve_region(session, org, field_name="ORG")
             view = read_report(session, region=region, month=parsed, as_of=now_utc(),
                                version=version)  # fmt: skip
+            # Only the renderer asked for is loaded (WeasyPrint takes seconds to import).
             if format == Format.PDF:
                 from forms.report_pdf import monthly_report_pdf
 

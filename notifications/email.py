@@ -78,6 +78,8 @@ class EmailTransport:
         if not specs:
             return []
         if self.attachments is None:
+            # Loaded on the first mail with attachments: the renderers behind it pull in
+            # WeasyPrint, which a worker sending only robot posts never needs.
             from .attachments import load_attachment
 
             self.attachments = load_attachment

@@ -35,7 +35,6 @@ Item = TypeVar("Item")
 
 # Both queues' status columns take these values (NotificationStatus, PushStatus).
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
-OUTCOMES = ("sent", "retrying", "dead")
 
 
 class DeliveryFailed(Exception):
@@ -113,10 +112,6 @@ class QueueReport:
     def count(self, outcome: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
 
-    def add(self, other: "QueueReport") -> None:
-        for name in ("claimed", *OUTCOMES):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
 
 def claim(
     factory: SessionFactory, outbox: Outbox[Item], *, ticket: Ticket, batch: int, settings: Settings
@@ -144,10 +139,11 @@ def claim(
 
 
 def deliver_one(
-    factory: SessionFactory, outbox: Outbox[Item], item: Item, row_id: int, attempts: int, *,
+    factory: SessionFactory, outbox: Outbox[Item], item: Item, attempts: int, *,
     ticket: Ticket, settings: Settings,
 ) -> str:
     """Deliver one claimed row and record what happened: "sent", "retrying" or "dead"."""
+    row_id = _row_id(item)
     try:
         values = {"status": SENT, "sent_at": ticket.at, "last_error": None,
                   **outbox.deliver(factory, item, settings, ticket.at)}
@@ -186,8 +182,7 @@ def run_batch(
     claimed = claim(factory, outbox, ticket=ticket, batch=batch, settings=settings)
     report.claimed += len(claimed)
     for item, attempts in claimed:
-        report.count(deliver_one(factory, outbox, item, _row_id(item), attempts,
-                                 ticket=ticket, settings=settings))
+        report.count(deliver_one(factory, outbox, item, attempts, ticket=ticket, settings=settings))
     return len(claimed)
 
 
@@ -205,5 +200,6 @@ def drain(
 
 
 def _row_id(item: Any) -> int:
+    # An item is the row's id itself (default `load`) or an object carrying it as `.id`.
     return item if isinstance(item, int) else item.id
 

@@ -4,6 +4,8 @@ from fastapi import APIRouter
 
 
 def api_routers() -> list[APIRouter]:
+    # Imported when the app is built, not with the package: one module of it (a schema, a
+    # helper the CLI or a test uses) then loads without every router and its dependencies.
     from . import (
         admin,
         auth,

@@ -33,7 +33,6 @@ from .admin_schemas import (
     UserCreate,
     WhitelistChange,
     WhitelistIn,
-    out,
 )
 
 router = APIRouter(prefix="/admin", tags=["系统管理"])
@@ -98,7 +97,7 @@ def unlock_user(user_id: int, actor: CurrentActor, session: SessionDep):
 def list_rules(session: SessionDep, category: RuleCategory | None = None, level: Level | None = None,
                active: bool | None = None, q: str | None = None):
     rules = admin_rules.list_rules(session, category=category, level=level, active=active, q=q)
-    return [out(RuleOut, r) for r in rules]
+    return [RuleOut.model_validate(r) for r in rules]
 
 
 @router.post("/rules", response_model=RuleOut, status_code=201, summary="新增规则",
@@ -106,13 +105,13 @@ def list_rules(session: SessionDep, category: RuleCategory | None = None, level:
 def create_rule(body: RuleCreate, actor: CurrentActor, session: SessionDep):
     rule = admin_rules.create_rule(session, actor=actor, values=body.model_dump(exclude_unset=True),
                                    as_of=now_utc())
-    return out(RuleOut, rule)
+    return RuleOut.model_validate(rule)
 
 
 @router.get("/rules/{rule_id}", response_model=RuleOut, summary="查看规则",
             dependencies=[Depends(allow(ADMINS))])
 def get_rule(rule_id: int, session: SessionDep):
-    return out(RuleOut, admin_rules.get_rule(session, rule_id=rule_id))
+    return RuleOut.model_validate(admin_rules.get_rule(session, rule_id=rule_id))
 
 
 @router.patch("/rules/{rule_id}", response_model=RuleOut, summary="修改规则",
@@ -120,7 +119,7 @@ def get_rule(rule_id: int, session: SessionDep):
 def change_rule(rule_id: int, body: RuleChange, actor: CurrentActor, session: SessionDep):
     rule = admin_rules.change_rule(session, actor=actor, rule_id=rule_id,
                                    changes=body.model_dump(exclude_unset=True), as_of=now_utc())
-    return out(RuleOut, rule)
+    return RuleOut.model_validate(rule)
 
 
 # -- calendar overrides -----------------------------------------------------------------
@@ -129,7 +128,7 @@ def change_rule(rule_id: int, body: RuleChange, actor: CurrentActor, session: Se
 @router.get("/calendar", response_model=list[CalendarDayOut], summary="工作日历调整",
             dependencies=[Depends(allow(ADMINS))])
 def list_calendar(session: SessionDep, year: int | None = None):
-    return [out(CalendarDayOut, d) for d in admin_calendar.list_calendar_overrides(session, year=year)]
+    return [CalendarDayOut.model_validate(d) for d in admin_calendar.list_calendar_overrides(session, year=year)]
 
 
 @router.put("/calendar/{day}", response_model=CalendarDayOut, summary="设定节假日或调休上班日",
@@ -137,7 +136,7 @@ def list_calendar(session: SessionDep, year: int | None = None):
 def set_calendar_day(day: date, body: CalendarDayIn, actor: CurrentActor, session: SessionDep):
     row = admin_calendar.set_calendar_day(session, actor=actor, day=day, kind=body.kind, name=body.name,
                                        as_of=now_utc())
-    return out(CalendarDayOut, row)
+    return CalendarDayOut.model_validate(row)
 
 
 @router.delete("/calendar/{day}", status_code=204, summary="取消日历调整",

@@ -5,7 +5,6 @@ that the HTML admin pages refuse the same things with the same Chinese words.
 """
 
 from datetime import date, datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -141,9 +140,3 @@ class WhitelistChange(Strict):
 class RouteIn(Strict):
     org_kind: OrgKind = Field(description="负责整改的处室类别")
 
-
-def out(model: type[BaseModel], row: Any) -> BaseModel:
-    """A response body from a workflows dataclass or table row."""
-    if hasattr(row, "__dataclass_fields__"):
-        return model.model_validate(row.__dict__)
-    return model.model_validate(row, from_attributes=True)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from models import OrgUnit, Region
+from models import OrgUnit, Region, User
 from models.enums import Role
 from workflows.admin.auth import authenticate
 from workflows.core.clock import now_utc
@@ -55,8 +55,6 @@ def issue_token(
 
 @router.get("/me", response_model=Me, summary="当前用户", dependencies=[Depends(allow(EVERYONE))])
 def me(actor: CurrentActor, session: SessionDep) -> Me:
-    from models import User
-
     user = session.get(User, actor.user_id)
     unit = session.get(OrgUnit, user.org_unit_id)
     region = session.get(Region, unit.region_id)

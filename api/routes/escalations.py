@@ -5,9 +5,9 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
-from models.enums import RequestKind
+from models.enums import Event, RequestKind
 from workflows.cases.detail import find_case
 from workflows.core.clock import now_utc
 from workflows.core.errors import InvalidInput, NotFound
@@ -21,6 +21,7 @@ from workflows.escalation.extensions import (
 )
 
 from ..deps import CurrentActor, SessionDep, allow
+from .answers import Answer
 
 router = APIRouter(tags=["督办申请"])
 
@@ -29,22 +30,26 @@ SUPERVISOR_ONLY = [Depends(allow(SUPERVISORS))]
 HANDLER_ONLY = [Depends(allow(HANDLERS))]
 
 
-class RequestOut(BaseModel):
+class RequestOut(Answer):
     id: int
-    case_number: str
-    case_version: int
+    case_number: str = Field(validation_alias="number")
+    case_version: int = Field(validation_alias="version")
     kind: RequestKind
-    kind_label: str
     level: int | None
     reason: str | None
     requested_due_on: date | None
     due_on: date | None
-    created_at: datetime
+    created_at: datetime = Field(validation_alias="requested_at")
+
+    @computed_field
+    @property
+    def kind_label(self) -> str:
+        return self.kind.label
 
 
-class DecisionOut(BaseModel):
+class DecisionOut(Answer):
     request_id: int
-    event: str
+    event: Event
     version: int
     due_on: date | None
     escalation_level: int
@@ -65,16 +70,11 @@ class DecisionIn(BaseModel):
 
 
 def request_out(row) -> RequestOut:
-    return RequestOut(
-        id=row.id, case_number=row.number, case_version=row.version, kind=row.kind,
-        kind_label=RequestKind(row.kind).label, level=row.level, reason=row.reason,
-        requested_due_on=row.requested_due_on, due_on=row.due_on, created_at=row.requested_at,
-    )
+    return RequestOut.model_validate(row, from_attributes=True)
 
 
 def decision_out(result: DecisionResult) -> DecisionOut:
-    return DecisionOut(request_id=result.request_id, event=result.event.value, version=result.version,
-                       due_on=result.due_on, escalation_level=result.escalation_level)
+    return DecisionOut.model_validate(result, from_attributes=True)
 
 
 def pending_request(

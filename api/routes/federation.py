@@ -17,6 +17,7 @@ from workflows.federation import exchange as federation
 from workflows.federation import keys as federation_keys
 
 from ..deps import CurrentActor, SessionDep, SettingsDep, allow
+from .answers import Answer, MonthText
 
 router = APIRouter(prefix="/federation", tags=["系统对接"])
 ADMIN = [Depends(allow(ADMINS))]
@@ -90,7 +91,7 @@ class PeerIn(BaseModel):
     region_code: str | None = Field(default=None, max_length=12)
 
 
-class PeerOut(BaseModel):
+class PeerOut(Answer):
     id: int
     deployment_id: str
     name: str
@@ -103,9 +104,7 @@ class PeerOut(BaseModel):
 
 @router.get("/peers", response_model=list[PeerOut], dependencies=ADMIN)
 def peers(session: SessionDep) -> list[PeerOut]:
-    return [
-        PeerOut.model_validate(p, from_attributes=True) for p in federation_keys.list_peers(session)
-    ]
+    return [PeerOut.model_validate(p) for p in federation_keys.list_peers(session)]
 
 
 @router.post("/peers", response_model=PeerOut, status_code=201, dependencies=ADMIN)
@@ -114,17 +113,17 @@ def add_peer(body: PeerIn, actor: CurrentActor, session: SessionDep) -> PeerOut:
     peer = federation_keys.register_peer(
         session, actor=actor, data=federation_keys.PeerInput(**body.model_dump()), as_of=now_utc()
     )
-    return PeerOut.model_validate(peer, from_attributes=True)
+    return PeerOut.model_validate(peer)
 
 
-class PushOut(BaseModel):
+class PushOut(Answer):
     id: int
     status: PushStatus
     attempts: int
     last_error: str | None
     peer_name: str
     region_name: str
-    month: str
+    month: MonthText
     version: int
     report_id: int
 
@@ -135,20 +134,7 @@ def pushes(
 ) -> list[PushOut]:
     """Pushes to parent deployments, newest first (status=dead: the failed ones)."""
     rows = federation.list_pushes(session, status=PushStatus(status) if status else None)
-    return [
-        PushOut(
-            id=r.id,
-            status=r.status,
-            attempts=r.attempts,
-            last_error=r.last_error,
-            peer_name=r.peer_name,
-            region_name=r.region_name,
-            month=f"{r.month:%Y-%m}",
-            version=r.version,
-            report_id=r.report_id,
-        )
-        for r in rows
-    ]
+    return [PushOut.model_validate(r) for r in rows]
 
 
 @router.post("/pushes/{push_id}/retry", status_code=202, dependencies=ADMIN)

@@ -12,11 +12,12 @@ from workflows.core.clock import now_utc
 from workflows.core.roles import ADMINS, EVERYONE
 
 from ..deps import CurrentActor, SessionDep, allow
+from .answers import Answer
 
 router = APIRouter(tags=["站内消息"])
 
 
-class InboxItemOut(BaseModel):
+class InboxItemOut(Answer):
     id: int
     kind: str
     title: str
@@ -46,12 +47,12 @@ class PreferencesIn(BaseModel):
     webhook_enabled: bool
 
 
-class PreferencesOut(PreferencesIn):
+class PreferencesOut(PreferencesIn, Answer):
     email: str | None
     department_robot: str | None
 
 
-class DeadLetterOut(BaseModel):
+class DeadLetterOut(Answer):
     id: int
     channel: str
     kind: str
@@ -69,7 +70,7 @@ def read_inbox(actor: CurrentActor, session: SessionDep, unread_only: bool = Fal
     items = inbox.list_inbox(session, user_id=actor.user_id, unread_only=unread_only,
                              limit=limit, before_id=before_id)
     return InboxOut(unread=inbox.unread_count(session, user_id=actor.user_id),
-                    items=[InboxItemOut(**vars(i)) for i in items])
+                    items=[InboxItemOut.model_validate(i) for i in items])
 
 
 @router.post("/inbox/read", response_model=UnreadOut, summary="标为已读",
@@ -82,7 +83,7 @@ def mark_read(body: MarkRead, actor: CurrentActor, session: SessionDep):
 @router.get("/inbox/preferences", response_model=PreferencesOut, summary="通知方式",
             dependencies=[Depends(allow(EVERYONE))])
 def read_preferences(actor: CurrentActor, session: SessionDep):
-    return PreferencesOut(**vars(inbox.get_preferences(session, user_id=actor.user_id)))
+    return PreferencesOut.model_validate(inbox.get_preferences(session, user_id=actor.user_id))
 
 
 @router.put("/inbox/preferences", response_model=PreferencesOut, summary="设置通知方式",
@@ -90,13 +91,13 @@ def read_preferences(actor: CurrentActor, session: SessionDep):
 def change_preferences(body: PreferencesIn, actor: CurrentActor, session: SessionDep):
     prefs = inbox.set_preferences(session, user_id=actor.user_id, as_of=now_utc(),
                                   **body.model_dump())
-    return PreferencesOut(**vars(prefs))
+    return PreferencesOut.model_validate(prefs)
 
 
 @router.get("/notifications/dead", response_model=list[DeadLetterOut], summary="发送失败的通知",
             dependencies=[Depends(allow(ADMINS))])
 def dead_notifications(actor: CurrentActor, session: SessionDep, limit: int = 100):
-    return [DeadLetterOut(**vars(d)) for d in robots.dead_letters(session, actor=actor, limit=limit)]
+    return [DeadLetterOut.model_validate(d) for d in robots.dead_letters(session, actor=actor, limit=limit)]
 
 
 class RobotIn(BaseModel):
@@ -108,7 +109,7 @@ class RobotIn(BaseModel):
     enabled: bool = True
 
 
-class RobotOut(BaseModel):
+class RobotOut(Answer):
     org_unit_id: int
     org_unit_name: str
     kind: WebhookKind
@@ -120,11 +121,11 @@ class RobotOut(BaseModel):
 @router.get("/notifications/robots", response_model=list[RobotOut], summary="处室群机器人",
             dependencies=[Depends(allow(ADMINS))])
 def list_robots(actor: CurrentActor, session: SessionDep):
-    return [RobotOut(**vars(r)) for r in robots.list_robots(session, actor=actor)]
+    return [RobotOut.model_validate(r) for r in robots.list_robots(session, actor=actor)]
 
 
 @router.put("/notifications/robots", response_model=RobotOut, summary="设置处室群机器人",
             dependencies=[Depends(allow(ADMINS))])
 def set_robot(body: RobotIn, actor: CurrentActor, session: SessionDep):
     robot = robots.set_robot(session, actor=actor, as_of=now_utc(), **body.model_dump())
-    return RobotOut(**vars(robot))
+    return RobotOut.model_validate(robot)

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from models.oversight import OversightKind, OversightState
 from workflows.core.clock import now_utc
@@ -19,19 +19,18 @@ from workflows.oversight.cases import (
 from workflows.oversight.streaks import streak_board
 
 from ..deps import CurrentActor, SessionDep, allow
+from .answers import Answer
 
 router = APIRouter(tags=["专项督查与约谈"])
 
 READERS = [Depends(allow(OFFICE_READERS))]
 
 
-class OversightOut(BaseModel):
+class OversightOut(Answer):
     id: int
     number: str
     kind: OversightKind
-    kind_label: str
     state: OversightState
-    state_label: str
     region_name: str
     region_code: str
     owner_name: str
@@ -42,8 +41,18 @@ class OversightOut(BaseModel):
     closed_at: datetime | None
     version: int
 
+    @computed_field
+    @property
+    def kind_label(self) -> str:
+        return self.kind.label
 
-class EventOut(BaseModel):
+    @computed_field
+    @property
+    def state_label(self) -> str:
+        return self.state.label
+
+
+class EventOut(Answer):
     seq: int
     event: str
     label: str
@@ -54,7 +63,7 @@ class EventOut(BaseModel):
     comment: str | None
 
 
-class OversightDetailOut(BaseModel):
+class OversightDetailOut(Answer):
     id: int
     number: str
     kind: OversightKind
@@ -80,8 +89,8 @@ class TransitionIn(BaseModel):
     comment: str | None = Field(default=None, max_length=2000)
 
 
-class TransitionOut(BaseModel):
-    id: int
+class TransitionOut(Answer):
+    id: int = Field(validation_alias="oversight_id")
     number: str
     event: str
     from_state: OversightState
@@ -89,7 +98,7 @@ class TransitionOut(BaseModel):
     version: int
 
 
-class StreakOut(BaseModel):
+class StreakOut(Answer):
     region_code: str
     region_name: str
     month: date
@@ -108,12 +117,7 @@ def oversight_in_scope(
 
 
 def row_out(row) -> OversightOut:
-    return OversightOut(
-        id=row.id, number=row.number, kind=row.kind, kind_label=row.kind.label, state=row.state,
-        state_label=row.state.label, region_name=row.region_name, region_code=row.region_code,
-        owner_name=row.owner_name, streak_start=row.streak_start, streak_end=row.streak_end,
-        due_on=row.due_on, opened_at=row.opened_at, closed_at=row.closed_at, version=row.version,
-    )  # fmt: skip
+    return OversightOut.model_validate(row, from_attributes=True)
 
 
 @router.get("/oversight", response_model=list[OversightOut], summary="专项督查与约谈清单",
@@ -130,19 +134,7 @@ def oversight_list(
 @router.get("/oversight/streaks", response_model=list[StreakOut], dependencies=[Depends(allow(CASE_READERS))],
             summary="连续计入月份达到2个月及以上的市县")  # fmt: skip
 def streaks(actor: CurrentActor, session: SessionDep, month: date | None = None) -> list[StreakOut]:
-    return [
-        StreakOut(
-            region_code=r.region_code,
-            region_name=r.region_name,
-            month=r.month,
-            streak=r.streak,
-            streak_start=r.streak_start,
-            open_yellow=r.open_yellow,
-            open_red=r.open_red,
-            inspection_number=r.inspection_number,
-        )  # fmt: skip
-        for r in streak_board(session, actor=actor, month=month)
-    ]
+    return [StreakOut.model_validate(r) for r in streak_board(session, actor=actor, month=month)]
 
 
 @router.get("/oversight/{oversight_id}", response_model=OversightDetailOut, summary="督查约谈详情",
@@ -150,16 +142,11 @@ def streaks(actor: CurrentActor, session: SessionDep, month: date | None = None)
 def oversight_read(
     actor: CurrentActor, session: SessionDep, row: Annotated[object, Depends(oversight_in_scope)]
 ) -> OversightDetailOut:
-    events = timeline(session, oversight_id=row.id)
-    return OversightDetailOut(
-        id=row.id, number=row.number, kind=row.kind, state=row.state, region_name=row.region_name,
-        streak_start=row.streak_start, streak_end=row.streak_end, inspection_id=row.inspection_id,
-        due_on=row.due_on, opened_at=row.opened_at, closed_at=row.closed_at, record=row.record or {},
-        version=row.version, allowed_events=actions_for(session, actor=actor, row=row),
-        timeline=[EventOut(seq=e.seq, event=e.event, label=e.label, from_state=e.from_state,
-                           to_state=e.to_state, actor_name=e.actor_name, at=e.at, comment=e.comment)
-                  for e in events],
-    )  # fmt: skip
+    return OversightDetailOut.model_validate({
+        **row._mapping, "record": row.record or {},
+        "allowed_events": actions_for(session, actor=actor, row=row),
+        "timeline": timeline(session, oversight_id=row.id),
+    })  # fmt: skip
 
 
 @router.post(
@@ -176,5 +163,4 @@ def oversight_transition(
         expected_version=body.expected_version, record=body.record, comment=body.comment,
         as_of=now_utc(),
     )  # fmt: skip
-    return TransitionOut(id=result.oversight_id, number=result.number, event=result.event,
-                         from_state=result.from_state, to_state=result.to_state, version=result.version)  # fmt: skip
+    return TransitionOut.model_validate(result)

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from models.reports import ReportStatus
 from workflows.core.calendar import parse_month
@@ -13,6 +13,7 @@ from workflows.reporting.chain import ReportEvent, report_transition, resubmit
 from workflows.reporting.chain_reads import PartLine, list_reports, report_chain
 
 from ..deps import CurrentActor, SessionDep, allow
+from .answers import Answer, MonthText
 
 router = APIRouter(prefix="/reports", tags=["月报"])
 READERS = [Depends(allow(CASE_READERS))]
@@ -20,38 +21,33 @@ READERS = [Depends(allow(CASE_READERS))]
 CHAIN_ROLES = frozenset(CASE_READERS)
 
 
-class ReportLineOut(BaseModel):
+class ReportLineOut(Answer):
     id: int
     region_code: str
     region_name: str
-    month: str
+    month: MonthText
     version: int
     status: ReportStatus
-    status_label: str
     due_on: date | None
     escalation_level: int
     lock_version: int
     parts_total: int
     parts_confirmed: int
 
+    @computed_field
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
 
 @router.get("", response_model=list[ReportLineOut], dependencies=READERS)
 def my_reports(actor: CurrentActor, session: SessionDep, month: str | None = None):
     """我的月报: the reports of my region and below (a department: those with its part)."""
     rows = list_reports(session, actor=actor, month=parse_month(month, optional=True))
-    return [
-        ReportLineOut(
-            **{
-                **r.__dict__,
-                "month": f"{r.month:%Y-%m}",
-                "status_label": ReportStatus(r.status).label,
-            }
-        )
-        for r in rows
-    ]
+    return [ReportLineOut.model_validate(r) for r in rows]
 
 
-class EventOut(BaseModel):
+class EventOut(Answer):
     seq: int
     event: str
     label: str
@@ -101,9 +97,7 @@ def chain(report_id: int, actor: CurrentActor, session: SessionDep) -> ChainOut:
         escalation_level=r.escalation_level,
         figures_sha256=r.figures_sha256,
         parts=list(c.parts),
-        events=[
-            EventOut.model_validate(e, from_attributes=True) for e in c.events
-        ],
+        events=[EventOut.model_validate(e) for e in c.events],
         actions=[a.event.value for a in c.actions],
         versions=[{"id": v.id, "version": v.version, "status": v.status} for v in c.versions],
     )
@@ -117,7 +111,7 @@ class ActionIn(BaseModel):
     comment: str | None = Field(default=None, max_length=2000)
 
 
-class ActionOut(BaseModel):
+class ActionOut(Answer):
     report_id: int
     event: ReportEvent
     from_status: ReportStatus
@@ -140,7 +134,7 @@ def act(report_id: int, body: ActionIn, actor: CurrentActor, session: SessionDep
         as_of=now_utc(),
         comment=body.comment,
     )
-    return ActionOut(**{k: getattr(result, k) for k in ActionOut.model_fields})
+    return ActionOut.model_validate(result)
 
 
 class ResubmitIn(BaseModel):
@@ -168,4 +162,4 @@ def resubmit_report(
         reason=body.reason,
         as_of=now_utc(),
     )
-    return ActionOut(**{k: getattr(result, k) for k in ActionOut.model_fields})
+    return ActionOut.model_validate(result)

@@ -1,13 +1,12 @@
 """Slips (处理单): list a case's slips, read one, amend it, attach scans, download, print."""
 
 from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, UploadFile
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from forms.pdf import slip_pdf
 from models.enums import SlipKind
@@ -24,6 +23,7 @@ from workflows.core.clock import now_utc
 from workflows.core.roles import CASE_ACTORS, CASE_READERS
 
 from ..deps import CurrentActor, SessionDep, SettingsDep, allow
+from .answers import Answer, JsonFields
 
 router = APIRouter(tags=["处理单"])
 
@@ -31,20 +31,20 @@ READERS = [Depends(allow(CASE_READERS))]
 WRITERS = [Depends(allow(CASE_ACTORS))]
 
 
-class CaseRefOut(BaseModel):
+class CaseRefOut(Answer):
     id: int
     number: str
 
 
-class VersionOut(BaseModel):
+class VersionOut(Answer):
     version: int
-    fields: dict[str, Any]
+    fields: JsonFields
     author_name: str
     created_at: datetime
     reason: str | None
 
 
-class AttachmentOut(BaseModel):
+class AttachmentOut(Answer):
     id: int
     filename: str
     size: int
@@ -52,16 +52,19 @@ class AttachmentOut(BaseModel):
     uploaded_at: datetime
     uploaded_by_name: str
     added_in_version: int
-    url: str
+
+    @computed_field
+    @property
+    def url(self) -> str:
+        return f"/api/v1/attachments/{self.id}"
 
 
-class SlipOut(BaseModel):
+class SlipOut(Answer):
     id: int
     number: str
     kind: SlipKind
-    kind_label: str
     version: int
-    fields: dict[str, Any]
+    fields: JsonFields
     filed_by_name: str
     filed_at: datetime
     updated_at: datetime
@@ -71,7 +74,16 @@ class SlipOut(BaseModel):
     cases: list[CaseRefOut]
     versions: list[VersionOut]
     attachments: list[AttachmentOut]
-    pdf_url: str
+
+    @computed_field
+    @property
+    def kind_label(self) -> str:
+        return self.kind.label
+
+    @computed_field
+    @property
+    def pdf_url(self) -> str:
+        return f"/api/v1/slips/{self.id}/pdf"
 
 
 class AmendIn(BaseModel):
@@ -85,34 +97,11 @@ class UploadedOut(BaseModel):
 
 
 def _attachment_out(a: AttachmentView) -> AttachmentOut:
-    return AttachmentOut(
-        id=a.id, filename=a.filename, size=a.size, content_type=a.content_type,
-        uploaded_at=a.uploaded_at, uploaded_by_name=a.uploaded_by_name,
-        added_in_version=a.added_in_version, url=f"/api/v1/attachments/{a.id}",
-    )
+    return AttachmentOut.model_validate(a)
 
 
 def _slip_out(view: SlipView) -> SlipOut:
-    return SlipOut(
-        id=view.id, number=view.number, kind=view.kind, kind_label=view.kind_label,
-        version=view.version, fields=_json_fields(view.fields),
-        filed_by_name=view.filed_by_name, filed_at=view.filed_at, updated_at=view.updated_at,
-        supervisor_name=view.supervisor_name, supervisor_opinion=view.supervisor_opinion,
-        supervisor_signed_at=view.supervisor_signed_at,
-        cases=[CaseRefOut(id=c.id, number=c.number) for c in view.cases],
-        versions=[
-            VersionOut(version=v.version, fields=_json_fields(v.fields), author_name=v.author_name,
-                       created_at=v.created_at, reason=v.reason)
-            for v in view.versions
-        ],
-        attachments=[_attachment_out(a) for a in view.attachments],
-        pdf_url=f"/api/v1/slips/{view.id}/pdf",
-    )
-
-
-def _json_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    # Money as a string with two decimals, never a float.
-    return {k: (f"{v:.2f}" if isinstance(v, Decimal) else v) for k, v in fields.items()}
+    return SlipOut.model_validate(view)
 
 
 @router.get("/cases/{number}/slips", response_model=list[SlipOut], summary="预警的处理单",

@@ -121,7 +121,7 @@ def test_a_row_claimed_by_a_worker_that_died_is_claimed_again_after_the_timeout(
     [(_, attempts)] = queue.claim(sessions, box, ticket=Ticket("w2", late), batch=10, settings=SETTINGS)
     assert attempts == 2
     # The first worker comes back and records success: the row is no longer its to record.
-    queue.deliver_one(sessions, box, row_id, row_id, 1, ticket=Ticket("w1", NOW), settings=SETTINGS)
+    queue.deliver_one(sessions, box, row_id, 1, ticket=Ticket("w1", NOW), settings=SETTINGS)
     assert _rows(session, table)[row_id].status == "sending"
 
 
