@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3
 CI ?=
 
-.PHONY: help install install-dev demo serve test test-sqlite lint bench clean
+.PHONY: help install install-dev demo serve test test-sqlite lint bench bundle clean
 
 help:
 	@echo "make demo   install what is needed and run warnflow with demo data on http://127.0.0.1:8000"
@@ -46,6 +46,11 @@ lint: install-dev
 bench: install-dev
 	@$(UV) run --frozen --no-sync python bench/generate.py --cases 1000000
 	@$(UV) run --frozen --no-sync python bench/transitions.py
+
+# The offline installer for machines that reach no registry (infra/README.md): builds
+# var/bundle/warnflow-bundle-<version>.tar.gz; WITH_TEST_PACKAGES=1 adds chromium, poppler-utils.
+bundle: $(UV)
+	@bash infra/bundle.sh
 
 clean:
 	rm -rf .venv .tools var .pytest_cache .hypothesis

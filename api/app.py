@@ -15,6 +15,7 @@ from sqlmodel import Session
 from models.db import get_engine
 from models.migrate import current_heads
 from models.settings import Settings, get_settings
+from runtime.health import late_jobs
 from workflows.core.calendar import LOCAL_TZ, WorkingCalendar, load_calendar
 from workflows.core.clock import now_utc
 
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None, *, on_shutdown: Callable[[], No
 
     @app.get("/healthz", tags=["运维"])
     def healthz() -> JSONResponse:
-        """Version, database kind and reachability, schema revision, calendar coverage."""
+        """Version, database kind and reachability, schema revision, calendar coverage, late jobs."""
         body: dict = {
             "status": "ok",
             "version": package_version("warnflow"),
@@ -69,7 +70,14 @@ def create_app(settings: Settings | None = None, *, on_shutdown: Callable[[], No
                 # Overrides live in a table an unmigrated database does not have yet.
                 calendar = load_calendar(session) if up_to_date else WorkingCalendar()
                 body["calendar"] = calendar.coverage(today)
+                late = late_jobs(session, now=now_utc()) if up_to_date else []
             body["schema"] = {"revision": revision, "up_to_date": up_to_date}
+            # Late jobs do not take this instance out of a load balancer (still 200): they
+            # say nothing runs the scheduler, which an operator must look at.
+            body["jobs"] = {"late": [job.name for job in late]}
+            if late:
+                body.update(status="degraded", warning="定时任务已延误：" + "、".join(
+                    f"{job.name}（{job.late_by}）" for job in late))
             if not up_to_date:
                 body.update(status="degraded", error="数据库结构不是最新版本，请运行 warnflow migrate")
         except sa.exc.SQLAlchemyError as error:

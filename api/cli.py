@@ -90,7 +90,11 @@ def demo(
     port: Port = None,
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="装载后启动服务")] = True,
 ) -> None:
-    """Migrate a SQLite database under ./var/, load the demo province once, print logins, serve."""
+    """Migrate the database, load the demo province once, print the logins, then serve.
+
+    The database is WARNFLOW_DATABASE_URL's (PostgreSQL too), else a SQLite file under ./var/.
+    With --no-serve it stops after loading: demo data for a set-up whose `serve` runs elsewhere.
+    """
     os.environ["WARNFLOW_DEMO"] = "1"
     get_settings.cache_clear()
     settings = get_settings()

@@ -1,14 +1,23 @@
-"""`warnflow jobs ...`: the periodic jobs — list them, run one now, serve them with Prefect."""
+"""`warnflow jobs ...`: the periodic jobs — list them (and which are late), run one now, wait for one.
 
+Exit codes: 0 fine, 1 a job failed, 2 bad input, 3 `list` found a late job, 4 `wait` timed out.
+"""
+
+import time
 from datetime import datetime
 from typing import Annotated, NoReturn
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlmodel import select
 
 from models.db import get_engine, session_scope
+from models.scheduling import JobRun
 from models.settings import get_settings
+from models.types import utcnow
+from runtime.health import job_health
 from runtime.jobs import JOBS, get_job, last_runs, next_run, run_now
 from workflows.core.calendar import LOCAL_TZ
 from workflows.core.clock import now_utc
@@ -44,13 +53,22 @@ def parse_as_of(value: str | None) -> datetime:
     return moment
 
 
+LATE_EXIT = 3
+TIMEOUT_EXIT = 4
+
+
 @jobs_app.command("list")
 def jobs_list() -> None:
-    """Each job: its cron (Asia/Shanghai), next run and the outcome of its last run."""
+    """Each job: its cron (Asia/Shanghai), next run, its last run, and whether it is late.
+
+    Late: no successful run for more than twice the job's period (nothing is running the
+    jobs). Exits 3 when a job is late, so a monitoring check can run this command.
+    """
     settings = get_settings()
+    now = now_utc()
     with session_scope() as session:
         last = last_runs(session)
-    now = now_utc()
+        health = {row.name: row for row in job_health(session, now=now)}
     # One block per job: a table with descriptions and messages folds every cell in 80 columns.
     console.print(f"定时任务（{_MODES[settings.scheduler]}，时区 Asia/Shanghai）")
     for job in JOBS.values():
@@ -63,9 +81,20 @@ def jobs_list() -> None:
             last_line = f"{_local(run.scheduled_for)} {outcome}"
             if run.message:
                 last_line += f"：{run.message[:120]}"
+        state = health[job.name]
         console.print(f"\n[bold]{job.name}[/]  {escape(job.description)}")
-        console.print(f"  计划 {escape(job.cron)}   下次运行 {upcoming}")
+        note = f"（{job.calendar_note}）" if job.calendar_note else ""
+        console.print(f"  计划 {escape(job.cron)}{escape(note)}   下次运行 {upcoming}")
         console.print(f"  上次运行 {escape(last_line)}")
+        if state.dead_runs:
+            console.print(f"  [bold red]有 {state.dead_runs} 次运行已中断[/]（心跳停止，进程已退出）")
+        if state.late:
+            console.print(f"  [bold red]已延误：{escape(state.late_by)}[/]"
+                          f"（上次成功 {_local(state.last_success)}）")
+    late = [name for name, state in health.items() if state.late]
+    if late:
+        err.print(f"[bold red]延误的任务：[/]{'、'.join(late)}（检查调度：warnflow serve 或 Prefect worker 是否在运行）")
+        raise typer.Exit(LATE_EXIT)
 
 
 @jobs_app.command("run")
@@ -87,13 +116,42 @@ def jobs_run(
     console.print(escape(f"{line}。{run.message}" if run.message else line))
 
 
-@jobs_app.command("prefect-serve")
-def jobs_prefect_serve() -> None:
-    """Register every job as a Prefect deployment with its cron and run them (flow.serve).
+@jobs_app.command("wait")
+def jobs_wait(
+    name: str,
+    timeout: Annotated[int, typer.Option("--timeout", help="最多等待秒数")] = 180,
+    since: Annotated[
+        str | None, typer.Option("--since", help="只算此时刻之后开始的运行 (ISO, 默认现在)")
+    ] = None,
+) -> None:
+    """Wait until a run of the job that started after `--since` has finished; print it.
 
-    Needs PREFECT_API_URL; the embedded scheduler should be off (WARNFLOW_SCHEDULER=prefect).
+    The smoke test of a set-up: `warnflow jobs wait dispatch_notifications` returns once the
+    scheduler (embedded or Prefect) has run the next tick. Exits 1 if that run failed, 4 if
+    none finished within the timeout.
     """
-    # Prefect is imported by this command only (the other commands and the web app never need it).
-    from runtime.flows import serve_deployments
-
-    serve_deployments()
+    try:
+        job = get_job(name)
+    except KeyError as error:
+        _fail(error.args[0])
+    after = parse_as_of(since) if since else utcnow()
+    deadline = time.monotonic() + timeout
+    while True:
+        with session_scope() as session:
+            run = session.exec(
+                select(JobRun)
+                .where(JobRun.job_name == job.name, JobRun.started_at >= after,
+                       JobRun.outcome != "running")
+                .order_by(sa.desc(JobRun.id))
+            ).first()
+        if run is not None:
+            break
+        if time.monotonic() > deadline:
+            _fail(f"{timeout} 秒内没有 {job.name} 的运行完成（调度是否在运行？warnflow jobs list）",
+                  code=TIMEOUT_EXIT)
+        time.sleep(min(2.0, max(0.1, deadline - time.monotonic())))
+    label = _OUTCOMES.get(run.outcome, run.outcome)
+    line = f"{job.name}（{_local(run.scheduled_for)}，{run.runner}）：{label}"
+    if run.outcome in ("error", "abandoned"):
+        _fail(f"{line}。{run.message}", code=1)
+    console.print(escape(f"{line}。{run.message}" if run.message else line))

@@ -35,8 +35,34 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
     return config
 
 
+# Any fixed 64-bit number, the same in every warnflow process: "warnflow migrate" in ASCII.
+MIGRATION_LOCK_KEY = 0x7761726E6D6967
+
+
 def upgrade(url: str | None = None, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    """Alembic upgrade; on PostgreSQL under an advisory lock, so that several `serve`
+    processes starting at once on an empty database migrate one after another (the second
+    finds the schema at head and does nothing) instead of racing to create the same tables."""
+    if url is None or not url.startswith("postgresql"):
+        command.upgrade(alembic_config(url), revision)
+        return
+    from .db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            # A session-level lock, taken outside Alembic's transaction and held until the
+            # upgrade has committed; released explicitly, and by PostgreSQL if we die.
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+            connection.commit()
+            try:
+                command.upgrade(alembic_config(url, connection=connection), revision)
+                connection.commit()
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+                connection.commit()
+    finally:
+        engine.dispose()
 
 
 def current_heads() -> tuple[str, ...]:

@@ -38,8 +38,12 @@ class JobRun(SQLModel, table=True):
     scheduled_for: datetime = Field(sa_type=UTCDateTime)
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # running | ok | error | skipped | abandoned (plain strings: a crashed run stays
-    # "running" until another process takes its period over and marks it abandoned).
+    # A running run touches this every few seconds (runtime.jobs.HEARTBEAT): a run whose
+    # heartbeat stopped died with its process, whatever its job's usual length.
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # running | ok | error | skipped | abandoned. A run whose process died (heartbeat
+    # stopped) is closed as "abandoned", a failure, by the next run of its job or the check
+    # in `warnflow jobs list`; the next run takes its tick over.
     outcome: str = Field(default="running", max_length=16)
     message: str = Field(default="", sa_type=sa.Text)
     # Who ran it: "host:pid", "prefect:<flow run id>" or "cli".

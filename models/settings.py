@@ -48,9 +48,8 @@ class Settings(BaseSettings):
     # Who fires the periodic jobs (sweep, notifications, digest): APScheduler inside `serve`
     # (default), Prefect deployments run by a Prefect worker, or nobody (tests, one-off tools).
     scheduler: Literal["embedded", "prefect", "off"] = "embedded"
-    # Only read in prefect mode (`warnflow jobs deploy`); Prefect itself reads PREFECT_API_URL.
-    prefect_api_url: str | None = None
-    prefect_work_pool: str = "warnflow"
+    # In prefect mode the Prefect worker's flow runs read the same settings; Prefect itself
+    # reads PREFECT_API_URL (infra/README.md).
     # Job runs and leases older than this are pruned by the prune_job_history job.
     job_history_days: int = Field(90, ge=1, le=3650)
 

@@ -1,27 +1,28 @@
 """Periodic jobs: the registry (name → function + cron in Asia/Shanghai) and how one run goes.
 
 Both schedulers call this module and nothing else: the embedded APScheduler
-(runtime/scheduler.py) and the Prefect flows (runtime/flows.py) are thin wrappers.
-
-A job's function is named by a dotted path ("package.module:function") and imported when the
-job runs, not when this module is imported. That keeps the import rule (models ← workflows ←
-notifications ← api): the registry lives in workflows, yet may name a notifications function
-without workflows importing notifications. A function missing from the tree makes its job fail
-with a message that says so (outcome "error"), never pretend to have worked.
+(runtime/scheduler.py) and the Prefect flows (runtime/flows.py, generated from the registry)
+are thin wrappers. The runtime sits above workflows and notifications, so the registry
+imports the job functions themselves.
 
 The function is called as `fn(session, *, as_of)` (committed by the runner; with
 `commit=True` too if it takes a `commit` keyword) when its first parameter is called
 `session`, otherwise as `fn(engine, *, as_of)`. Whatever it returns is the run's message (its
 `.summary`, or its `.counts()` as "key=n, …").
 
-Exactly once per period: before a scheduled run, a `job_lease` row for (job, cron tick) is
-inserted with ON CONFLICT DO NOTHING; only the process whose insert went in runs that tick.
+A tick is the moment a run is for: the cron tick the scheduler fired for (the flow run's
+scheduled start in Prefect), never "now" read inside the run. Exactly once per tick: before a
+scheduled run, a `job_lease` row for (job, tick) is inserted with ON CONFLICT DO NOTHING; only
+the process whose insert went in runs that tick. A running run touches `job_run.heartbeat_at`
+every HEARTBEAT; one whose heartbeat stopped (its process was killed) is closed as failed
+("abandoned", 中断) and its tick is taken over by the next process that tries it.
 """
 
-import importlib
 import inspect
+import logging
 import os
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,21 +36,32 @@ from sqlmodel import Session, select
 
 from models.db import session_scope, writer
 from models.scheduling import JobLease, JobRun
+from models.settings import get_settings
 from models.types import utcnow
+from notifications import digest, federation, outbox
 from workflows.core.calendar import LOCAL_TZ, is_first_working_day, load_calendar, local_date
+from workflows.escalation.sweep import sweep
+from workflows.oversight.opening import evaluate_streaks
+from workflows.reporting.drafts import draft_monthly_reports
+from workflows.reporting.late_reports import escalate_late_reports
+
+log = logging.getLogger("warnflow.jobs")
 
 MAX_MESSAGE = 4000
 
 
-class JobUnavailable(RuntimeError):
-    """The job's function is not in this installation (its module or name is missing)."""
+# How often a running run touches its job_run row, and how long a silent one is presumed dead.
+HEARTBEAT = timedelta(seconds=10)
+DEAD_AFTER = timedelta(seconds=60)
+# APScheduler and Prefect may start a run a little before its tick (Prefect rounds its wait to
+# whole seconds): a tick this close ahead of the clock is the one being fired.
+FIRE_TOLERANCE = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
 class Job:
     name: str
-    # "package.module:function", or the function itself (tests).
-    target: str | Callable
+    target: Callable
     # Five-field crontab in Asia/Shanghai (day-of-week by name: APScheduler counts from Monday).
     cron: str
     description: str
@@ -57,9 +69,6 @@ class Job:
     grace: timedelta = timedelta(hours=1)
     # Longest gap between two ticks, with margin: how far back to look for the current tick.
     lookback: timedelta = timedelta(days=2)
-    # A run unfinished this long after it took its lease is presumed dead (process killed):
-    # another process may take the period over, so a monthly job is not lost to one crash.
-    timeout: timedelta = timedelta(hours=2)
     # Official working days only (the calendar with its 调休 overrides, not just Mon–Fri).
     working_days_only: bool = False
     # Only on the first working day of the month (monthly jobs: the three-month rule).
@@ -68,11 +77,27 @@ class Job:
     def trigger(self) -> CronTrigger:
         return CronTrigger.from_crontab(self.cron, timezone=LOCAL_TZ)
 
+    def period(self, around: datetime) -> timedelta:
+        """The gap between the tick before `around` and the one after it (the job's period)."""
+        trigger = self.trigger()
+        before = period_start(self, around)
+        if before is None:
+            before = trigger.get_next_fire_time(None, around - self.lookback)
+        after = trigger.get_next_fire_time(before, before + timedelta(microseconds=1))
+        return after - before
+
+    @property
+    def calendar_note(self) -> str:
+        """What the cron alone does not say: the calendar decides whether a tick does anything."""
+        if self.first_working_day_of_month:
+            return "仅每月第一个工作日执行（其余日子记为跳过）"
+        if self.working_days_only:
+            return "仅法定工作日执行（含调休，节假日记为跳过）"
+        return ""
+
 
 def prune_job_history(session: Session, *, as_of: datetime) -> str:
     """Delete job runs and leases older than the retention (settings.job_history_days)."""
-    from models.settings import get_settings
-
     cutoff = as_of - timedelta(days=get_settings().job_history_days)
     runs = session.execute(sa.delete(JobRun).where(JobRun.started_at < cutoff)).rowcount
     leases = session.execute(sa.delete(JobLease).where(JobLease.period_start < cutoff)).rowcount
@@ -84,16 +109,15 @@ JOBS: dict[str, Job] = {
     for job in (
         Job(
             "sweep",
-            "workflows.escalation.sweep:sweep",
+            sweep,
             "*/5 * * * *",
             "期限巡检：黄灯转换、逐级督办、生成督办申请和通知",
             grace=timedelta(hours=1),
             lookback=timedelta(minutes=11),
-            timeout=timedelta(minutes=30),
         ),
         Job(
             "dispatch_notifications",
-            "notifications.outbox:drain",
+            outbox.drain,
             "* * * * *",
             "发送待发通知（站内信、邮件、群机器人），失败按退避重试",
             grace=timedelta(minutes=30),
@@ -101,7 +125,7 @@ JOBS: dict[str, Job] = {
         ),
         Job(
             "daily_digest",
-            "notifications.digest:build_digests",
+            digest.build_digests,
             "30 8 * * *",
             "工作日 08:30 每日摘要：今日到期、已逾期、待我处理",
             grace=timedelta(hours=3),
@@ -110,7 +134,7 @@ JOBS: dict[str, Job] = {
         ),
         Job(
             "evaluate_streaks",
-            "workflows.oversight.opening:evaluate_streaks",
+            evaluate_streaks,
             "0 6 * * *",
             "每月第一个工作日 06:00 评估上月各市县是否计入三个月规则，开启专项督查和约谈",
             grace=timedelta(hours=12),
@@ -118,18 +142,18 @@ JOBS: dict[str, Job] = {
             first_working_day_of_month=True,
         ),
         Job(
-            "draft_monthly_reports", "workflows.reporting.drafts:draft_monthly_reports",
+            "draft_monthly_reports", draft_monthly_reports,
             "0 7 * * *",
             "每月第一个工作日 07:00 起草上月各县、市、省的预警情况月报（其余日子跳过）",
             grace=timedelta(hours=10), lookback=timedelta(days=2), first_working_day_of_month=True,
         ),
         Job(
-            "escalate_late_reports", "workflows.reporting.late_reports:escalate_late_reports", "0 9 * * *",
+            "escalate_late_reports", escalate_late_reports, "0 9 * * *",
             "逾期未报月报督办：超过第 5 个工作日未报送的月报逐级提醒国库及其负责人",
             grace=timedelta(hours=6), lookback=timedelta(days=2), working_days_only=True,
         ),
         Job(
-            "dispatch_federation", "notifications.federation:drain", "*/2 * * * *",
+            "dispatch_federation", federation.drain, "*/2 * * * *",
             "向上级系统推送已报送的月报（签名），失败按退避重试",
             grace=timedelta(minutes=30), lookback=timedelta(minutes=5),
         ),
@@ -174,26 +198,6 @@ def next_run(job: Job, after: datetime) -> datetime | None:
     return job.trigger().get_next_fire_time(None, after + timedelta(microseconds=1))
 
 
-def resolve(job: Job) -> Callable:
-    if callable(job.target):
-        return job.target
-    module_name, _, attr = job.target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name and module_name.startswith(error.name):
-            raise JobUnavailable(
-                f"任务 {job.name} 不可用：模块 {module_name} 尚未实现（{job.target}）"
-            ) from error
-        raise
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise JobUnavailable(
-            f"任务 {job.name} 不可用：{module_name} 中没有 {attr}（{job.target}）"
-        ) from None
-
-
 def acquire_lease(
     engine: Engine,
     *,
@@ -201,12 +205,11 @@ def acquire_lease(
     period: datetime,
     holder: str,
     retake: bool = False,
-    stale_after: timedelta | None = None,
     now: datetime | None = None,
 ) -> bool:
     """True if this holder runs (job, period): its insert went in; or, with `retake`, it
-    already holds it (a retry of the same Prefect flow run); or, with `stale_after`, the
-    holder took it longer ago than that and its run never finished (the process died)."""
+    already holds it (a retry of the same Prefect flow run); or the holder's run died (its
+    heartbeat stopped, or it never started one) without finishing the period."""
     table = JobLease.__table__
     now = now or utcnow()
     insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
@@ -220,9 +223,7 @@ def acquire_lease(
         if connection.execute(statement).first() is not None:
             return True
         this = sa.and_(table.c.job_name == job_name, table.c.period_start == period)
-        if stale_after is not None and _take_over(
-            connection, this, job_name, period, holder, now, stale_after
-        ):
+        if _take_over(connection, this, job_name, period, holder, now):
             return True
         if not retake:
             return False
@@ -230,47 +231,94 @@ def acquire_lease(
     return current == holder
 
 
-def _take_over(
-    connection,
-    this,
-    job_name: str,
-    period: datetime,
-    holder: str,
-    now: datetime,
-    stale_after: timedelta,
-) -> bool:
+def _take_over(connection, this, job_name: str, period: datetime, holder: str, now: datetime) -> bool:
     """Move a dead holder's lease to `holder` (one conditional UPDATE: one taker wins) and
-    mark the dead run abandoned."""
+    close the dead run as failed ("abandoned"). Dead: the period has no finished run and no run whose
+    heartbeat is recent, and the lease is older than DEAD_AFTER (its run may be starting)."""
     table, runs = JobLease.__table__, JobRun.__table__
-    finished = sa.exists().where(
-        runs.c.job_name == job_name, runs.c.scheduled_for == period, runs.c.outcome != "running"
+    of_period = sa.and_(runs.c.job_name == job_name, runs.c.scheduled_for == period)
+    finished = sa.exists().where(of_period, runs.c.outcome.not_in(["running", "abandoned"]))
+    alive = sa.exists().where(
+        of_period, runs.c.outcome == "running", _last_sign_of_life(runs) >= now - DEAD_AFTER
     )
     taken = connection.execute(
         sa.update(table)
-        .where(this, table.c.acquired_at < now - stale_after, ~finished)
+        .where(this, table.c.acquired_at < now - DEAD_AFTER, ~finished, ~alive)
         .values(holder=holder, acquired_at=now)
         .returning(table.c.holder)
     ).first()
     if taken is None:
         return False
-    connection.execute(
-        sa.update(runs)
-        .where(runs.c.job_name == job_name, runs.c.scheduled_for == period, runs.c.outcome == "running")
-        .values(outcome="abandoned", finished_at=now,
-                message=f"运行中断（进程未完成即退出），已由 {holder} 重新运行")
-    )  # fmt: skip
+    _close_dead(connection, of_period, now, f"已由 {holder} 重新运行")
     return True
+
+
+def _last_sign_of_life(runs) -> sa.ColumnElement:
+    return sa.func.coalesce(runs.c.heartbeat_at, runs.c.started_at)
+
+
+def _close_dead(connection, where, now: datetime, then: str) -> int:
+    runs = JobRun.__table__
+    return connection.execute(
+        sa.update(runs)
+        .where(where, runs.c.outcome == "running", _last_sign_of_life(runs) < now - DEAD_AFTER)
+        .values(outcome="abandoned", finished_at=now,
+                message=f"运行中断：进程未完成即退出（心跳停止），{then}")
+    ).rowcount  # fmt: skip
+
+
+def close_dead_runs(engine: Engine, *, now: datetime | None = None) -> int:
+    """Close every run whose heartbeat stopped as failed ("abandoned": its process was killed)."""
+    now = now or utcnow()
+    with engine.begin() as connection:
+        return _close_dead(connection, sa.true(), now, "等待下一次运行接手")
+
+
+def _close_dead_runs_of(engine: Engine, job: Job, now: datetime) -> None:
+    with engine.begin() as connection:
+        _close_dead(connection, JobRun.__table__.c.job_name == job.name, now, "等待下一次运行接手")
+
+
+class _Heartbeat:
+    """Touches one job_run row every HEARTBEAT while its job runs (a thread of its own)."""
+
+    def __init__(self, engine: Engine, run_id: int):
+        self.engine, self.run_id = engine, run_id
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"job-heartbeat-{run_id}", daemon=True)
+
+    def _beat(self) -> None:
+        runs = JobRun.__table__
+        while not self.stopped.wait(HEARTBEAT.total_seconds()):
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(
+                        sa.update(runs)
+                        .where(runs.c.id == self.run_id, runs.c.outcome == "running")
+                        .values(heartbeat_at=utcnow())
+                    )
+            except sa.exc.SQLAlchemyError:  # database busy or away: the next beat tries again
+                log.warning("heartbeat of job run %s not written", self.run_id, exc_info=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.thread.join()
 
 
 def run_now(engine: Engine, job: Job, *, as_of: datetime, runner: str = "cli") -> JobRun:
     """Run one job for `as_of` now, recording a job_run row; errors are recorded, not raised."""
     with session_scope(engine) as session:
-        record = JobRun(job_name=job.name, scheduled_for=as_of, runner=runner)
+        record = JobRun(job_name=job.name, scheduled_for=as_of, runner=runner, heartbeat_at=utcnow())
         session.add(record)
         session.flush()
         run_id = record.id
     try:
-        outcome, message = _call(engine, job, as_of)
+        with _Heartbeat(engine, run_id):
+            outcome, message = _call(engine, job, as_of)
     except Exception as error:  # the row says what went wrong; the scheduler keeps going
         outcome, message = "error", f"{type(error).__name__}: {error}"
     with session_scope(engine) as session:
@@ -282,6 +330,40 @@ def run_now(engine: Engine, job: Job, *, as_of: datetime, runner: str = "cli") -
     return record
 
 
+@dataclass(frozen=True)
+class TickResult:
+    """What became of one tick: the run, or why there was none (`skipped`)."""
+
+    tick: datetime
+    run: JobRun | None
+    skipped: str = ""
+
+
+def run_tick(
+    engine: Engine,
+    job: Job,
+    *,
+    tick: datetime,
+    holder: str,
+    now: datetime | None = None,
+    retake: bool = False,
+) -> TickResult:
+    """Run the job for `tick` (a scheduled moment) unless that tick was already done.
+
+    Skipped when another holder ran or runs it (a re-run of a tick), or when it is older than
+    the job's grace and a later tick of the job is already due (runs piled up while nobody
+    ran them: the latest is run, not each one).
+    """
+    now = now or utcnow()
+    _close_dead_runs_of(engine, job, now)
+    later = next_run(job, tick)
+    if now - tick > job.grace and later is not None and later <= now + FIRE_TOLERANCE:
+        return TickResult(tick, None, f"已过宽限期且已有更新的周期（{_local(later)}），未补跑")
+    if not acquire_lease(engine, job_name=job.name, period=tick, holder=holder, retake=retake, now=now):
+        return TickResult(tick, None, "本周期已由其他进程运行（或正在运行），未重复运行")
+    return TickResult(tick, run_now(engine, job, as_of=tick, runner=holder))
+
+
 def run_period(
     engine: Engine,
     job: Job,
@@ -291,26 +373,24 @@ def run_period(
     grace: timedelta | None = None,
     retake: bool = False,
 ) -> JobRun | None:
-    """Run the job's latest tick at or before `as_of` unless another process already took it.
+    """Run the job's latest tick at or before `as_of` (a fire time: a tick up to
+    FIRE_TOLERANCE ahead counts) unless another process already took it.
 
     None when there is no tick to run: taken by someone else, or older than the grace.
     """
-    tick = period_start(job, as_of)
+    _close_dead_runs_of(engine, job, utcnow())
+    tick = period_start(job, as_of + FIRE_TOLERANCE)
     if tick is None:
         return None
     if as_of - tick > (job.grace if grace is None else grace):
         return None
-    if not acquire_lease(
-        engine,
-        job_name=job.name,
-        period=tick,
-        holder=holder,
-        retake=retake,
-        stale_after=job.timeout,
-        now=as_of,
-    ):
+    if not acquire_lease(engine, job_name=job.name, period=tick, holder=holder, retake=retake):
         return None
     return run_now(engine, job, as_of=tick, runner=holder)
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def last_runs(session: Session) -> dict[str, JobRun]:
@@ -325,7 +405,7 @@ def last_runs(session: Session) -> dict[str, JobRun]:
 
 
 def _call(engine: Engine, job: Job, as_of: datetime) -> tuple[str, str]:
-    function = resolve(job)
+    function = job.target
     if job.working_days_only or job.first_working_day_of_month:
         today = local_date(as_of)
         with session_scope(engine) as session:

@@ -2,12 +2,13 @@
 # Installs the Debian packages warnflow needs when they are missing, or fails naming them.
 #   runtime: a CJK font for WeasyPrint (without it Chinese renders as empty boxes, silently)
 #   test:    runtime + Chromium (browser tests, screenshots) + poppler-utils (pdftotext, pdffonts)
+#            + haproxy (the operator-path test runs infra/haproxy.cfg in front of two serve)
 set -euo pipefail
 
 what="${1:-runtime}"
 packages=(fonts-wqy-microhei)
 if [[ "$what" == "test" ]]; then
-    packages+=(chromium poppler-utils)
+    packages+=(chromium poppler-utils haproxy)
 fi
 
 missing=()

@@ -99,6 +99,20 @@ def flow_run(prefect_server, flow_run_id: str) -> dict:
     return httpx.get(f"{prefect_server['api_url']}/flow_runs/{flow_run_id}", timeout=10).json()
 
 
+NAIVE_AS_OF = """
+import json
+from runtime.flows import FLOWS
+state = FLOWS["prune_job_history"].with_options(retries=0)(as_of="2026-12-07T09:00:00", return_state=True)
+print(json.dumps({"state": state.type.value, "result": state.result()}))
+"""
+
+
+def test_a_flow_given_a_time_without_offset_runs_for_that_time_in_shanghai(prefect_server, flows_database):
+    result = run_in_worker(prefect_server, flows_database, NAIVE_AS_OF)
+    assert result["state"] == "COMPLETED"
+    assert result["result"]["scheduled_for"] == "2026-12-07T01:00:00+00:00"
+
+
 RUN_FLOW = """
 import json
 from datetime import datetime
@@ -144,45 +158,16 @@ def test_the_sweep_flow_records_its_run_and_the_flow_state_says_the_same(prefect
     assert run.scheduled_for == as_of
 
 
-LATE_RUNS = """
-import json
-from datetime import timedelta
-from prefect import flow
-from runtime import jobs
-from runtime.flows import run_job_flow
-# A daily job with a long grace: every run below falls in the same period, whatever the clock.
-jobs.JOBS["nightly"] = jobs.Job("nightly", "runtime.jobs:prune_job_history", "0 0 * * *", "test",
-                                grace=timedelta(days=2), lookback=timedelta(days=3))
-
-@flow(name="warnflow-nightly", retries=0)
-def nightly_flow():
-    return run_job_flow("nightly", None)
-
-# Three scheduled runs that piled up while the worker was down, run one after another.
-states = [nightly_flow(return_state=True) for _ in range(3)]
-print(json.dumps({"states": [s.type.value for s in states],
-                  "results": [s.result()["outcome"] for s in states]}))
-"""
-
-
-def test_runs_piled_up_while_the_worker_was_down_do_the_missed_tick_once(prefect_server, flows_database):
-    result = run_in_worker(prefect_server, flows_database, LATE_RUNS)
-    assert result["states"] == ["COMPLETED"] * 3
-    assert result["results"] == ["ok", "skipped", "skipped"]
-    engine = make_engine(flows_database)
-    with Session(engine) as session:
-        runs = session.exec(select(JobRun).where(JobRun.job_name == "nightly")).all()
-    engine.dispose()
-    assert len(runs) == 1 and runs[0].outcome == "ok"
-
-
 FAILING_WITH_RETRY = """
 import json
 from datetime import datetime
 from prefect import flow
 from runtime import jobs
 from runtime.flows import run_job_flow
-jobs.JOBS["ghost"] = jobs.Job("ghost", "workflows.no_such_module:run", "* * * * *", "test")
+def vanished(session, *, as_of):
+    raise LookupError("本县的预警表不在这里")
+
+jobs.JOBS["ghost"] = jobs.Job("ghost", vanished, "* * * * *", "test")
 
 @flow(name="warnflow-ghost", retries=1, retry_delay_seconds=0)
 def ghost_flow(as_of: datetime | None = None):
@@ -204,29 +189,12 @@ def test_a_failing_job_is_retried_by_prefect_and_each_try_is_recorded(prefect_se
         runs = session.exec(select(JobRun).where(JobRun.job_name == "ghost")).all()
     engine.dispose()
     assert [r.outcome for r in runs] == ["error", "error"]
-    assert "尚未实现" in runs[0].message
+    assert "本县的预警表不在这里" in runs[0].message
 
 
-DEPLOY = """
-import json
-from runtime.flows import deployments
-ids = [str(d.apply()) for d in deployments()]
-print(json.dumps({"ids": ids}))
-"""
-
-
-def test_each_job_is_deployed_with_its_cron_in_shanghai_time(prefect_server, flows_database):
-    result = run_in_worker(prefect_server, flows_database, DEPLOY)
-    crons = {}
-    for deployment_id in result["ids"]:
-        body = httpx.get(f"{prefect_server['api_url']}/deployments/{deployment_id}", timeout=10).json()
-        (schedule,) = body["schedules"]
-        crons[body["name"]] = (schedule["schedule"]["cron"], schedule["schedule"]["timezone"])
-    assert crons == {name: (job.cron, "Asia/Shanghai") for name, job in JOBS.items()}
-
-
-def test_every_job_has_a_flow():
-    script = "import json; from runtime.flows import FLOWS; print(json.dumps(sorted(FLOWS)))"
+def test_every_job_has_a_flow_named_for_it_at_module_level():
+    script = ("import json, runtime.flows as f; "
+              "print(json.dumps(sorted(n for n in f.FLOWS if getattr(f, n + '_flow') is f.FLOWS[n])))")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert json.loads(done.stdout) == sorted(JOBS)
@@ -248,22 +216,3 @@ def _clean_runs(request):
         with engine.begin() as connection:
             connection.execute(sa.delete(JobRun.__table__))
         engine.dispose()
-
-
-def test_the_prefect_yaml_deploys_every_job_on_its_cron_to_the_warnflow_pool():
-    import yaml
-
-    from runtime.jobs import JOBS as jobs
-
-    spec = yaml.safe_load((ROOT / "infra" / "prefect.yaml").read_text())
-    names = [d["name"] for d in spec["deployments"]]
-    assert len(names) == len(set(names)), f"a job deployed twice: {names}"
-    deployed = {
-        d["name"]: (d["entrypoint"], d["work_pool"]["name"],
-                    [(s["cron"], s["timezone"]) for s in d["schedules"]])
-        for d in spec["deployments"]
-    }
-    assert deployed == {
-        name: (f"runtime/flows.py:{name}_flow", "warnflow", [(job.cron, "Asia/Shanghai")])
-        for name, job in jobs.items()
-    }

@@ -241,7 +241,7 @@ def test_on_another_day_the_job_skips(session, world, november):
 def test_the_job_is_registered_at_seven_every_morning():
     job = JOBS["draft_monthly_reports"]
     assert job.cron == "0 7 * * *"
-    assert job.target == "workflows.reporting.drafts:draft_monthly_reports"
+    assert job.target is draft_monthly_reports
 
 
 def test_first_and_fifth_working_days_follow_the_official_calendar():
