@@ -8,9 +8,11 @@ batch. Lookups (rules, regions, departments, handlers' loads, the whitelist, the
 are loaded once per batch, so that 10,000 warnings take seconds.
 """
 
+import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -62,7 +64,7 @@ _PROBLEMS = {
 class WarningFacts(BaseModel):
     """The monitored facts (Changchun art. 6) a case carries; anything else goes in payload."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     fund_name: str | None = Field(None, max_length=128)
     indicator_doc_no: str | None = Field(None, max_length=64)
     payer_name: str | None = Field(None, max_length=128)
@@ -75,9 +77,10 @@ class WarningFacts(BaseModel):
 
 
 class WarningIn(BaseModel):
-    """One warning as the monitoring platform sends it."""
+    """One warning as the monitoring platform sends it. Text is trimmed: " W-1 " and "W-1"
+    are the same warning."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     rule_code: str = Field(min_length=1, max_length=32)
     level: Level | None = None
     region_code: str = Field(min_length=1, max_length=12)
@@ -100,6 +103,8 @@ class ImportResult:
     created: int = 0
     duplicates: int = 0
     whitelisted: int = 0
+    # Text fields that had control characters removed.
+    stripped: int = 0
     errors: list[dict] = field(default_factory=list)
     case_ids: list[int] = field(default_factory=list)
 
@@ -108,7 +113,7 @@ class ImportResult:
 
     def as_dict(self) -> dict:
         return {"created": self.created, "duplicates": self.duplicates,
-                "whitelisted": self.whitelisted, "errors": self.errors}
+                "whitelisted": self.whitelisted, "stripped": self.stripped, "errors": self.errors}
 
 
 def _schema_errors(result: ImportResult, index: int, error: ValidationError) -> None:
@@ -117,6 +122,58 @@ def _schema_errors(result: ImportResult, index: int, error: ValidationError) -> 
         label = LABELS.get(str(e["loc"][-1]), path) if e["loc"] else "预警"
         problem = _PROBLEMS.get(e["type"], "填写有误")
         result.error(index, path, e["type"], f"{label}：{problem}")
+
+
+# C0 control characters other than tab, line feed and carriage return: XML (so XLSX) cannot
+# hold them, and nobody types them; they arrive from broken exports.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_LATEST_DATE = date(2100, 12, 31)
+
+
+def strip_controls(value: Any) -> tuple[Any, int]:
+    """The value with control characters removed from every text in it; how many texts changed."""
+    if isinstance(value, str):
+        if _CONTROLS.search(value) is None:
+            return value, 0
+        return _CONTROLS.sub("", value), 1
+    if isinstance(value, dict):
+        count = 0
+        cleaned = {}
+        for key, inner in value.items():
+            cleaned[key], n = strip_controls(inner)
+            count += n
+        return (cleaned, count) if count else (value, 0)
+    if isinstance(value, list):
+        pairs = [strip_controls(inner) for inner in value]
+        count = sum(n for _, n in pairs)
+        return ([v for v, _ in pairs], count) if count else (value, 0)
+    return value, 0
+
+
+def _out_of_window(result: ImportResult, index: int, item: WarningIn, *, as_of: datetime,
+                   settings) -> bool:
+    """Refuse dates no real warning has (0001-01-01, 9999-12-31, next year), naming the field."""
+    earliest = settings.import_earliest_date
+    latest = as_of + timedelta(minutes=settings.import_clock_skew_minutes)
+    raised_at = item.raised_at if item.raised_at.tzinfo else item.raised_at.replace(tzinfo=LOCAL_TZ)
+    refused = False
+    # Compared as naive dates first: an aware 0001-01-01 cannot even be moved to UTC.
+    if item.raised_at.date() < earliest or item.raised_at.date() > _LATEST_DATE or raised_at > latest:
+        shown = latest.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+        result.error(index, "raised_at", "out_of_range",
+                     f"预警产生时间：须在 {earliest:%Y-%m-%d} 至 {shown} 之间")
+        refused = True
+    for name, value in (("duty_due_on", item.duty_due_on), ("facts.payment_date", item.facts.payment_date)):
+        if value is not None and not earliest <= value <= _LATEST_DATE:
+            label = LABELS[name.rsplit(".", 1)[-1]]
+            result.error(index, name, "out_of_range", f"{label}：须在 {earliest:%Y-%m-%d} 至 {_LATEST_DATE:%Y-%m-%d} 之间")
+            refused = True
+    return refused
+
+
+def _payload_size(item: WarningIn) -> int:
+    payload = {**(item.facts.payload or {}), **(item.payload or {})}
+    return len(json.dumps(_jsonable(payload), ensure_ascii=False).encode())
 
 
 def _chunks(values: list, size: int = _CHUNK) -> Iterable[list]:
@@ -185,12 +242,23 @@ def import_warnings(session: Session, *, actor: Actor, items: list[Any], as_of: 
             "body", "too_many", f"一次最多导入 {MAX_ITEMS:,} 条预警，本次 {len(items):,} 条，请分批发送"
         )
     result = ImportResult()
+    settings = get_settings()
     parsed: list[tuple[int, WarningIn]] = []
     for index, raw in enumerate(items):
+        raw, stripped = strip_controls(raw)
+        result.stripped += stripped
         try:
-            parsed.append((index, _ADAPTER.validate_python(raw)))
+            item = _ADAPTER.validate_python(raw)
         except ValidationError as error:
             _schema_errors(result, index, error)
+            continue
+        if _out_of_window(result, index, item, as_of=as_of, settings=settings):
+            continue
+        if (item.payload or item.facts.payload) and _payload_size(item) > settings.import_payload_max_bytes:
+            limit = settings.import_payload_max_bytes // 1024
+            result.error(index, "payload", "too_large", f"其他要素过大（每条预警上限 {limit} KB）")
+            continue
+        parsed.append((index, item))
 
     rules: dict[str, Rule] = {}
     for chunk in _chunks(sorted({w.rule_code for _, w in parsed})):
@@ -203,7 +271,6 @@ def import_warnings(session: Session, *, actor: Actor, items: list[Any], as_of: 
         join=(Region, Region.id == OrgUnit.region_id),
     )
     calendar = load_calendar(session)
-    settings = get_settings()
     routes: dict[tuple[int, WarningType], tuple[int, None] | DomainError] = {}
 
     ready: list[_Ready] = []
