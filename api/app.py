@@ -18,6 +18,7 @@ from models.settings import Settings, get_settings
 from workflows.core.calendar import LOCAL_TZ, WorkingCalendar, load_calendar
 from workflows.core.clock import now_utc
 
+from .body_limit import BodyLimit
 from .errors import install_error_handlers
 from .pages import page_routers
 from .pages.errors import render_page_error
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, *, on_shutdown: Callable[[], No
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, settings=settings)
     # Pages answer domain errors in HTML (login redirect, Chinese error page).
     app.state.render_page_error = render_page_error
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

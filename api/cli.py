@@ -16,6 +16,7 @@ from workflows.core.errors import DomainError
 
 from .cli_calendar import calendar_app
 from .cli_federation import federation_app
+from .cli_import import import_app
 from .cli_jobs import jobs_app
 from .cli_report import report_app
 
@@ -28,6 +29,7 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(federation_app, name="federation")
 app.add_typer(report_app, name="report")
+app.add_typer(import_app, name="import")
 users_app = typer.Typer(help="用户管理：开通、变更、停用账户（user accounts）", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 

@@ -51,6 +51,7 @@ _NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/ledger", "分类台账", LEDGER_ROLES),
     ("/oversight", "督查约谈", OVERSIGHT_READERS),
     ("/admin", "系统管理", frozenset({Role.ADMIN})),
+    ("/imports", "数据导入", frozenset({Role.ADMIN, Role.INTEGRATION})),
     ("/inbox", "站内消息", frozenset(set(Role) - {Role.SYSTEM})),
 ]
 
