@@ -93,8 +93,11 @@ def sniff(data: bytes, file_name: str) -> str:
 
 def decode_text(data: bytes) -> tuple[str, str]:
     """The text of a CSV and the encoding that read it (utf-8, utf-8-sig or gb18030)."""
-    if b"\x00" in data[:65536]:
-        raise refuse("CSV 文件含有二进制内容，不是文本表格（UTF-8 或 GBK）", "bad_encoding")
+    # A stray NUL in a text field is stripped later like any control character; many of
+    # them mean UTF-16 ("Unicode text") or a binary file.
+    head = data[:65536]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head.count(b"\x00") > len(head) // 10:
+        raise refuse("CSV 文件含有二进制内容（或为 UTF-16 编码），请另存为 UTF-8 或 GBK 编码的 CSV", "bad_encoding")
     for encoding in ENCODINGS:
         try:
             text = data.decode(encoding)
@@ -132,12 +135,13 @@ def _csv_rows(text: str) -> tuple[Iterator[list[Any]], int]:
     return csv.reader(io.StringIO(text)), total
 
 
-def open_table(data: bytes, file_name: str, *, known: set[str], required: set[str],
+def open_table(data: bytes, file_name: str, *, known: dict[str, str], required: set[str],
                label_of: dict[str, str], max_rows: int) -> Table:
     """Open a file and find its header row: the first of the first rows matching most known
     header keys. Refuses the file (InvalidInput, field "file") when it cannot be read, has no
     header row matching anything, lacks a required column, or has more than max_rows rows.
-    `known` and `required` are header keys (header_key); `label_of` names a required key."""
+    `known` maps header keys (header_key) to the column they name, `required` lists required
+    columns and `label_of` names them."""
     content = sniff(data, file_name)
     encoding = None
     if content == "csv":
@@ -152,7 +156,7 @@ def open_table(data: bytes, file_name: str, *, known: set[str], required: set[st
     scanned: list[list[Any]] = []
     for number, cells in enumerate(rows, start=1):
         scanned.append(cells)
-        keys = {header_key(c) for c in cells} & known
+        keys = {header_key(c) for c in cells} & known.keys()
         if keys and (best is None or len(keys) > best[0]):
             best = (len(keys), number, cells)
         if number >= HEADER_SCAN_ROWS:
@@ -161,7 +165,7 @@ def open_table(data: bytes, file_name: str, *, known: set[str], required: set[st
         raise refuse("找不到表头：前 20 行中没有任何一列与模板的列名相符，请下载模板对照", "no_header")
     _, header_row, header_cells = best
     header = [("" if c is None else str(c)).strip() for c in header_cells]
-    missing = required - {header_key(c) for c in header}
+    missing = required - {known.get(header_key(c)) for c in header}
     if missing:
         names = "、".join(sorted(label_of[k] for k in missing))
         raise refuse(f"缺少必填列：{names}（表头在第 {header_row} 行）", "missing_columns")

@@ -52,10 +52,10 @@ def open_for(kind: Kind, data: bytes, file_name: str) -> Table:
     if len(data) > settings.import_file_max_bytes:
         limit = settings.import_file_max_bytes // (1024 * 1024)
         raise FileTooLarge(f"文件过大：上限 {limit} MB，本文件 {len(data) / 1024 / 1024:.1f} MB，请拆分后上传")
-    index = kind.column_index()
-    required = kind.required_keys()
-    return open_table(data, file_name, known=set(index), required=required,
-                      label_of={header_key(c.label): c.label for c in kind.columns},
+    known = {key: column.field for key, (column, _) in kind.column_index().items()}
+    return open_table(data, file_name, known=known,
+                      required={c.field for c in kind.columns if c.required},
+                      label_of={c.field: c.label for c in kind.columns},
                       max_rows=settings.import_max_rows)
 
 
@@ -286,7 +286,7 @@ def _select():
     table = ImportRun.__table__
     return (
         sa.select(*_VIEW_COLUMNS, table.c.error_report.is_not(None).label("has_errors"),
-                  User.name.label("created_by"))
+                  User.full_name.label("created_by"))
         .select_from(table)
         .outerjoin(User, User.id == table.c.created_by_id)
     )

@@ -65,9 +65,6 @@ class Kind:
                 index[key] = (column, column.scales.get(key, 1))
         return index
 
-    def required_keys(self) -> set[str]:
-        return {header_key(c.label) for c in self.columns if c.required}
-
     def label_of(self, field_name: str) -> str | None:
         for column in self.columns:
             if column.field == field_name:
