@@ -7,6 +7,7 @@ at once; a body sent without a length is counted as it arrives and refused the s
 import json
 
 from models.settings import Settings
+from workflows.intake.files import size_text
 
 IMPORT_PATHS = ("/api/v1/warnings/import",)
 UPLOAD_PATHS = ("/api/v1/imports", "/imports")
@@ -24,10 +25,6 @@ def _limit(settings: Settings, path: str) -> int | None:
     if path in UPLOAD_PATHS:
         return settings.import_file_max_bytes + _MULTIPART_SLACK
     return None
-
-
-def _megabytes(limit: int) -> str:
-    return f"{limit / (1024 * 1024):.0f} MB"
 
 
 class BodyLimit:
@@ -73,7 +70,7 @@ class BodyLimit:
     async def _refuse(self, send, limit: int) -> None:
         body = json.dumps({
             "code": "too_large", "errors": [],
-            "message": f"请求内容过大：上限 {_megabytes(limit)}，请分批发送或拆分文件",
+            "message": f"请求内容过大：上限 {size_text(limit)}，请分批发送或拆分文件",
         }, ensure_ascii=False).encode()
         await send({"type": "http.response.start", "status": 413, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),

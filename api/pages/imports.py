@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError
+from workflows.intake.files import size_text
 from workflows.intake.imports_files import FileTooLarge, import_view, list_imports
 from workflows.intake.imports_kinds import KINDS
 
@@ -63,7 +64,7 @@ async def upload(request: Request, actor: Viewer, session: SessionDep, settings:
     data = await upload.read(limit + 1)
     try:
         if len(data) > limit:
-            raise FileTooLarge(f"文件过大：上限 {limit // (1024 * 1024)} MB，请拆分后上传")
+            raise FileTooLarge(f"文件过大：上限 {size_text(limit)}，请拆分后上传")
         import_id = start_import(session, sessions, background, actor=actor, kind=kind,
                                  file_name=upload.filename, data=data, source=source or None,
                                  dry_run=dry_run)

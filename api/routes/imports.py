@@ -17,6 +17,7 @@ from models.db import get_engine, writer
 from models.enums import Role
 from workflows.core.actors import Actor
 from workflows.core.clock import now_utc
+from workflows.intake.files import size_text
 from workflows.intake.imports import MAX_ITEMS, WarningIn, import_warnings
 from workflows.intake.imports_files import (
     FileTooLarge,
@@ -140,7 +141,7 @@ async def read_upload(file: UploadFile, max_bytes: int) -> bytes:
     """The uploaded file, refused (413) one byte past the limit without reading all of it."""
     data = await file.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise FileTooLarge(f"文件过大：上限 {max_bytes // (1024 * 1024)} MB，请拆分后上传")
+        raise FileTooLarge(f"文件过大：上限 {size_text(max_bytes)}，请拆分后上传")
     return data
 
 

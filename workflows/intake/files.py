@@ -37,6 +37,13 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 _SPACES = re.compile(r"\s+")
 
 
+def size_text(size: int) -> str:
+    """A size in words: "50 MB", "64 KB"."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.3g} MB"
+    return f"{size / 1024:.3g} KB"
+
+
 def refuse(message: str, code: str = "bad_file") -> InvalidInput:
     return InvalidInput.single("file", code, message)
 

@@ -25,7 +25,7 @@ from models.settings import get_settings
 from workflows.core.actors import Actor
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError, InvalidInput, NotFound
-from workflows.intake.files import Table, header_key, open_table
+from workflows.intake.files import Table, header_key, open_table, size_text
 from workflows.intake.imports_kinds import KINDS, REPORT_COLUMNS, Kind, row_to_item
 from workflows.intake.imports_reports import ReportRow, error_report
 
@@ -50,8 +50,8 @@ def kind_of(name: str) -> Kind:
 def open_for(kind: Kind, data: bytes, file_name: str) -> Table:
     settings = get_settings()
     if len(data) > settings.import_file_max_bytes:
-        limit = settings.import_file_max_bytes // (1024 * 1024)
-        raise FileTooLarge(f"文件过大：上限 {limit} MB，本文件 {len(data) / 1024 / 1024:.1f} MB，请拆分后上传")
+        raise FileTooLarge(f"文件过大：上限 {size_text(settings.import_file_max_bytes)}，"
+                           f"本文件 {size_text(len(data))}，请拆分后上传")
     known = {key: column.field for key, (column, _) in kind.column_index().items()}
     return open_table(data, file_name, known=known,
                       required={c.field for c in kind.columns if c.required},

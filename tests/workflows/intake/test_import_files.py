@@ -195,7 +195,7 @@ def test_more_rows_than_the_limit_or_a_file_too_large_is_refused(session, world,
     with pytest.raises(InvalidInput, match="超过每个文件 2 行的上限"):
         upload(session, world, xlsx(table(THREE)), "多.xlsx")
     monkeypatch.setattr(get_settings(), "import_file_max_bytes", 1024)
-    with pytest.raises(FileTooLarge, match="文件过大：上限 0 MB"):
+    with pytest.raises(FileTooLarge, match="文件过大：上限 1 KB"):
         upload(session, world, b"x" * 2048 + xlsx(table(THREE)), "大.xlsx")
 
 
