@@ -73,7 +73,8 @@ class Table:
         number = self.header_row
         for cells in self._rows:
             number += 1
-            if any(c not in (None, "") for c in cells):
+            # Counted in C: a row of only empty cells is skipped.
+            if cells.count(None) + cells.count("") < len(cells):
                 yield number, cells
 
 
@@ -207,6 +208,12 @@ def cell_text(value: Any) -> str | None:
     number that is whole is written without ".0" (an external id typed as a number)."""
     if value is None:
         return None
+    if type(value) is str:
+        if value.isascii() or unicodedata.is_normalized("NFKC", value):
+            text = value.strip()
+        else:
+            text = unicodedata.normalize("NFKC", value).strip()
+        return text or None
     if isinstance(value, float):
         value = int(value) if value.is_integer() else value
     if isinstance(value, datetime | date):
@@ -257,6 +264,12 @@ def cell_datetime(value: Any) -> datetime | None:
     text = cell_text(value) or ""
     if not text:
         return None
+    if len(text) >= 10 and text[4] == "-":
+        # The common "2026-11-23 08:30:00" in C; anything else it refuses goes the long way.
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
     match = _DATE_TEXT.match(text) or _DATE_DIGITS.match(text)
     if match is None:
         try:

@@ -25,8 +25,8 @@ from models.settings import get_settings
 from workflows.core.actors import Actor
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError, InvalidInput, NotFound
-from workflows.intake.files import Table, header_key, open_table, size_text
-from workflows.intake.imports_kinds import KINDS, REPORT_COLUMNS, Kind, row_to_item
+from workflows.intake.files import Table, open_table, size_text
+from workflows.intake.imports_kinds import KINDS, Kind, RowReader
 from workflows.intake.imports_reports import ReportRow, error_report
 
 # A running import not heard of for this long died with its process.
@@ -145,18 +145,14 @@ _COUNTS = ("rows", "done", "created", "updated", "duplicates", "suppressed", "re
 
 def _rows(session: Session, run: ImportRun, kind: Kind, table: Table, actor: Actor,
           report: list[ReportRow], on_progress) -> None:
-    index = kind.column_index()
-    mapped = [index.get(header_key(h)) for h in table.header]
-    unknown = [h for h, m in zip(table.header, mapped, strict=True)
-               if m is None and h and h not in REPORT_COLUMNS]
-    run.unknown_headers = "、".join(unknown) or None
+    reader = RowReader(kind, table.header)
+    run.unknown_headers = "、".join(reader.unknown) or None
     run.rows = table.total_rows
-    # Which header of this file a field came from, to name it in the report.
-    header_of = {m[0].field: h for h, m in zip(table.header, mapped, strict=True) if m}
+    header_of = reader.header_of
     for chunk in _chunked(table, kind.chunk):
         items, numbers = [], []
         for pending in chunk:
-            item, errors = row_to_item(mapped, table.header, pending.cells)
+            item, errors = reader.item(pending.cells)
             if errors:
                 report.append(ReportRow(pending.number, [e[0] for e in errors],
                                         [e[1] for e in errors], [e[2] for e in errors], pending.cells))

@@ -14,7 +14,14 @@ from sqlmodel import Session
 
 from models.enums import Level, WarningType
 from workflows.core.actors import Actor
-from workflows.intake.files import CellError, cell_amount, cell_datetime, cell_text, header_key
+from workflows.intake.files import (
+    CellError,
+    cell_amount,
+    cell_date,
+    cell_datetime,
+    cell_text,
+    header_key,
+)
 from workflows.intake.imports import import_warnings
 
 # Columns of our own error report: a report re-uploaded as it is imports its fixed rows.
@@ -72,67 +79,98 @@ class Kind:
         return None
 
 
-def _parse(column: Column, value: Any, scale: int) -> Any:
+def _level(value: Any) -> str | None:
+    text = cell_text(value)
+    if text is None:
+        return None
+    for level in (Level.YELLOW_BELL, Level.YELLOW_LIGHT, Level.RED_LIGHT):
+        if text in (level.label, level.value):
+            return level.value
+    raise CellError("应为 黄色警铃、黄灯 或 红灯")
+
+
+def _warning_type(value: Any) -> str | None:
+    text = cell_text(value)
+    if text is None:
+        return None
+    for kind in WarningType:
+        if text in (kind.label, kind.value):
+            return kind.value
+    raise CellError("不是可选的预警类型")
+
+
+def _parser(column: Column, scale: int) -> Callable[[Any], Any]:
+    """What reads this column's cells. Values go to the workflow as Python objects
+    (datetime, date, Decimal), which its validation takes as they are."""
     match column.parse:
         case "amount":
-            amount = cell_amount(value, scale)
-            return None if amount is None else str(amount)
+            return lambda value: cell_amount(value, scale)
         case "datetime":
-            moment = cell_datetime(value)
-            return None if moment is None else moment.isoformat()
+            return cell_datetime
         case "date":
-            moment = cell_datetime(value)
-            return None if moment is None else moment.date().isoformat()
+            return cell_date
         case "level":
-            text = cell_text(value)
-            if text is None:
-                return None
-            for level in (Level.YELLOW_BELL, Level.YELLOW_LIGHT, Level.RED_LIGHT):
-                if text in (level.label, level.value):
-                    return level.value
-            raise CellError("应为 黄色警铃、黄灯 或 红灯")
+            return _level
         case "warning_type":
-            text = cell_text(value)
-            if text is None:
-                return None
-            for kind in WarningType:
-                if text in (kind.label, kind.value):
-                    return kind.value
-            raise CellError("不是可选的预警类型")
+            return _warning_type
         case _:
-            return cell_text(value)
+            return cell_text
 
 
-def row_to_item(columns: list[tuple[Column, int] | None], header: list[str], cells: list[Any],
-                ) -> tuple[dict, list[tuple[str, str, str]]]:
-    """One row as the item its workflow takes, and its cell errors (header, value, message).
-    Columns the kind does not know go into the item's payload under their header."""
-    item: dict[str, Any] = {}
-    errors: list[tuple[str, str, str]] = []
-    payload: dict[str, str] = {}
-    for position, mapped in enumerate(columns):
-        value = cells[position] if position < len(cells) else None
-        if mapped is None:
-            text = cell_text(value)
-            if text is not None and header[position] and header[position] not in REPORT_COLUMNS:
-                payload[header[position]] = text
-            continue
-        column, scale = mapped
-        try:
-            parsed = _parse(column, value, scale)
-        except CellError as error:
-            errors.append((header[position], "" if value is None else str(value), f"{header[position]}：{error}"))
-            continue
-        if parsed is None:
-            continue
-        target = item
-        *parents, leaf = column.field.split(".")
-        for parent in parents:
-            target = target.setdefault(parent, {})
-        target[leaf] = parsed
-    if payload:
-        item["payload"] = payload
-    return item, errors
+class RowReader:
+    """Turns the rows of one file into the items its kind's workflow takes; built once per
+    file from its header, so each row is one pass over prepared (position, parser) pairs."""
+
+    def __init__(self, kind: "Kind", header: list[str]):
+        index = kind.column_index()
+        self.header = header
+        self.known: list[tuple[int, str, str | None, str, Callable[[Any], Any]]] = []
+        self.other: list[tuple[int, str]] = []
+        for position, name in enumerate(header):
+            mapped = index.get(header_key(name))
+            if mapped is None:
+                if name and name not in REPORT_COLUMNS:
+                    self.other.append((position, name))
+                continue
+            column, scale = mapped
+            parent, _, leaf = column.field.rpartition(".")
+            self.known.append((position, name, parent or None, leaf, _parser(column, scale)))
+        self.unknown = [name for _, name in self.other]
+        # Which header of this file a field came from, to name it in the error report.
+        self.header_of = {}
+        for _, name, parent, leaf, _ in self.known:
+            self.header_of.setdefault(f"{parent}.{leaf}" if parent else leaf, name)
+
+    def item(self, cells: list[Any]) -> tuple[dict, list[tuple[str, str, str]]]:
+        """One row as an item, and its cell errors (header, value, message). Columns the
+        kind does not know go into the item's payload under their header."""
+        item: dict[str, Any] = {}
+        errors: list[tuple[str, str, str]] = []
+        width = len(cells)
+        for position, name, parent, leaf, parse in self.known:
+            value = cells[position] if position < width else None
+            if value is None or value == "":
+                continue
+            try:
+                parsed = parse(value)
+            except CellError as error:
+                errors.append((name, str(value), f"{name}：{error}"))
+                continue
+            if parsed is None:
+                continue
+            if parent is None:
+                item[leaf] = parsed
+            else:
+                item.setdefault(parent, {})[leaf] = parsed
+        if self.other:
+            payload = {}
+            for position, name in self.other:
+                text = cell_text(cells[position]) if position < width else None
+                if text is not None:
+                    payload[name] = text
+            if payload:
+                item["payload"] = payload
+        return item, errors
 
 
 def _write_warnings(session: Session, actor: Actor, items: list[dict], as_of: datetime,

@@ -347,19 +347,24 @@ def _insert(connection: sa.Connection, table: sa.Table, rows: list[dict], *, ret
 
 def _copy(connection: sa.Connection, statement: str, ids: list[int], rows: list[dict],
           json_columns: set[str]) -> None:
-    # Batches repeat the same timestamps (as_of): each checked once.
-    checked: set[datetime] = set()
+    # Every row has the shape of the first: which positions need converting is decided once.
+    first = rows[0]
+    json_at = [i for i, name in enumerate(first) if name in json_columns]
+    enum_at = [i for i, (name, value) in enumerate(first.items())
+               if name not in json_columns and isinstance(value, Enum)]
+    moments = [name for name, value in first.items() if isinstance(value, datetime)]
+    for name in moments:
+        if any(row[name] is not None and row[name].tzinfo is None for row in rows):
+            raise ValueError("naive datetime given where a UTC timestamp is stored")
+    dumps = json.dumps
     with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        write = copy.write_row
         for row_id, row in zip(ids, rows, strict=True):
-            values = [row_id]
-            for name, value in row.items():
-                if isinstance(value, Enum):
-                    value = value.value
-                elif name in json_columns:
-                    value = json.dumps(value, ensure_ascii=False, default=str)
-                elif isinstance(value, datetime) and value not in checked:
-                    if value.tzinfo is None:
-                        raise ValueError("naive datetime given where a UTC timestamp is stored")
-                    checked.add(value)
-                values.append(value)
-            copy.write_row(values)
+            values = [row_id, *row.values()]
+            for i in enum_at:
+                value = values[i + 1]
+                if value is not None:
+                    values[i + 1] = value.value
+            for i in json_at:
+                values[i + 1] = dumps(values[i + 1], ensure_ascii=False, default=str)
+            write(values)
