@@ -14,7 +14,7 @@ from models.db import get_engine, session_scope, writer
 from workflows.core.actors import Actor, load_actor
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError
-from workflows.intake.imports_files import error_report_of, queue_import, run_import
+from workflows.intake.imports_files import error_report_of, open_import, run_import
 
 import_app = typer.Typer(help="数据导入：从 .xlsx、.xls、.csv 文件导入（file import）", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -49,8 +49,8 @@ def import_warnings_file(
     try:
         with session_scope(engine) as session:
             actor = _actor(session, user)
-            run = queue_import(session, actor=actor, kind="warnings", file_name=file.name,
-                               data=data, source=source, dry_run=dry_run, as_of=now_utc())
+            run, table = open_import(session, actor=actor, kind="warnings", file_name=file.name,
+                                     data=data, source=source, dry_run=dry_run, as_of=now_utc())
             import_id, rows = run.id, run.rows
     except DomainError as error:
         _fail(error.message)
@@ -59,7 +59,7 @@ def import_warnings_file(
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("检查并写入", total=rows)
         finished = run_import(lambda: Session(engine, expire_on_commit=False), import_id, data,
-                              actor=actor, on_progress=lambda r: progress.update(task, completed=r.done))
+                              actor=actor, table=table, on_progress=lambda r: progress.update(task, completed=r.done))
     if finished.state == "failed":
         _fail(finished.message or "导入失败")
     what = "检查完毕（未写入）" if dry_run else "导入完成"

@@ -33,13 +33,13 @@ import uuid
 import common  # noqa: F401  (puts the repository on sys.path)
 import httpx
 import psycopg
-from api import Server
 from common import machine, median
 from imports import warnings
 from imports_insert import run_once as raw_insert
 from openpyxl import Workbook, load_workbook
 from sqlmodel import Session
 
+from api import Server
 from models.db import make_engine
 from models.migrate import upgrade
 from tests.factories import PASSWORD, build_world

@@ -25,7 +25,7 @@ from workflows.intake.imports_files import (
     import_view,
     kind_of,
     list_imports,
-    queue_import,
+    open_import,
     run_import,
 )
 from workflows.intake.imports_kinds import KINDS
@@ -149,10 +149,10 @@ def start_import(session: Session, sessions: Sessions, background: BackgroundTas
                  actor: Actor, kind: str, file_name: str, data: bytes, source: str | None,
                  dry_run: bool) -> int:
     """Queue an import (the file checked as a whole) and run its rows after the response."""
-    run = queue_import(session, actor=actor, kind=kind, file_name=file_name, data=data,
-                       source=source, dry_run=dry_run, as_of=now_utc())
+    run, table = open_import(session, actor=actor, kind=kind, file_name=file_name, data=data,
+                             source=source, dry_run=dry_run, as_of=now_utc())
     session.commit()
-    background.add_task(run_import, sessions, run.id, data, actor=actor)
+    background.add_task(run_import, sessions, run.id, data, actor=actor, table=table)
     return run.id
 
 

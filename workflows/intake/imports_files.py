@@ -62,6 +62,14 @@ def open_for(kind: Kind, data: bytes, file_name: str) -> Table:
 def queue_import(session: Session, *, actor: Actor, kind: str, file_name: str, data: bytes,
                  source: str | None, dry_run: bool, as_of: datetime) -> ImportRun:
     """Check the file as a whole and record the import, queued; refuses a bad file."""
+    return open_import(session, actor=actor, kind=kind, file_name=file_name, data=data,
+                       source=source, dry_run=dry_run, as_of=as_of)[0]
+
+
+def open_import(session: Session, *, actor: Actor, kind: str, file_name: str, data: bytes,
+                source: str | None, dry_run: bool, as_of: datetime) -> tuple[ImportRun, Table]:
+    """queue_import, also giving the opened file, so that run_import in the same process
+    need not read it again (a 50,000-row workbook takes a second to open)."""
     the_kind = kind_of(kind)
     source = (source or "").strip() or "platform-file"
     if len(source) > 32:
@@ -76,7 +84,7 @@ def queue_import(session: Session, *, actor: Actor, kind: str, file_name: str, d
     )
     session.add(run)
     session.flush()
-    return run
+    return run, table
 
 
 @dataclass
@@ -97,7 +105,7 @@ def _chunked(table: Table, size: int) -> Iterator[list[_Pending]]:
 
 
 def run_import(sessions: Callable[[], AbstractContextManager[Session]], import_id: int,
-               data: bytes, *, actor: Actor,
+               data: bytes, *, actor: Actor, table: Table | None = None,
                on_progress: Callable[[ImportRun], None] | None = None) -> ImportRun:
     """Do the rows of a queued import; returns the finished record (done or failed).
 
@@ -114,7 +122,7 @@ def run_import(sessions: Callable[[], AbstractContextManager[Session]], import_i
         session.commit()
         report: list[ReportRow] = []
         try:
-            table = open_for(kind, data, run.file_name)
+            table = table or open_for(kind, data, run.file_name)
             _rows(session, run, kind, table, actor, report, on_progress)
             if run.dry_run:
                 counts = {name: getattr(run, name) for name in _COUNTS}

@@ -61,7 +61,9 @@ class Kind:
     columns: tuple[Column, ...]
     roles_note: str
     write: Callable[[Session, Actor, list[dict], datetime, str], BatchOutcome]
-    chunk: int = 5_000
+    # Rows per committed chunk: small enough that progress moves about every second,
+    # large enough that each chunk's fixed lookups (rules, regions, loads) stay a few percent.
+    chunk: int = 2_500
 
     def column_index(self) -> dict[str, tuple[Column, int]]:
         """Header key -> (column, scale) for every name and synonym."""
