@@ -114,3 +114,20 @@ def test_a_body_without_a_length_is_counted_as_it_arrives(world, client, login, 
     response = client.post(URL, content=chunks(), headers={
         **login("platform"), "Content-Type": "application/json"})
     assert response.status_code == 413, response.text
+
+
+def test_a_control_character_stored_before_imports_stripped_them_does_not_break_the_export(
+        world, client, login, session):
+    from openpyxl import load_workbook
+
+    from tests.factories import new_case
+
+    case = session.get(Case, new_case(session, world))
+    case.payee_name = "安县\x1b[31m合作社\x00"
+    session.add(case)
+    session.commit()
+    response = client.get("/api/v1/cases/export.xlsx", headers=login("li_na"))
+    assert response.status_code == 200, response.text
+    import io
+    values = [v for row in load_workbook(io.BytesIO(response.content)).active.values for v in row]
+    assert "安县[31m合作社" in values
