@@ -34,22 +34,36 @@ def _actor(session: Session, username: str | None) -> Actor:
     return load_actor(session, user_id)
 
 
+File = Annotated[Path, typer.Argument(help=".xlsx、.xls 或 .csv（UTF-8 或 GBK）", metavar="FILE",
+                                     exists=True, dir_okay=False, readable=True)]
+Source = Annotated[str | None, typer.Option(help="来源系统（文件中没有“来源系统”列时使用）")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="只检查，不写入")]
+AsUser = Annotated[str | None, typer.Option(help="记为此用户的导入，并按其管辖范围检查（默认：系统）")]
+Report = Annotated[Path | None, typer.Option(help="错误报告写到这里（默认：文件旁边）")]
+
+
 @import_app.command("warnings")
-def import_warnings_file(
-    file: Annotated[Path, typer.Argument(help=".xlsx、.xls 或 .csv（UTF-8 或 GBK）", metavar="FILE",
-                                         exists=True, dir_okay=False, readable=True)],
-    source: Annotated[str | None, typer.Option(help="来源系统（文件中没有“来源系统”列时使用）")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查，不写入")] = False,
-    user: Annotated[str | None, typer.Option(help="记为此用户的导入，并按其管辖范围检查（默认：系统）")] = None,
-    report: Annotated[Path | None, typer.Option(help="错误报告写到这里（默认：文件旁边）")] = None,
-) -> None:
+def import_warnings_file(file: File, source: Source = None, dry_run: DryRun = False,
+                         user: AsUser = None, report: Report = None) -> None:
     """Import warnings from a spreadsheet: counts, and where the error report was written."""
+    _import_file("warnings", file, source, dry_run, user, report)
+
+
+@import_app.command("users")
+def import_users_file(file: File, dry_run: DryRun = False, user: AsUser = None,
+                      report: Report = None) -> None:
+    """Open or change accounts from a spreadsheet (user name, name, unit code, role, …)."""
+    _import_file("users", file, None, dry_run, user, report)
+
+
+def _import_file(kind: str, file: Path, source: str | None, dry_run: bool, user: str | None,
+                 report: Path | None) -> None:
     data = file.read_bytes()
     engine = writer(get_engine())
     try:
         with session_scope(engine) as session:
             actor = _actor(session, user)
-            run, table = open_import(session, actor=actor, kind="warnings", file_name=file.name,
+            run, table = open_import(session, actor=actor, kind=kind, file_name=file.name,
                                      data=data, source=source, dry_run=dry_run, as_of=now_utc())
             import_id, rows = run.id, run.rows
     except DomainError as error:
@@ -64,8 +78,9 @@ def import_warnings_file(
         _fail(finished.message or "导入失败")
     what = "检查完毕（未写入）" if dry_run else "导入完成"
     console.print(
-        f"{what}：共 {finished.rows} 行，新建 {finished.created}，重复 {finished.duplicates}，"
-        f"白名单 {finished.suppressed}，拒绝 {finished.refused}"
+        f"{what}：共 {finished.rows} 行，新建 {finished.created}，"
+        + (f"变更 {finished.updated}，" if kind == "users" else "")
+        + f"重复 {finished.duplicates}，白名单 {finished.suppressed}，拒绝 {finished.refused}"
         + (f"；编码 {finished.encoding}" if finished.encoding else "")
         + (f"；删除控制字符 {finished.stripped} 处" if finished.stripped else "")
     )

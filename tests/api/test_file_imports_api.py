@@ -111,3 +111,18 @@ def test_the_page_uploads_and_shows_the_import_in_its_history(world, client, ses
                           files={"file": ("安县.pdf", b"%PDF", "application/pdf")})
     assert refused.status_code == 422 and "不支持的文件类型" in refused.text
     assert cases(session) == 1
+
+
+def test_accounts_in_bulk_are_for_administrators_only(world, client, login, session):
+    from models import User
+
+    sheet = xlsx([["用户名", "姓名", "单位编码", "角色"], ["anxian_h9", "陈静", "410121-NC", "经办人"]])
+    refused = client.post(URL, headers=login("platform"), data={"kind": "users"},
+                          files={"file": ("账户.xlsx", sheet, XLSX)})
+    assert refused.status_code == 403 and "只有系统管理员可以导入账户" in refused.json()["message"]
+    queued = client.post(URL, headers=login("sun_hao"), data={"kind": "users"},
+                         files={"file": ("账户.xlsx", sheet, XLSX)})
+    assert queued.status_code == 202
+    status = client.get(f"{URL}/{queued.json()['id']}", headers=login("sun_hao")).json()
+    assert (status["kind"], status["created"]) == ("users", 1)
+    assert session.exec(select(User).where(User.username == "anxian_h9")).one().full_name == "陈静"

@@ -21,10 +21,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models import ImportRun, User
+from models.enums import Role
 from models.settings import get_settings
 from workflows.core.actors import Actor
 from workflows.core.clock import now_utc
-from workflows.core.errors import DomainError, InvalidInput, NotFound
+from workflows.core.errors import DomainError, InvalidInput, NotFound, RoleNotAllowed
 from workflows.intake.files import Table, open_table, size_text
 from workflows.intake.imports_kinds import KINDS, Kind, RowReader
 from workflows.intake.imports_reports import ReportRow, error_report
@@ -71,6 +72,8 @@ def open_import(session: Session, *, actor: Actor, kind: str, file_name: str, da
     """queue_import, also giving the opened file, so that run_import in the same process
     need not read it again (a 50,000-row workbook takes a second to open)."""
     the_kind = kind_of(kind)
+    if the_kind.admins_only and actor.role not in (Role.ADMIN, Role.SYSTEM):
+        raise RoleNotAllowed(f"只有系统管理员可以导入{the_kind.label}")
     source = (source or "").strip() or "platform-file"
     if len(source) > 32:
         raise InvalidInput.single("source", "string_too_long", "来源系统：最多 32 个字符")

@@ -61,6 +61,8 @@ class Kind:
     columns: tuple[Column, ...]
     roles_note: str
     write: Callable[[Session, Actor, list[dict], datetime, str], BatchOutcome]
+    # Accounts are opened by administrators only (不得混岗), not the integration account.
+    admins_only: bool = False
     # Rows per committed chunk: small enough that progress moves about every second,
     # large enough that each chunk's fixed lookups (rules, regions, loads) stay a few percent.
     chunk: int = 2_500
@@ -190,7 +192,7 @@ def _write_warnings(session: Session, actor: Actor, items: list[dict], as_of: da
 WARNINGS = Kind(
     name="warnings",
     label="预警",
-    roles_note="按（来源系统, 预警编号）去重：同一文件再次导入不会重复建档。",
+    roles_note="其他列原样保存在预警的其他要素中。按（来源系统, 预警编号）去重：同一文件再次导入不会重复建档。",
     write=_write_warnings,
     columns=(
         Column("external_id", "预警编号", ("外部编号", "预警单号", "预警ID"), required=True,
@@ -227,4 +229,15 @@ WARNINGS = Kind(
     ),
 )
 
+def _users() -> Kind:
+    # Imported here, not at the top: imports_users builds on this module's Column and
+    # BatchOutcome, so the registry at the bottom is the one place that joins the two.
+    from workflows.intake.imports_users import COLUMNS, write_users
+
+    return Kind(name="users", label="账户", columns=COLUMNS, write=write_users, chunk=500,
+                roles_note="其他列不导入。用户名已存在的行按本行变更该账户；新开通的账户须由管理员重置密码后交给本人。",
+                admins_only=True)
+
+
 KINDS: dict[str, Kind] = {WARNINGS.name: WARNINGS}
+KINDS["users"] = _users()

@@ -86,7 +86,7 @@ def template(kind: Kind) -> bytes:
         notes.append([column.label, "必填" if column.required else "选填",
                       "、".join(column.synonyms), column.help])
     notes.append([])
-    notes.append(["说明", "", "", "表头可在标题行之下；列的顺序不限；其他列原样保存在预警的其他要素中。"
+    notes.append(["说明", "", "", "表头可在标题行之下；列的顺序不限。"
                   + kind.roles_note])
     for letter, width in zip("ABCD", (16, 10, 36, 70), strict=True):
         notes.column_dimensions[letter].width = width
