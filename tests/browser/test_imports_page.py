@@ -12,7 +12,7 @@ from tests.browser.test_handler_journey import Shots, log_in
 from tests.workflows.intake.importfiles import csv_bytes, table, warning_row
 
 pytestmark = pytest.mark.slow
-ROWS = 12_000  # several chunks, so the bar has somewhere to go
+ROWS = 12_000  # many chunks, so the bar has somewhere to go
 
 
 def test_sun_hao_uploads_a_gbk_export_watches_the_progress_and_downloads_the_error_report(

@@ -65,7 +65,7 @@ class Kind:
     admins_only: bool = False
     # Rows per committed chunk: small enough that progress moves about every second,
     # large enough that each chunk's fixed lookups (rules, regions, loads) stay a few percent.
-    chunk: int = 2_500
+    chunk: int = 1_000
 
     def column_index(self) -> dict[str, tuple[Column, int]]:
         """Header key -> (column, scale) for every name and synonym."""

@@ -17,11 +17,12 @@ from models.migrate import upgrade
 from tests.conftest import BACKENDS, create_pg_database, drop_pg_database, require_postgres
 from tests.factories import build_world
 from tests.workflows.intake.importfiles import csv_bytes, table, warning_row
+from workflows.intake.imports_kinds import WARNINGS
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[3]
 ROWS = 20_000
-CHUNK = 2_500
+CHUNK = WARNINGS.chunk
 
 
 @pytest.fixture(params=BACKENDS)
