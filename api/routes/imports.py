@@ -162,7 +162,7 @@ def start_import(session: Session, sessions: Sessions, background: BackgroundTas
     responses={413: {"description": "文件超过上限（设置 import_file_max_bytes）"},
                422: {"description": "文件无法读取、缺少必填列、行数超限等，message 说明原因"}},
     description=(
-        "multipart 表单：kind（导入类别，warnings）、file（.xlsx、.xls 或 .csv；CSV 可为 UTF-8 或 GBK/GB18030）、"
+        "multipart 表单：kind（导入类别：warnings 预警；users 账户，仅系统管理员）、file（.xlsx、.xls 或 .csv；CSV 可为 UTF-8 或 GBK/GB18030）、"
         "source（来源系统，可选）、dry_run（只检查不写入）。文件整体先检查（格式、表头、必填列、行数），"
         "有误则 422 且不留记录；通过后在后台逐批导入，用 GET /api/v1/imports/{id} 查看进度。"
     ),

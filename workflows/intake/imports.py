@@ -6,6 +6,9 @@ they are created again in chunks and item by item, so an item that still fails l
 nothing behind and the others land. Idempotent on (source, external_id), also within one
 batch. Lookups (rules, regions, departments, handlers' loads, the whitelist, the calendar)
 are loaded once per batch, so that 10,000 warnings take seconds.
+Whatever door they come through (JSON, a file, the CLI), text is trimmed, control characters
+are removed and counted (XML, so XLSX exports, cannot hold them), dates outside a sane
+window are refused per item with the field named, and a payload has a size cap.
 """
 
 import gc
