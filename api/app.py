@@ -19,6 +19,7 @@ from runtime.health import late_jobs
 from workflows.core.calendar import LOCAL_TZ, WorkingCalendar, load_calendar
 from workflows.core.clock import now_utc
 
+from .body_limit import BodyLimit
 from .errors import install_error_handlers
 from .pages import page_routers
 from .pages.errors import render_page_error
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, *, on_shutdown: Callable[[], No
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, settings=settings)
     # Pages answer domain errors in HTML (login redirect, Chinese error page).
     app.state.render_page_error = render_page_error
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

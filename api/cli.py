@@ -22,6 +22,7 @@ from workflows.escalation.sweep import sweep as run_sweep
 
 from .cli_calendar import calendar_app
 from .cli_federation import federation_app
+from .cli_import import import_app
 from .cli_jobs import jobs_app, parse_as_of
 from .cli_report import report_app
 from .operator import operator
@@ -35,6 +36,7 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(federation_app, name="federation")
 app.add_typer(report_app, name="report")
+app.add_typer(import_app, name="import")
 users_app = typer.Typer(help="用户管理：开通、变更、停用账户（user accounts）", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 

@@ -13,6 +13,7 @@ from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -154,6 +155,10 @@ def _header(sheet: Worksheet, columns: list[tuple[str, int, str | None]]) -> Non
 
 def _write_row(sheet: Worksheet, r: int, values: list, columns: list[tuple[str, int, str | None]]) -> None:
     for c, (value, (_, _, number_format)) in enumerate(zip(values, columns, strict=True), start=1):
+        if isinstance(value, str):
+            # Text stored before imports stripped control characters: XML cannot hold them,
+            # and one such case must not make the whole export fail.
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
         cell = sheet.cell(row=r, column=c, value=value)
         cell.border = _BORDER
         if number_format:

@@ -8,6 +8,7 @@ from .calendar import CalendarDay
 from .cases import Case, CaseEvent, CaseFacts, CaseNumberCounter
 from .escalation import DeadlineReminder, EscalationRequest
 from .federation import FederationKey, FederationPeer, FederationPush, ReceivedReport  # noqa: F401
+from .imports import ImportRun
 from .notifications import DepartmentWebhook, Notification, NotificationPreference  # noqa: F401
 from .oversight import OversightCase, OversightEvent, RegionMonth  # noqa: F401
 from .regions import OrgUnit, Region
@@ -31,6 +32,7 @@ __all__ = [
     "DeadlineReminder",
     "DepartmentRoute",
     "EscalationRequest",
+    "ImportRun",
     "OrgUnit",
     "Region",
     "Rule",

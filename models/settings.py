@@ -1,5 +1,6 @@
 """One Settings class for the whole product (environment prefix WARNFLOW_)."""
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -44,6 +45,17 @@ class Settings(BaseSettings):
     # Cookies marked Secure need HTTPS; turn on behind a TLS proxy.
     secure_cookies: bool = False
     upload_max_bytes: int = 20 * 1024 * 1024
+
+    # Imports (POST /api/v1/warnings/import, 数据导入 files, `warnflow import`).
+    # A JSON batch of 10,000 warnings is a few MB; larger bodies are refused with 413.
+    import_body_max_bytes: int = Field(64 * 1024 * 1024, ge=1024)
+    import_file_max_bytes: int = Field(50 * 1024 * 1024, ge=1024)
+    import_max_rows: int = Field(200_000, ge=1)
+    # One warning's payload (the platform's other fields), as JSON text.
+    import_payload_max_bytes: int = Field(64 * 1024, ge=256)
+    # A warning raised before this date, or after now plus the skew, is refused.
+    import_earliest_date: date = date(2000, 1, 1)
+    import_clock_skew_minutes: int = Field(10, ge=0, le=24 * 60)
 
     # Who fires the periodic jobs (sweep, notifications, digest): APScheduler inside `serve`
     # (default), Prefect deployments run by a Prefect worker, or nobody (tests, one-off tools).

@@ -13,6 +13,7 @@ def page_routers() -> list[APIRouter]:
         cases,
         escalations,
         federation_admin,
+        imports,
         inbox,
         ledger,
         oversight,
@@ -26,4 +27,5 @@ def page_routers() -> list[APIRouter]:
 
     return [auth.router, work.router, cases.router, slips.router, batch.router, review.router,
             summary.router, admin.router, inbox.router, escalations.router, oversight.router,
-            report_chain.router, ledger.router, federation_admin.router, reports.router]
+            report_chain.router, ledger.router, federation_admin.router, reports.router,
+            imports.router]

@@ -20,6 +20,7 @@ from workflows.core.roles import (
     CASE_READERS,
     EVERYONE,
     HANDLERS,
+    IMPORTERS,
     OFFICE_READERS,
     SUPERVISORS,
 )
@@ -57,6 +58,7 @@ _NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/ledger", "分类台账", OFFICE_READERS),
     ("/oversight", "督查约谈", OFFICE_READERS),
     ("/admin", "系统管理", ADMINS),
+    ("/imports", "数据导入", IMPORTERS),
     ("/inbox", "站内消息", EVERYONE),
 ]
 

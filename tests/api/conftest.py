@@ -5,12 +5,14 @@ commit is a savepoint release and everything it wrote is rolled back after the t
 """
 
 from collections.abc import Iterator
+from contextlib import nullcontext
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.deps import get_session
+from api.routes.imports import get_import_sessions
 from models.settings import Settings
 from tests.factories import PASSWORD
 
@@ -36,6 +38,9 @@ def app(session, settings):
             raise
 
     app.dependency_overrides[get_session] = test_session
+    # A file import's background work runs in the test's session too (TestClient runs it
+    # before the call returns), so it is rolled back with the rest.
+    app.dependency_overrides[get_import_sessions] = lambda: (lambda: nullcontext(session))
     return app
 
 

@@ -419,6 +419,9 @@ OTHER_PARAMS: dict[str, Callable[[Matrix], object]] = {
     "push_id": lambda m: m.push_id,
     "peer_id": lambda m: m.peer_id,
     "month": lambda m: "2026-11",
+    # An import that does not exist answers 404 to whoever may read imports.
+    "import_id": lambda m: 999_999,
+    "kind": lambda m: "warnings",
 }
 
 

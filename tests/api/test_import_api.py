@@ -56,3 +56,78 @@ def test_more_than_ten_thousand_warnings_are_refused_whole(world, client, login,
 def test_a_body_that_is_not_a_list_is_refused(world, client, login):
     response = client.post(URL, json={"rule_code": "ZC-001"}, headers=login("platform"))
     assert response.status_code == 422
+
+
+# -- what a new user tried (issue 16): each refused per item or per request, never a 500 ----
+
+def test_a_control_character_is_stripped_at_import_and_counted(world, client, login, session):
+    item = warning("ESC-1", facts={"payee_name": "安县\x1b[1m合作社\x00", "purpose": "用途\x07"})
+    body = client.post(URL, json=[item], headers=login("platform")).json()
+    assert (body["created"], body["stripped"]) == (1, 2)
+    case = session.exec(select(Case).where(Case.external_id == "ESC-1")).one()
+    assert (case.payee_name, case.purpose) == ("安县[1m合作社", "用途")
+
+
+def test_absurd_or_future_raised_at_is_refused_per_item_naming_the_field(world, client, login, session):
+    items = [warning("D-1", raised_at="0001-01-01T00:00:00+08:00"),
+             warning("D-2", raised_at="9999-12-31T23:59:59+08:00"),
+             warning("D-3", raised_at="2999-01-01T08:00:00"),
+             warning("D-4")]
+    response = client.post(URL, json=items, headers=login("platform"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["created"] == 1
+    assert [(e["index"], e["field"], e["code"]) for e in body["errors"]] == [
+        (0, "raised_at", "out_of_range"), (1, "raised_at", "out_of_range"), (2, "raised_at", "out_of_range")]
+    assert body["errors"][0]["message"].startswith("预警产生时间：须在 2000-01-01 至 ")
+
+
+def test_an_external_id_with_surrounding_spaces_is_the_same_warning(world, client, login, session):
+    headers = login("platform")
+    client.post(URL, json=[warning("W-7")], headers=headers)
+    again = client.post(URL, json=[warning("  W-7 ")], headers=headers).json()
+    assert (again["created"], again["duplicates"]) == (0, 1)
+
+
+def test_a_huge_payload_is_refused_for_its_warning_and_a_huge_body_with_413(world, client, login, settings):
+    headers = login("platform")
+    big = warning("P-1", payload={"blob": "x" * (65 * 1024)})
+    body = client.post(URL, json=[big, warning("P-2")], headers=headers).json()
+    assert body["created"] == 1
+    assert [(e["index"], e["field"], e["code"]) for e in body["errors"]] == [(0, "payload", "too_large")]
+    assert "64 KB" in body["errors"][0]["message"]
+
+    settings.import_body_max_bytes = 100_000
+    response = client.post(URL, content=b"[" + b" " * 200_000 + b"]", headers={
+        **headers, "Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["message"] == "请求内容过大：上限 97.7 KB，请分批发送或拆分文件"
+
+
+def test_a_body_without_a_length_is_counted_as_it_arrives(world, client, login, settings):
+    settings.import_body_max_bytes = 10_000
+
+    def chunks():
+        for _ in range(50):
+            yield b" " * 1000
+
+    response = client.post(URL, content=chunks(), headers={
+        **login("platform"), "Content-Type": "application/json"})
+    assert response.status_code == 413, response.text
+
+
+def test_a_control_character_stored_before_imports_stripped_them_does_not_break_the_export(
+        world, client, login, session):
+    from openpyxl import load_workbook
+
+    from tests.factories import new_case
+
+    case = session.get(Case, new_case(session, world))
+    case.payee_name = "安县\x1b[31m合作社\x00"
+    session.add(case)
+    session.commit()
+    response = client.get("/api/v1/cases/export.xlsx", headers=login("li_na"))
+    assert response.status_code == 200, response.text
+    import io
+    values = [v for row in load_workbook(io.BytesIO(response.content)).active.values for v in row]
+    assert "安县[31m合作社" in values

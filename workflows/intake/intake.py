@@ -1,7 +1,7 @@
 """Warnings become cases: numbered, routed, in the initial state their level gives.
 
 `raise_cases` opens many at once with a fixed number of statements whatever the count
-(one number reservation per month, one duplicate check, one INSERT for the cases and one
+(one number reservation per month, one duplicate check, one COPY for the cases and one
 for their `raise` events on PostgreSQL, multi-row INSERTs of 1,000 on SQLite), so a
 platform's nightly batch of 10,000 takes seconds, not minutes.
 It is all or nothing: one invalid or duplicate item refuses the whole call before anything
@@ -9,13 +9,15 @@ is written. `raise_case` is the one-item call.
 """
 
 import json
+from collections import namedtuple
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from enum import Enum
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlmodel import Session
 
@@ -313,41 +315,56 @@ def _write(
 def _insert(connection: sa.Connection, table: sa.Table, rows: list[dict], *, returning) -> list:
     """Insert rows of one shape in few statements; the `returning` columns of each.
 
-    PostgreSQL: one INSERT … SELECT FROM json_to_recordset(:rows), the rows sent as one JSON
-    text. A multi-row VALUES list would be ~25 placeholders a row, and psycopg parses every
-    placeholder of a statement in Python (seconds for 10,000 rows). Values reach the table
-    as their JSON text, cast by the column types, so no SQLAlchemy type runs: every column
-    is given (Python-side defaults do not apply) and timestamps must be aware.
+    PostgreSQL: COPY. The ids are drawn from the table's sequence first, in one query, so
+    that nothing needs to come back; psycopg formats the rows in C and the server parses
+    plain text (json_to_recordset, before, spent most of its time parsing one large JSON
+    text; a multi-row VALUES list is ~25 placeholders a row, parsed by psycopg in Python).
+    No SQLAlchemy type runs: every column is given (Python-side defaults do not apply),
+    enums go as their values, JSON columns as JSON text, timestamps must be aware.
     Elsewhere (SQLite, in-process): executemany, which SQLAlchemy turns into multi-row
     INSERTs of up to 1,000 rows because of RETURNING.
     """
     if connection.dialect.name != "postgresql":
         return connection.execute(sa.insert(table).returning(*returning), rows).all()
+    ids = connection.execute(
+        sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+        {"table": table.name, "n": len(rows)},
+    ).scalars().all()
+    names = ["id", *rows[0]]
+    json_columns = {n for n in names if isinstance(table.c[n].type, sa.JSON)}
     quote = connection.dialect.identifier_preparer.quote
-    names = list(rows[0])
-    columns = ", ".join(quote(name) for name in names)
-    shape = ", ".join(f"{quote(n)} {table.c[n].type.compile(connection.dialect)}" for n in names)
-    statement = sa.text(
-        f"INSERT INTO {quote(table.name)} ({columns}) "
-        f"SELECT {columns} FROM json_to_recordset(CAST(:rows AS json)) AS r({shape}) "
-        f"RETURNING {', '.join(quote(c.name) for c in returning)}"
-    )
-    # Batches repeat the same timestamps and dates (as_of, deadlines): each converted once.
-    memo: dict[Any, str] = {}
-    for row in rows:
-        for name, value in row.items():
-            if isinstance(value, date | Decimal):
-                text = memo.get(value)
-                if text is None:
-                    text = memo[value] = _json_value(value)
-                row[name] = text
-    text = json.dumps(rows, ensure_ascii=False)
-    return connection.execute(statement, {"rows": text}).all()
+    statement = f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    try:
+        _copy(connection, statement, ids, rows, json_columns)
+    except psycopg.Error as error:
+        # As SQLAlchemy would have raised it (IntegrityError for a broken reference), so the
+        # callers' handling is the same on every path.
+        raise sa.exc.DBAPIError.instance(statement, None, error, psycopg.Error) from error
+    shape = namedtuple("Inserted", [c.name for c in returning])  # noqa: PYI024
+    by_name = [("id" if c.name == "id" else c.name) for c in returning]
+    return [shape(*(row_id if n == "id" else row[n] for n in by_name)) for row_id, row in zip(ids, rows, strict=True)]
 
 
-def _json_value(value: date | Decimal) -> str:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
+def _copy(connection: sa.Connection, statement: str, ids: list[int], rows: list[dict],
+          json_columns: set[str]) -> None:
+    # Every row has the shape of the first: which positions need converting is decided once.
+    first = rows[0]
+    json_at = [i for i, name in enumerate(first) if name in json_columns]
+    enum_at = [i for i, (name, value) in enumerate(first.items())
+               if name not in json_columns and isinstance(value, Enum)]
+    moments = [name for name, value in first.items() if isinstance(value, datetime)]
+    for name in moments:
+        if any(row[name] is not None and row[name].tzinfo is None for row in rows):
             raise ValueError("naive datetime given where a UTC timestamp is stored")
-        return value.isoformat()
-    return str(value)
+    dumps = json.dumps
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        write = copy.write_row
+        for row_id, row in zip(ids, rows, strict=True):
+            values = [row_id, *row.values()]
+            for i in enum_at:
+                value = values[i + 1]
+                if value is not None:
+                    values[i + 1] = value.value
+            for i in json_at:
+                values[i + 1] = dumps(values[i + 1], ensure_ascii=False, default=str)
+            write(values)
