@@ -7,7 +7,7 @@ at once; a body sent without a length is counted as it arrives and refused the s
 import json
 
 from models.settings import Settings
-from workflows.intake.files import size_text
+from workflows.imports.files import size_text
 
 IMPORT_PATHS = ("/api/v1/warnings/import",)
 UPLOAD_PATHS = ("/api/v1/imports", "/imports")

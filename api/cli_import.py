@@ -14,7 +14,7 @@ from models.db import get_engine, session_scope, writer
 from workflows.core.actors import Actor, load_actor
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError
-from workflows.intake.imports_files import error_report_of, open_import, run_import
+from workflows.imports.runs import error_report_of, open_import, run_import
 
 import_app = typer.Typer(help="数据导入：从 .xlsx、.xls、.csv 文件导入（file import）", no_args_is_help=True)
 console = Console(soft_wrap=True)

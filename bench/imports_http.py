@@ -82,7 +82,7 @@ def build_file(kind: str, n: int) -> tuple[str, bytes]:
 
 def read_bounds(kind: str, data: bytes) -> dict[str, float]:
     """Seconds to only read every row: calamine, and openpyxl read-only for workbooks."""
-    from workflows.intake.files import decode_text
+    from workflows.imports.files import decode_text
 
     bounds = {}
     started = time.perf_counter()

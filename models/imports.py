@@ -13,7 +13,7 @@ class ImportRun(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_import_run_created_at", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    # What the file holds: "warnings" (workflows.intake.imports_kinds).
+    # What the file holds: "warnings" (workflows.imports.kinds).
     kind: str = Field(max_length=32)
     # queued | running | done | failed
     state: str = Field(default="queued", max_length=16)

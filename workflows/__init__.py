@@ -6,6 +6,9 @@ never from the layers above nor from a sibling in its own layer (pyproject.toml
 
     demo          the demo province: a year of cases built through the real functions
     ---
+    imports       files in (数据导入): reading XLSX/XLS/CSV, the kinds a file may hold (warnings,
+                  accounts), import runs with their history and error reports
+    ---
     intake        warnings becoming routed cases: batch import, routing table, monitoring whitelist
     reporting     monthly figures, drafts, the countersigning chain and its effects, reads, ledger
     admin         accounts, logins, rules, calendar overrides (every change audited)

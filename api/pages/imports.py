@@ -11,9 +11,9 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError
-from workflows.intake.files import size_text
-from workflows.intake.imports_files import FileTooLarge, import_view, list_imports
-from workflows.intake.imports_kinds import KINDS
+from workflows.imports.catalog import KINDS
+from workflows.imports.files import size_text
+from workflows.imports.runs import FileTooLarge, import_view, list_imports
 
 from ..deps import SessionDep, SettingsDep, allow
 from ..routes.imports import IMPORTERS, ImportSessions, start_import

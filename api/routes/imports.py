@@ -1,6 +1,6 @@
 """How warnings arrive: POST /api/v1/warnings/import (the platform's JSON batches) and the
 file imports (数据导入) under /api/v1/imports, which the page /imports and `warnflow import`
-share: the same workflows functions (workflows.intake.imports_files)."""
+share: the same workflows functions (workflows.imports.runs)."""
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -17,9 +17,10 @@ from models.db import get_engine, writer
 from workflows.core.actors import Actor
 from workflows.core.clock import now_utc
 from workflows.core.roles import IMPORTERS
-from workflows.intake.files import size_text
-from workflows.intake.imports import MAX_ITEMS, WarningIn, import_warnings
-from workflows.intake.imports_files import (
+from workflows.imports.catalog import KINDS
+from workflows.imports.files import size_text
+from workflows.imports.reports import template
+from workflows.imports.runs import (
     FileTooLarge,
     error_report_of,
     import_view,
@@ -28,8 +29,7 @@ from workflows.intake.imports_files import (
     open_import,
     run_import,
 )
-from workflows.intake.imports_kinds import KINDS
-from workflows.intake.imports_reports import template
+from workflows.intake.imports import MAX_ITEMS, WarningIn, import_warnings
 
 from ..deps import CurrentActor, SessionDep, SettingsDep, allow
 

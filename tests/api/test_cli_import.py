@@ -11,7 +11,7 @@ from api.cli import app
 from models import Case, ImportRun
 from models.db import get_engine, session_scope
 from tests.factories import build_world
-from tests.workflows.intake.importfiles import csv_bytes, table, warning_row, xls
+from tests.workflows.imports.importfiles import csv_bytes, table, warning_row, xls
 
 runner = CliRunner()
 

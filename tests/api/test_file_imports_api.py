@@ -7,7 +7,7 @@ from sqlmodel import func, select
 
 from models import Case
 from tests.api.test_pages_auth import csrf_of, page_login
-from tests.workflows.intake.importfiles import csv_bytes, table, warning_row, xls, xlsx
+from tests.workflows.imports.importfiles import csv_bytes, table, warning_row, xls, xlsx
 
 URL = "/api/v1/imports"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from tests.browser.test_handler_journey import Shots, log_in
-from tests.workflows.intake.importfiles import csv_bytes, table, warning_row
+from tests.workflows.imports.importfiles import csv_bytes, table, warning_row
 
 pytestmark = pytest.mark.slow
 ROWS = 12_000  # many chunks, so the bar has somewhere to go

@@ -26,9 +26,10 @@ from models.settings import get_settings
 from workflows.core.actors import Actor
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError, InvalidInput, NotFound, RoleNotAllowed
-from workflows.intake.files import Table, open_table, size_text
-from workflows.intake.imports_kinds import KINDS, Kind, RowReader
-from workflows.intake.imports_reports import ReportRow, error_report
+from workflows.imports.catalog import KINDS
+from workflows.imports.files import Table, open_table, size_text
+from workflows.imports.kinds import Kind, RowReader
+from workflows.imports.reports import ReportRow, error_report
 
 # A running import not heard of for this long died with its process.
 STALE_AFTER = timedelta(minutes=5)

@@ -16,8 +16,8 @@ from models.db import make_engine
 from models.migrate import upgrade
 from tests.conftest import BACKENDS, create_pg_database, drop_pg_database, require_postgres
 from tests.factories import build_world
-from tests.workflows.intake.importfiles import csv_bytes, table, warning_row
-from workflows.intake.imports_kinds import WARNINGS
+from tests.workflows.imports.importfiles import csv_bytes, table, warning_row
+from workflows.imports.warnings import WARNINGS
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[3]

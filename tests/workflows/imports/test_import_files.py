@@ -10,7 +10,7 @@ from sqlmodel import select
 from models import Case, ImportRun
 from models.settings import get_settings
 from tests.factories import NOW
-from tests.workflows.intake.importfiles import (
+from tests.workflows.imports.importfiles import (
     csv_bytes,
     sessions_of,
     table,
@@ -19,7 +19,8 @@ from tests.workflows.intake.importfiles import (
     xlsx,
 )
 from workflows.core.errors import InvalidInput
-from workflows.intake.imports_files import (
+from workflows.imports.reports import template
+from workflows.imports.runs import (
     FileTooLarge,
     error_report_of,
     import_view,
@@ -27,8 +28,7 @@ from workflows.intake.imports_files import (
     queue_import,
     run_import,
 )
-from workflows.intake.imports_kinds import WARNINGS
-from workflows.intake.imports_reports import template
+from workflows.imports.warnings import WARNINGS
 
 
 def upload(session, world, data, name, *, who="platform", dry_run=False, source=None):
@@ -200,7 +200,7 @@ def test_more_rows_than_the_limit_or_a_file_too_large_is_refused(session, world,
 
 
 def test_an_import_that_breaks_midway_keeps_whole_chunks_and_says_how_to_finish(session, world, monkeypatch):
-    from workflows.intake import imports_kinds
+    from workflows.imports import catalog as imports_kinds
 
     monkeypatch.setitem(imports_kinds.KINDS, "warnings", _breaking_after_first_chunk())
     rows = [warning_row(f"W-{i}") for i in range(5)]

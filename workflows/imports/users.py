@@ -17,8 +17,8 @@ from models.enums import Role
 from workflows.admin.users import change_user, generate_password, get_user, open_user
 from workflows.core.actors import Actor
 from workflows.core.errors import DomainError
+from workflows.imports.kinds import BatchOutcome, Column, Kind
 from workflows.intake.imports import strip_controls
-from workflows.intake.imports_kinds import BatchOutcome, Column
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -107,3 +107,8 @@ def write_users(session: Session, actor: Actor, items: list[dict], as_of: dateti
             if not error.errors:
                 outcome.errors.append((index, "username", error.message))
     return outcome
+
+
+USERS = Kind(name="users", label="账户", columns=COLUMNS, write=write_users, chunk=500,
+             roles_note="其他列不导入。用户名已存在的行按本行变更该账户；新开通的账户须由管理员重置密码后交给本人。",
+             admins_only=True)

@@ -15,8 +15,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from workflows.imports.kinds import REPORT_COLUMNS, Kind
 from workflows.intake.imports import strip_controls
-from workflows.intake.imports_kinds import REPORT_COLUMNS, Kind
 
 _BOLD = Font(bold=True)
 _HEAD_FILL = PatternFill("solid", fgColor="DDE6F0")

@@ -9,12 +9,12 @@ from sqlmodel import select
 from models import User
 from models.enums import Role
 from tests.factories import NOW
-from tests.workflows.intake.importfiles import sessions_of, xlsx
+from tests.workflows.imports.importfiles import sessions_of, xlsx
 from workflows.core.errors import RoleNotAllowed
-from workflows.intake.imports_files import error_report_of, queue_import, run_import
-from workflows.intake.imports_kinds import KINDS
-from workflows.intake.imports_reports import template
-from workflows.intake.imports_users import id_number_ok
+from workflows.imports.catalog import KINDS
+from workflows.imports.reports import template
+from workflows.imports.runs import error_report_of, queue_import, run_import
+from workflows.imports.users import id_number_ok
 
 HEADER = ["用户名", "姓名", "处室编码", "角色", "身份证号", "职务", "联系电话"]
 
