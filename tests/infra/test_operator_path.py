@@ -6,6 +6,7 @@ variables of step 0 set to this test's names and ports. Then two `serve` behind
 infra/haproxy.cfg: one is killed, the proxy keeps answering.
 """
 
+import contextlib
 import os
 import re
 import shutil
@@ -84,10 +85,8 @@ def operator(tmp_path):
     started: list[subprocess.Popen] = []
     yield names, started
     for process in started:  # each in a session of its own: its group is what it started
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     for process in started:
         try:
             process.wait(timeout=30)
