@@ -78,11 +78,9 @@ class EmailTransport:
         if not specs:
             return []
         if self.attachments is None:
-            # Loaded on the first mail with attachments: the renderers behind it pull in
-            # WeasyPrint, which a worker sending only robot posts never needs.
-            from .attachments import load_attachment
-
-            self.attachments = load_attachment
+            # Whoever runs the outbox hands the renderers in (runtime/mail.py); without them a
+            # mail that names attachments cannot be built, and trying again would not help.
+            raise TransportError("未配置附件生成，无法发送带附件的邮件", permanent=True)
         try:
             return [self.attachments(spec, self.settings) for spec in specs]
         except TransportError:

@@ -15,7 +15,7 @@ from models.settings import Settings, get_settings
 
 from . import queue
 from .base import InboxTransport, Message, Transport, TransportError
-from .email import EmailTransport
+from .email import AttachmentLoader, EmailTransport
 from .queue import SessionFactory, Ticket
 from .webhook import WebhookTransport
 
@@ -29,8 +29,11 @@ class DispatchReport(queue.QueueReport):
                 f"发送失败 {self.dead}")
 
 
-def default_transports(settings: Settings) -> dict[Channel, Transport]:
-    return {Channel.INBOX: InboxTransport(), Channel.EMAIL: EmailTransport(settings),
+def default_transports(
+    settings: Settings, attachments: AttachmentLoader | None = None
+) -> dict[Channel, Transport]:
+    return {Channel.INBOX: InboxTransport(),
+            Channel.EMAIL: EmailTransport(settings, attachments=attachments),
             Channel.WEBHOOK: WebhookTransport(settings)}
 
 
@@ -56,10 +59,11 @@ def dispatch(
     worker: str | None = None,
     transports: Mapping[Channel, Transport] | None = None,
     settings: Settings | None = None,
+    attachments: AttachmentLoader | None = None,
 ) -> DispatchReport:
     """Send the outbox rows due at `as_of` (at most `batch`, one claim); what happened to them."""
     return drain(sessions, as_of=as_of, batch=batch, max_batches=1, worker=worker,
-                 transports=transports, settings=settings)
+                 transports=transports, settings=settings, attachments=attachments)
 
 
 def drain(
@@ -71,10 +75,15 @@ def drain(
     worker: str | None = None,
     transports: Mapping[Channel, Transport] | None = None,
     settings: Settings | None = None,
+    attachments: AttachmentLoader | None = None,
 ) -> DispatchReport:
-    """The scheduled job: dispatch batches until nothing is due (or max_batches); totals."""
+    """The scheduled job: dispatch batches until nothing is due (or max_batches); totals.
+
+    `attachments` renders the files a mail names (runtime/mail.py hands in the report renderers).
+    """
     settings = settings or get_settings()
-    transports = transports if transports is not None else default_transports(settings)
+    if transports is None:
+        transports = default_transports(settings, attachments)
     return queue.drain(sessions, outbox(transports), DispatchReport(), as_of=as_of,
                        settings=settings, batch=batch, max_batches=max_batches, worker=worker)
 

@@ -38,7 +38,8 @@ from models.db import session_scope, writer
 from models.scheduling import JobLease, JobRun
 from models.settings import get_settings
 from models.types import utcnow
-from notifications import digest, federation, outbox
+from notifications import digest, federation
+from runtime.mail import dispatch_notifications
 from workflows.core.calendar import LOCAL_TZ, is_first_working_day, load_calendar, local_date
 from workflows.escalation.sweep import sweep
 from workflows.oversight.opening import evaluate_streaks
@@ -117,7 +118,7 @@ JOBS: dict[str, Job] = {
         ),
         Job(
             "dispatch_notifications",
-            outbox.drain,
+            dispatch_notifications,
             "* * * * *",
             "发送待发通知（站内信、邮件、群机器人），失败按退避重试",
             grace=timedelta(minutes=30),

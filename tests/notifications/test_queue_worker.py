@@ -197,7 +197,7 @@ def test_drain_works_through_every_due_row_in_batches(session, world, sessions, 
 
 
 def test_the_jobs_keep_their_names_and_summaries(session, world, sessions):
-    """runtime/jobs.py runs notifications.outbox:drain and notifications.federation:drain."""
+    """runtime/jobs.py runs notifications.outbox.drain (through runtime.mail) and notifications.federation.drain."""
     ids = _notifications(session, world, 2)
     recorder = _Recorder()
     sent = outbox.drain(sessions, as_of=NOW, transports={Channel.EMAIL: recorder}, settings=SETTINGS)

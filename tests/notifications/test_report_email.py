@@ -9,9 +9,9 @@ from openpyxl import load_workbook
 from models import MonthlyReport
 from models.notifications import Channel, Notification, NotificationStatus
 from models.settings import Settings
-from notifications.attachments import render_attachment
 from notifications.email import EmailTransport
 from notifications.outbox import dispatch
+from runtime.mail import REPORT_ATTACHMENTS
 from tests.monthly_scenario import DRAFT_AT, MONTH, build_november
 from tests.notifications.conftest import settings_for
 from workflows.reporting import effects as report_effects
@@ -45,7 +45,7 @@ def test_the_province_mailbox_gets_the_pdf_and_the_xlsx(
     report = _send_anxians_november(session, world)
     smtp_server.start()
     settings = settings_for(smtp_server.port)
-    email = EmailTransport(settings, attachments=lambda spec, _: render_attachment(session, spec))
+    email = EmailTransport(settings, attachments=lambda spec, _: REPORT_ATTACHMENTS.render(session, spec))
     result = dispatch(sessions, as_of=AT, settings=settings, transports={Channel.EMAIL: email})
     assert result.sent == 1 and result.dead == 0
     [(recipients, mail)] = smtp_server.inbox.messages
@@ -85,3 +85,20 @@ def test_an_attachment_that_cannot_be_rendered_is_tried_again(
         == 1
     )
     assert smtp_server.inbox.messages == []
+
+
+def test_without_renderers_a_mail_with_attachments_fails_for_good(
+    session, world, sessions, smtp_server, monkeypatch
+):
+    """An outbox run that was given no renderers does not send a mail without its files."""
+    monkeypatch.setattr(report_effects, "get_settings",
+                        lambda: Settings(_env_file=None, report_email_to=["gkc@czt.example.cn"]))  # fmt: skip
+    _send_anxians_november(session, world)
+    smtp_server.start()
+    settings = settings_for(smtp_server.port)
+    result = dispatch(sessions, as_of=AT, settings=settings,
+                      transports={Channel.EMAIL: EmailTransport(settings)})
+    assert result.sent == 0 and result.dead == 1
+    assert smtp_server.inbox.messages == []
+    row = session.execute(sa.select(Notification).where(Notification.channel == Channel.EMAIL)).scalar_one()
+    assert row.status == NotificationStatus.DEAD and "附件" in row.last_error
