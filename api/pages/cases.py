@@ -13,8 +13,7 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 from forms.page_forms import SLIP_CHOICES, SLIP_LABELS, errors_of, parse_case_filters, parse_slip
 from forms.spreadsheets import tracking_xlsx
 from models import Region, User
-from models.enums import Event, Level, Role, SlipKind, State
-from workflows.admin.accounts import list_users
+from models.enums import Event, Level, SlipKind, State
 from workflows.admin.rules import list_rules
 from workflows.cases.actions import act_on_case
 from workflows.cases.attachments import Upload, check_upload
@@ -22,7 +21,7 @@ from workflows.cases.detail import FACT_LABELS, CaseDetail, find_case, get_case_
 from workflows.cases.lifecycle import ladder_events_allowed
 from workflows.cases.queries import iter_cases, list_cases
 from workflows.cases.slip_reads import slips_of_case
-from workflows.core.actors import Actor
+from workflows.core.actors import Actor, active_handlers
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
@@ -90,11 +89,9 @@ _NOT_A_FORM_PROBLEM = (RoleNotAllowed, OutOfScope, NotFound)
 
 def handlers_for_reassign(session: Session, detail: CaseDetail) -> list[User]:
     """Active handlers of the case's unit other than the current one (the reassign choices)."""
-    return [
-        user for user, _ in list_users(session)
-        if user.is_active and user.role == Role.HANDLER
-        and user.org_unit_id == detail.row.org_unit_id and user.id != detail.row.assignee_id
-    ]
+    unit = detail.row.org_unit_id
+    return [user for user in active_handlers(session, unit_ids=[unit])[unit]
+            if user.id != detail.row.assignee_id]
 
 
 def case_page(
