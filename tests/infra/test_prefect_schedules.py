@@ -119,7 +119,7 @@ def test_a_second_run_for_a_tick_that_ran_ends_skipped_not_plain_completed(scale
         run = server.get(f"/flow_runs/{rerun['id']}")
         return run if run["state_type"] in ("COMPLETED", "FAILED", "CRASHED") else None
 
-    run = wait_for(finished, 120, "the re-run of a done tick", logs=(home / "worker.log",))
+    run = wait_for(finished, 300, "the re-run of a done tick", logs=(home / "worker.log",))
     assert (run["state_type"], run["state_name"]) == ("COMPLETED", "Skipped")
     assert "未重复运行" in run["state"]["message"]
 
@@ -138,7 +138,7 @@ def test_a_run_by_hand_with_a_time_without_offset_means_shanghai_time(scaled_out
                 JobRun.scheduled_for == datetime(2026, 12, 7, 1, 0, tzinfo=UTC))).first()
 
     try:
-        row = wait_for(recorded, 120, "the run by hand", logs=(home / "worker.log",))
+        row = wait_for(recorded, 300, "the run by hand", logs=(home / "worker.log",))
     finally:
         engine.dispose()
     assert row.job_name == "prune_job_history" and row.runner.startswith("prefect:")
