@@ -12,6 +12,7 @@ from models.settings import get_settings
 from runtime.jobs import JOBS, get_job, last_runs, next_run, run_now
 from workflows.core.calendar import LOCAL_TZ
 from workflows.core.clock import now_utc
+from workflows.reporting.staffing import chain_gaps
 
 jobs_app = typer.Typer(help="定时任务：巡检、通知发送、每日摘要（periodic jobs）", no_args_is_help=True)
 
@@ -50,6 +51,7 @@ def jobs_list() -> None:
     settings = get_settings()
     with session_scope() as session:
         last = last_runs(session)
+        gaps = chain_gaps(session)
     now = now_utc()
     # One block per job: a table with descriptions and messages folds every cell in 80 columns.
     console.print(f"定时任务（{_MODES[settings.scheduler]}，时区 Asia/Shanghai）")
@@ -66,6 +68,11 @@ def jobs_list() -> None:
         console.print(f"\n[bold]{job.name}[/]  {escape(job.description)}")
         console.print(f"  计划 {escape(job.cron)}   下次运行 {upcoming}")
         console.print(f"  上次运行 {escape(last_line)}")
+    # The monthly report job drafts every region's report; say which ones nobody can move.
+    if gaps:
+        console.print(f"\n[bold red]以下 {len(gaps)} 个报送月报的区划缺少办理人员，月报无法流转：[/]")
+        for gap in gaps:
+            console.print(f"  {escape(gap.line)}")
 
 
 @jobs_app.command("run")

@@ -28,6 +28,7 @@ from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScop
 from workflows.core.roles import ADMINS
 from workflows.intake import routing as intake_routing
 from workflows.intake import whitelist as intake_whitelist
+from workflows.reporting.staffing import chain_gaps
 
 from ..deps import SessionDep, allow
 from .csrf import CsrfForm, PostedForm
@@ -125,7 +126,8 @@ def index(request: Request, actor: Viewer, session: SessionDep):
         "whitelist": len(intake_whitelist.list_whitelist(session, active=True)),
         "routes_changed": sum(1 for r in intake_routing.list_routes(session) if not r.is_default),
     }
-    return _page(request, "index.html", {"counts": counts, "year": year})
+    return _page(request, "index.html", {"counts": counts, "year": year,
+                                         "chain_gaps": chain_gaps(session)})
 
 
 # -- accounts ---------------------------------------------------------------------------
