@@ -162,6 +162,19 @@ def streak_rows(figures: dict) -> list[list]:
     return rows
 
 
+def child_status(child: dict) -> str:
+    """How a child region's line came in (workflows/reporting/children.py)."""
+    report = child.get("report") or {}
+    status = report.get("status")
+    if status == "sent":
+        return f"已报送（第{report['version']}版）"
+    if status == "received":
+        return "下级系统报送"
+    if status == "unreported":
+        return "未报（系统数据）"
+    return "系统数据"
+
+
 def printable(figures: dict) -> dict:
     """Rows of text for the page and the PDF."""
 
@@ -197,6 +210,10 @@ def printable(figures: dict) -> dict:
             ]
             for c in figures["children"]
         ],  # fmt: skip
+        "children_status": [child_status(c) for c in figures["children"]],
+        # Compiled before every child had sent: the 未报区县 (or 未报地市) named in the report.
+        "unreported": "、".join(c["name"] for c in figures.get("unreported") or []),
+        "child_word": figures.get("child_word") or "下级",
         "departments": [
             [
                 d["org_unit"]["name"],

@@ -58,7 +58,7 @@ def test_the_chain_through_the_pages(client, world, report_id):
     assert act_on_page(client, "he_min", report_id, "countersign", "同意报送").status_code == 303
     assert act_on_page(client, "qian_li", report_id, "send").status_code == 303
     page = client.get(f"/reports/{report_id}/chain?done=send")
-    assert "已办理：报送省厅" in page.text and "已报送" in page.text
+    assert "已办理：报送市局" in page.text and "已报送" in page.text
     assert "数据已冻结" in page.text and "钱丽" in page.text and "何敏" in page.text
     assert 'href="/reports/monthly/410121/2026-11/report.pdf?version=1"' in page.text
     # Xu Qing at the province finds it in 我的月报 and reads the chain, without buttons.
