@@ -34,6 +34,7 @@ HEADLINE = [
     Column("on_time_rate", "按期办结率", "rate"),
     Column("overdue_rate", "超期率", "rate"),
     Column("rectification_rate", "整改率", "rate"),
+    Column("amount_paid_wan", "预警支付金额（万元）", "wan"),
     Column("amount_involved_wan", "涉及金额（万元）", "wan"),
     Column("amount_recovered_wan", "收回金额（万元）", "wan"),
     Column("median_verify_days", "核实用时中位数（工作日）", "days"),
@@ -49,6 +50,7 @@ HEADLINE_SHORT = [
     Column("on_time_rate", "按期办结率", "rate"),
     Column("overdue_rate", "超期率", "rate"),
     Column("rectification_rate", "整改率", "rate"),
+    Column("amount_paid_wan", "支付金额（万元）", "wan"),
     Column("amount_involved_wan", "涉及金额（万元）", "wan"),
     Column("amount_recovered_wan", "收回金额（万元）", "wan"),
 ]
