@@ -14,6 +14,8 @@ from workflows.reporting.queries import GroupRow
 
 RED_OPEN = frozenset({State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW})
 WEIGHT_KEYS = ("on_time", "rectification", "overdue")
+# What each weight is called in print (the setting's own names stay out of the document).
+WEIGHT_NAMES = {"on_time": "按期办结率权重", "rectification": "整改率权重", "overdue": "超期控制权重"}
 TEN_THOUSAND = Decimal(10000)
 CENT = Decimal("0.01")
 
@@ -148,7 +150,9 @@ def assessment_formula(weights: dict[str, int]) -> str:
     return (
         f"考核得分 = {weights['on_time']} × 按期办结率 + {weights['rectification']} × 整改率"
         f" + {weights['overdue']} × (1 − 超期率)；分母为零的比率按 100% 计；满分"
-        f" {sum(weights.values())} 分（权重见系统设置 assessment_weights）。"
+        f" {sum(weights.values())} 分（"
+        + "、".join(f"{WEIGHT_NAMES[key]} {weights[key]}" for key in WEIGHT_KEYS)
+        + "，由系统设置）。"
     )
 
 
