@@ -296,6 +296,7 @@ def _cases(session, rng, counties, rules, people, count, as_of) -> int:
         a.org_unit_id: a for a in people.values() if a.role == Role.SUPERVISOR
     }
     handlers = {a.user_id: a for a in people.values() if a.role == Role.HANDLER}
+    cities = {c.parent_id: session.get(Region, c.parent_id) for c in counties if c.is_city_own_level}
     by_level: dict[Level, list[Rule]] = {}
     for rule in rules:
         by_level.setdefault(rule.level, []).append(rule)
@@ -313,6 +314,10 @@ def _cases(session, rng, counties, rules, people, count, as_of) -> int:
             days_ago = rng.randint(12, 75)  # the duty deadline must have passed
         raised_at = _working_moment(calendar, as_of, days_ago, rng)
         county = rng.choice(counties)
+        if county.is_city_own_level and n % 2 == 0:
+            # Half of a city's own-level warnings go to the city bureau's own departments,
+            # so the city's summary has departments with cases of their own.
+            county = cities[county.parent_id]
         unit_id, handler_id = route(session, region_id=county.id, warning_type=rule.warning_type)
         duty_due_on = None
         if level == Level.YELLOW_BELL:

@@ -85,6 +85,8 @@ def test_zhao_li_walks_every_number_of_the_provincial_ledger(client):
     headers = headers_of(client, "province")
     page = client.get("/ledger", headers=headers).text
     assert "平川市小计" in page and "青河市小计" in page
+    # The cities' own cases have lines of their own, linked to the city's own level only.
+    assert "region=419100&amp;region_only=1" in page
     assert walk(client, headers, "/ledger") > 100
 
 

@@ -105,3 +105,18 @@ def test_out_of_scope_reports_are_not_found(client, world, login, report_id):
         == 404
     )
     assert client.get("/api/v1/reports", headers=login("sun_hao")).status_code == 403
+
+
+def test_li_na_confirms_figures_she_can_see_and_open(client, world, report_id, session):
+    """The confirm step shows 安县农财股's own part of the report and links to its cases."""
+    page_login(client, "li_na")
+    page = client.get(f"/reports/{report_id}/chain").text
+    row = page[page.index('id="part-410121-NC"'):]
+    row = row[:row.index("</tr>")]
+    part = session.get(MonthlyReport, report_id).figures["departments"]
+    mine = next(d["headline"] for d in part if d["org_unit"]["code"] == "410121-NC")
+    assert mine["raised"] > 0
+    link = re.search(r'<a href="([^"]+)" title="查看本处室本月产生的预警">(\d+)</a>', row)
+    assert int(link.group(2)) == mine["raised"]
+    listed = client.get(link.group(1).replace("&amp;", "&")).text
+    assert f"符合条件的预警共 <strong>{mine['raised']}</strong> 条" in listed

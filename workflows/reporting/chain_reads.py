@@ -3,6 +3,7 @@ its parts with who confirmed them, its timeline, what this user may do next, its
 
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -98,6 +99,11 @@ class PartLine:
     confirmed_by: str | None
     confirmed_at: object
     comment: str | None
+    org_unit_code: str = ""
+    # The department's own part of the report's figures (section 各部门情况), what its head
+    # confirms, and the list of its cases raised in the month.
+    headline: dict | None = None
+    cases_link: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,8 +134,15 @@ def report_chain(session: Session, *, actor: Actor, report_id: int) -> ReportCha
     check_scope(actor, region)
     check_department(session, actor, report, region)
     confirmer = aliased(User)
+    own = {
+        (d.get("org_unit") or {}).get("id"): d.get("headline")
+        for d in (report.figures or {}).get("departments", [])
+    }
     parts = [
-        PartLine(*row)
+        PartLine(
+            *row[:5], org_unit_code=row[5], headline=own.get(row[0]),
+            cases_link="/cases?" + urlencode({"department": row[5], "month": f"{report.month:%Y-%m}"}),
+        )  # fmt: skip
         for row in session.execute(
             sa.select(
                 OrgUnit.id,
@@ -137,6 +150,7 @@ def report_chain(session: Session, *, actor: Actor, report_id: int) -> ReportCha
                 confirmer.full_name,
                 MonthlyReportPart.confirmed_at,
                 MonthlyReportPart.comment,
+                OrgUnit.code,
             )
             .join(OrgUnit, OrgUnit.id == MonthlyReportPart.org_unit_id)
             .outerjoin(confirmer, confirmer.id == MonthlyReportPart.confirmed_by)

@@ -37,3 +37,13 @@ def test_revoking_a_county_treasurer_names_the_county(demo):
         assert [(g.region_name, g.missing) for g in gaps] == [("宁县", ("无国库账户（汇总、报送）",))]
     finally:
         nested.rollback()
+
+
+def test_the_city_report_has_departments_with_cases(demo):
+    """Section 各部门情况 of 平川市's report: its own departments handle its own-level cases."""
+    from models import MonthlyReport
+
+    city = demo.execute(sa.select(Region.id).where(Region.code == "419100")).scalar_one()
+    figures = demo.execute(sa.select(MonthlyReport.figures).where(
+        MonthlyReport.region_id == city)).scalar_one()  # fmt: skip
+    assert sum(d["headline"]["cases"] for d in figures["departments"]) > 0
