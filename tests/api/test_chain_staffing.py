@@ -4,10 +4,10 @@ monthly report nobody can move (workflows/reporting/staffing.py)."""
 from typer.testing import CliRunner
 
 from api.cli import app
-from models import OrgUnit, Region
+from models import OrgUnit, Region, User
 from models.db import get_engine, session_scope
 from models.enums import OrgKind, RegionLevel
-from tests.api.test_pages_auth import page_login
+from tests.api.test_pages_auth import csrf_of, page_login
 from workflows.reporting.staffing import chain_gaps
 
 
@@ -41,3 +41,36 @@ def test_jobs_list_names_a_county_whose_chain_has_nobody(cli_db):
     assert result.exit_code == 0, result.output
     assert "1 个报送月报的区划缺少办理人员" in result.output
     assert "安县（410121）：无国库账户（汇总、报送）；无脱贫办账户（会签）；安县财政局农财股无人确认本处室部分" in result.output
+
+
+def test_sun_hao_cannot_revoke_the_only_treasurer_of_a_county_that_reports(
+    session, world, client, login
+):
+    """安县's chain can move (钱丽 compiles and sends); revoking her or making her a handler
+    would stop it, so both are refused and nothing changes; 李娜 can go (王芳 and 张伟 remain)."""
+    session.commit()
+    admin = login("sun_hao")
+    qian_li = world.users["qian_li"]
+    refused = client.post(f"/api/v1/admin/users/{qian_li}/revoke", headers=admin)
+    assert refused.status_code == 409, refused.text
+    assert "安县（410121）：无国库账户（汇总、报送）" in refused.json()["message"]
+    changed = client.patch(f"/api/v1/admin/users/{qian_li}", headers=admin, json={"role": "handler"})
+    assert changed.status_code == 409
+    session.expire_all()
+    assert session.get(User, qian_li).is_active and session.get(User, qian_li).role == "treasury"
+    assert client.post(f"/api/v1/admin/users/{world.users['li_na']}/revoke",
+                       headers=admin).status_code == 200  # fmt: skip
+
+
+def test_the_admin_page_refuses_it_too(session, world, client):
+    session.commit()
+    assert page_login(client, "sun_hao").status_code == 303
+    he_min = world.users["he_min"]
+    page = client.get(f"/admin/users/{he_min}").text
+    token = csrf_of(page)
+    answer = client.post(f"/admin/users/{he_min}/revoke", data={"csrf_token": token},
+                         follow_redirects=False)  # fmt: skip
+    assert answer.status_code == 409
+    assert "无脱贫办账户（会签）" in answer.text
+    session.expire_all()
+    assert session.get(User, he_min).is_active

@@ -8,6 +8,8 @@ grouped by region, unit and role; the gaps are worked out in Python.
 """
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -15,6 +17,7 @@ from sqlmodel import Session
 
 from models import OrgUnit, Region, User
 from models.enums import OrgKind, Role
+from workflows.core.errors import InvalidState
 from workflows.reporting.effects import DEPARTMENT_ROLES
 from workflows.reporting.figures import DEPARTMENT_KINDS, REPORT_LEVELS
 
@@ -74,3 +77,20 @@ def chain_gaps(session: Session) -> list[ChainGap]:
         if missing:
             gaps.append(ChainGap(region.code, region.name, tuple(missing)))
     return gaps
+
+
+@contextmanager
+def keeps_chains_staffed(session: Session) -> Iterator[None]:
+    """Around an account change (role, unit, revocation): refuse it, having it undone by the
+    caller's rollback, when it leaves a reporting region whose chain could move with nobody
+    for some step. A region already short of people is named on the admin page and in
+    `warnflow jobs list`; changes there are not blocked (they may be what fixes it)."""
+    before = {g.region_code for g in chain_gaps(session)}
+    yield
+    session.flush()
+    broken = [g for g in chain_gaps(session) if g.region_code not in before]
+    if broken:
+        raise InvalidState(
+            f"该变更将使月报无人办理：{'；'.join(g.line for g in broken)}。"
+            "请先为该区划开通相应账户，再变更或停用本账户"
+        )
