@@ -120,3 +120,40 @@ def test_li_na_confirms_figures_she_can_see_and_open(client, world, report_id, s
     assert int(link.group(2)) == mine["raised"]
     listed = client.get(link.group(1).replace("&amp;", "&")).text
     assert f"符合条件的预警共 <strong>{mine['raised']}</strong> 条" in listed
+
+
+def test_wu_gang_compiles_the_city_early_over_json_naming_the_unreported_counties(
+    client, login, world, report_id, session, app
+):
+    """No county of 平川市 has sent: compiling without the 未报区县 list is refused (422,
+    field unreported); naming all three compiles, and the OpenAPI schema says the field."""
+    from models import OrgUnit
+    from models.enums import OrgKind, Role
+    from tests.factories import PASSWORD
+    from workflows.admin.accounts import create_user
+
+    unit = OrgUnit(code="410100-GK", name="平川市财政局国库科", kind=OrgKind.TREASURY,
+                   region_id=world.regions["city"].id)  # fmt: skip
+    session.add(unit)
+    session.flush()
+    create_user(session, username="wu_gang", full_name="吴刚", role=Role.TREASURY,
+                org_unit_id=unit.id, password=PASSWORD)  # fmt: skip
+    city = session.execute(sa.select(MonthlyReport.id).where(
+        MonthlyReport.region_id == world.regions["city"].id)).scalar_one()  # fmt: skip
+    session.commit()
+    headers = login("wu_gang")
+
+    def post(body):
+        version = client.get(f"/api/v1/reports/{city}/chain", headers=headers).json()["lock_version"]
+        return client.post(f"/api/v1/reports/{city}/transitions", headers=headers,
+                           json={"version": version, **body})  # fmt: skip
+
+    refused = post({"event": "compile"})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "unreported"
+    assert "平川市本级、安县、宁县" in refused.json()["message"]
+    done = post({"event": "compile", "unreported": ["410101", "410121", "410122"]})
+    assert done.status_code == 200, done.text
+    assert done.json()["to_status"] == "compiled"
+    schema = app.openapi()["components"]["schemas"]["ActionIn"]["properties"]["unreported"]
+    assert "未报区县" in schema["description"]
