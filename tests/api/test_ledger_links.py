@@ -111,3 +111,17 @@ def test_every_number_of_the_rule_summary_opens_its_cases(client, username):
 
 def test_the_rule_summary_of_one_county(client):
     walk(client, headers_of(client, "province"), "/summary?region=419121")
+
+
+def test_the_json_list_takes_the_same_filters(client):
+    """The API answers a ledger cell's and a summary column's filters with the same cases."""
+    headers = headers_of(client, "province")
+    page = client.get("/ledger?month=2026-11", headers=headers).text
+    for link, number in list(links_of(page).items())[:10]:
+        query = link.split("?", 1)[1]
+        answer = client.get(f"/api/v1/cases?{query}&limit=200", headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert len(answer.json()["items"]) == number, link
+    red = client.get("/api/v1/cases?bucket=red_open&limit=200", headers=headers).json()["items"]
+    assert {i["state"] for i in red} <= {"red_light", "rectifying", "rectification_review"}
+    assert client.get("/api/v1/cases?month=2026-13", headers=headers).status_code == 422
