@@ -19,6 +19,7 @@ from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError
 from workflows.demo import NAMED_LOGINS, demo_logins, load_demo
 from workflows.escalation.sweep import sweep as run_sweep
+from workflows.reporting.staffing import keeps_chains_staffed
 
 from .cli_calendar import calendar_app
 from .cli_federation import federation_app
@@ -194,7 +195,8 @@ def users_revoke(username: str) -> None:
     try:
         with session_scope() as session:
             user = get_user_by_username(session, username)
-            revoke_user(session, actor=operator(), user_id=user.id, as_of=now_utc())
+            with keeps_chains_staffed(session):
+                revoke_user(session, actor=operator(), user_id=user.id, as_of=now_utc())
     except DomainError as error:
         fail(_describe(error))
     console.print(f"已停用账户 {username}。")

@@ -21,6 +21,7 @@ from runtime.health import job_health
 from runtime.jobs import JOBS, get_job, last_runs, next_run, run_now
 from workflows.core.calendar import LOCAL_TZ
 from workflows.core.clock import now_utc
+from workflows.reporting.staffing import chain_gaps
 
 jobs_app = typer.Typer(help="定时任务：巡检、通知发送、每日摘要（periodic jobs）", no_args_is_help=True)
 
@@ -69,6 +70,7 @@ def jobs_list() -> None:
     with session_scope() as session:
         last = last_runs(session)
         health = {row.name: row for row in job_health(session, now=now)}
+        gaps = chain_gaps(session)
     # One block per job: a table with descriptions and messages folds every cell in 80 columns.
     console.print(f"定时任务（{_MODES[settings.scheduler]}，时区 Asia/Shanghai）")
     for job in JOBS.values():
@@ -91,6 +93,11 @@ def jobs_list() -> None:
         if state.late:
             console.print(f"  [bold red]已延误：{escape(state.late_by)}[/]"
                           f"（上次成功 {_local(state.last_success)}）")
+    # The monthly report job drafts every region's report; say which ones nobody can move.
+    if gaps:
+        console.print(f"\n[bold red]以下 {len(gaps)} 个报送月报的区划缺少办理人员，月报无法流转：[/]")
+        for gap in gaps:
+            console.print(f"  {escape(gap.line)}")
     late = [name for name, state in health.items() if state.late]
     if late:
         err.print(f"[bold red]延误的任务：[/]{'、'.join(late)}（检查调度：warnflow serve 或 Prefect worker 是否在运行）")

@@ -38,7 +38,8 @@ def ledger_xlsx(ledger: Any) -> bytes:
     sheet.title = "分类台账汇总"
     _header(sheet, SUMMARY)
     r = 1
-    for r, line in enumerate(ledger.regions, start=2):
+    # The lines with each city's subtotal (province); the 合计 sums the lines only.
+    for r, line in enumerate(ledger.rows or ledger.regions, start=2):
         _write_row(
             sheet,
             r,

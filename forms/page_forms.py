@@ -67,7 +67,9 @@ _MESSAGES = {
 
 # The filters' words, for messages about them.
 _FILTER_LABELS = {"days_at_step_min": "在本节点天数", "level": "级别", "state": "当前节点",
-                  "region": "区划", "rule": "规则", "q": "关键字", "overdue": "是否超期"}
+                  "region": "区划", "rule": "规则", "q": "关键字", "overdue": "是否超期",
+                  "category": "规则分类", "month": "产生月份", "bucket": "汇总表栏目",
+                  "department": "处室", "region_only": "仅本级"}
 
 
 @dataclass
@@ -144,14 +146,15 @@ def parse_slip(form: Mapping, kind: SlipKind, *, today: date | None = None) -> P
 
 
 FILTER_LIST_FIELDS = ("state",)
-FILTER_TEXT_FIELDS = ("region", "level", "rule", "days_at_step_min", "q", "overdue", "open_only", "sort")
+FILTER_TEXT_FIELDS = ("region", "region_only", "level", "category", "month", "bucket", "rule",
+                      "department", "days_at_step_min", "q", "overdue", "open_only", "sort")
 
 
 def parse_case_filters(params: Mapping) -> Parsed:
     """The tracking list's GET form → CaseFilters; unusable filters are dropped and named."""
     values = raw_values(params, FILTER_LIST_FIELDS, FILTER_TEXT_FIELDS)
     data: dict[str, Any] = {k: v for k, v in values.items() if v not in ("", [])}
-    for flag in ("overdue", "open_only"):
+    for flag in ("overdue", "open_only", "region_only"):
         if flag in data:
             data[flag] = data[flag] in ("1", "true", "on", "yes")
     if data.get("overdue") is False:

@@ -34,6 +34,7 @@ HEADLINE = [
     Column("on_time_rate", "按期办结率", "rate"),
     Column("overdue_rate", "超期率", "rate"),
     Column("rectification_rate", "整改率", "rate"),
+    Column("amount_paid_wan", "预警支付金额（万元）", "wan"),
     Column("amount_involved_wan", "涉及金额（万元）", "wan"),
     Column("amount_recovered_wan", "收回金额（万元）", "wan"),
     Column("median_verify_days", "核实用时中位数（工作日）", "days"),
@@ -49,6 +50,7 @@ HEADLINE_SHORT = [
     Column("on_time_rate", "按期办结率", "rate"),
     Column("overdue_rate", "超期率", "rate"),
     Column("rectification_rate", "整改率", "rate"),
+    Column("amount_paid_wan", "支付金额（万元）", "wan"),
     Column("amount_involved_wan", "涉及金额（万元）", "wan"),
     Column("amount_recovered_wan", "收回金额（万元）", "wan"),
 ]
@@ -162,6 +164,19 @@ def streak_rows(figures: dict) -> list[list]:
     return rows
 
 
+def child_status(child: dict) -> str:
+    """How a child region's line came in (workflows/reporting/children.py)."""
+    report = child.get("report") or {}
+    status = report.get("status")
+    if status == "sent":
+        return f"已报送（第{report['version']}版）"
+    if status == "received":
+        return "下级系统报送"
+    if status == "unreported":
+        return "未报（系统数据）"
+    return "系统数据"
+
+
 def printable(figures: dict) -> dict:
     """Rows of text for the page and the PDF."""
 
@@ -197,6 +212,10 @@ def printable(figures: dict) -> dict:
             ]
             for c in figures["children"]
         ],  # fmt: skip
+        "children_status": [child_status(c) for c in figures["children"]],
+        # Compiled before every child had sent: the 未报区县 (or 未报地市) named in the report.
+        "unreported": "、".join(c["name"] for c in figures.get("unreported") or []),
+        "child_word": figures.get("child_word") or "下级",
         "departments": [
             [
                 d["org_unit"]["name"],

@@ -19,6 +19,7 @@ from .report_tables import (
     RULE_SUMS,
     RULES,
     Column,
+    child_status,
     streak_rows,
 )
 from .report_tables import value as cell_value
@@ -117,15 +118,21 @@ def monthly_report_xlsx(view: ReportView) -> bytes:
             ("地区", 16, lambda c: c["region"]["name"]),
             ("区划代码", 10, lambda c: c["region"]["code"]),
         ]
-        spec = [(h, w, None) for h, w, _ in lead] + _spec(HEADLINE_SHORT) + [("考核得分", 10, WAN)]
+        spec = [(h, w, None) for h, w, _ in lead] + _spec(HEADLINE_SHORT) + [
+            ("考核得分", 10, WAN), ("报送情况", 16, None)]  # fmt: skip
         _header(children, spec)
         r = 1
         for r, child in enumerate(f["children"], start=2):
             values = [get(child) for _, _, get in lead]
             values += [cell_value(c, child["headline"].get(c.key)) for c in HEADLINE_SHORT]
             values.append(Decimal(child["score"]))
+            values.append(child_status(child))
             _write_row(children, r, values, spec)
         children.cell(row=r + 2, column=1, value=f["assessment"]["formula"])
+        if f.get("unreported"):
+            word = f.get("child_word") or "下级"
+            names = "、".join(c["name"] for c in f["unreported"])
+            children.cell(row=r + 3, column=1, value=f"未报{word}：{names}")
         _finish(children, spec, autofilter=False)
 
     streaks = book.create_sheet("连续预警地区")

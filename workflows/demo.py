@@ -49,7 +49,7 @@ CITIES = [
                         ("419222", "柳林县", False), ("419223", "石桥区", False)]),
 ]
 COUNTY_UNITS = [("NC", "农财股", OrgKind.AGRI_FINANCE), ("YS", "预算股", OrgKind.BUDGET),
-                ("GK", "国库股", OrgKind.TREASURY)]
+                ("GK", "国库股", OrgKind.TREASURY), ("TP", "脱贫办", OrgKind.POVERTY_OFFICE)]
 CITY_UNITS = [("NC", "农业科", OrgKind.AGRI_FINANCE), ("YS", "预算科", OrgKind.BUDGET),
               ("GK", "国库科", OrgKind.TREASURY), ("JD", "监督检查科", OrgKind.SUPERVISION),
               ("TP", "脱贫办", OrgKind.POVERTY_OFFICE), ("LD", "局领导", OrgKind.LEADERSHIP)]
@@ -234,13 +234,33 @@ def _people(session: Session, rng: random.Random, password: str) -> dict[str, Ac
                 continue  # the tutorial logins "handler" and "supervisor" stand here
             name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(["", *GIVEN])
             accounts.append((username, role, code, name, "科员" if role == Role.HANDLER else "股长"))
+    # Every region that reports (province, cities, counties) has the people its monthly
+    # report's chain needs (workflows/reporting/staffing.py): a treasury account to compile
+    # and send, a poverty-office one to countersign, and at the province, where no cases
+    # arise, a head for each department's part.
+    # Their names come from a generator of their own so the cases drawn after stay the same.
+    chain_rng = random.Random("monthly-chain")
+    chain_accounts = []
+    tutorial_units = {unit for _u, role, unit, _n in NAMED_LOGINS
+                      if role in (Role.TREASURY, Role.POVERTY_OFFICE)}
+    for code, unit in sorted(units.items()):
+        region_code, section = code.split("-")
+        role = {OrgKind.TREASURY: Role.TREASURY, OrgKind.POVERTY_OFFICE: Role.POVERTY_OFFICE}.get(unit.kind)
+        if role is not None and code not in tutorial_units:
+            name = chain_rng.choice(SURNAMES) + chain_rng.choice(GIVEN) + chain_rng.choice(["", *GIVEN])
+            chain_accounts.append((f"{section.lower()}{region_code}", role, code, name, "负责人"))
+        if region_code == PROVINCE_CODE and unit.kind in (OrgKind.AGRI_FINANCE, OrgKind.BUDGET):
+            name = chain_rng.choice(SURNAMES) + chain_rng.choice(GIVEN) + chain_rng.choice(["", *GIVEN])
+            chain_accounts.append((f"{section.lower()}{region_code}_sup", Role.SUPERVISOR, code, name, "处长"))
     people = {}
     shared_hash = hash_password(password)
-    for username, role, unit_code, name, position in accounts:
-        user = create_user(session, username=username, full_name=name, role=role,
-                           org_unit_id=units[unit_code].id, password=password, position=position,
-                           phone=f"0371-6{rng.randrange(1000000, 9999999)}", password_hash=shared_hash)
-        people[username] = load_actor(session, user.id)
+    for generator, batch in ((rng, accounts), (chain_rng, chain_accounts)):
+        for username, role, unit_code, name, position in batch:
+            user = create_user(session, username=username, full_name=name, role=role,
+                               org_unit_id=units[unit_code].id, password=password, position=position,
+                               phone=f"0371-6{generator.randrange(1000000, 9999999)}",
+                               password_hash=shared_hash)
+            people[username] = load_actor(session, user.id)
     return people
 
 
@@ -276,6 +296,7 @@ def _cases(session, rng, counties, rules, people, count, as_of) -> int:
         a.org_unit_id: a for a in people.values() if a.role == Role.SUPERVISOR
     }
     handlers = {a.user_id: a for a in people.values() if a.role == Role.HANDLER}
+    cities = {c.parent_id: session.get(Region, c.parent_id) for c in counties if c.is_city_own_level}
     by_level: dict[Level, list[Rule]] = {}
     for rule in rules:
         by_level.setdefault(rule.level, []).append(rule)
@@ -293,6 +314,10 @@ def _cases(session, rng, counties, rules, people, count, as_of) -> int:
             days_ago = rng.randint(12, 75)  # the duty deadline must have passed
         raised_at = _working_moment(calendar, as_of, days_ago, rng)
         county = rng.choice(counties)
+        if county.is_city_own_level and n % 2 == 0:
+            # Half of a city's own-level warnings go to the city bureau's own departments,
+            # so the city's summary has departments with cases of their own.
+            county = cities[county.parent_id]
         unit_id, handler_id = route(session, region_id=county.id, warning_type=rule.warning_type)
         duty_due_on = None
         if level == Level.YELLOW_BELL:

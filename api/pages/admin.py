@@ -28,6 +28,7 @@ from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScop
 from workflows.core.roles import ADMINS
 from workflows.intake import routing as intake_routing
 from workflows.intake import whitelist as intake_whitelist
+from workflows.reporting.staffing import chain_gaps, keeps_chains_staffed
 
 from ..deps import SessionDep, allow
 from .csrf import CsrfForm, PostedForm
@@ -125,7 +126,8 @@ def index(request: Request, actor: Viewer, session: SessionDep):
         "whitelist": len(intake_whitelist.list_whitelist(session, active=True)),
         "routes_changed": sum(1 for r in intake_routing.list_routes(session) if not r.is_default),
     }
-    return _page(request, "index.html", {"counts": counts, "year": year})
+    return _page(request, "index.html", {"counts": counts, "year": year,
+                                         "chain_gaps": chain_gaps(session)})
 
 
 # -- accounts ---------------------------------------------------------------------------
@@ -201,7 +203,7 @@ def change_user(request: Request, user_id: int, actor: Viewer, session: SessionD
     changes: dict[str, Any] = {**values, "org_unit_id": _int_or_none(values["org_unit_id"]),
                                "is_active": values["is_active"] != "0"}
     try:
-        with session.begin_nested():
+        with session.begin_nested(), keeps_chains_staffed(session):
             admin_users.change_user(session, actor=actor, user_id=user_id, changes=changes,
                                     as_of=now_utc())
     except DomainError as error:
@@ -213,7 +215,7 @@ def change_user(request: Request, user_id: int, actor: Viewer, session: SessionD
 @router.post("/admin/users/{user_id}/revoke", dependencies=WRITE)
 def revoke_user(request: Request, user_id: int, actor: Viewer, session: SessionDep):
     try:
-        with session.begin_nested():
+        with session.begin_nested(), keeps_chains_staffed(session):
             admin_users.revoke_user(session, actor=actor, user_id=user_id, as_of=now_utc())
     except DomainError as error:
         _refused(error)

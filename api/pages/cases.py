@@ -13,14 +13,15 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 from forms.page_forms import SLIP_CHOICES, SLIP_LABELS, errors_of, parse_case_filters, parse_slip
 from forms.spreadsheets import tracking_xlsx
 from models import Region, User
-from models.enums import Event, Level, SlipKind, State
+from models.enums import Event, Level, RuleCategory, SlipKind, State
 from workflows.admin.rules import list_rules
 from workflows.cases.actions import act_on_case
 from workflows.cases.attachments import Upload, check_upload
 from workflows.cases.detail import FACT_LABELS, CaseDetail, find_case, get_case_detail
 from workflows.cases.lifecycle import ladder_events_allowed
-from workflows.cases.queries import iter_cases, list_cases
+from workflows.cases.queries import count_cases, iter_cases, list_cases
 from workflows.cases.slip_reads import slips_of_case
+from workflows.cases.summary import SUMMARY_COLUMNS
 from workflows.core.actors import Actor, active_handlers
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
@@ -49,6 +50,8 @@ def filter_options(session: Session, actor: Actor) -> dict:
         "rules": list_rules(session),
         "levels": Level.choices(),
         "states": State.choices(),
+        "categories": RuleCategory.choices(),
+        "buckets": SUMMARY_COLUMNS,
     }
 
 
@@ -56,12 +59,14 @@ def filter_options(session: Session, actor: Actor) -> dict:
 def tracking_list(request: Request, actor: Viewer, session: SessionDep):
     parsed = parse_case_filters(request.query_params)
     cursor = request.query_params.get("cursor") or None
-    page = list_cases(session, actor=actor, filters=parsed.value, as_of=now_utc(),
+    now = now_utc()
+    page = list_cases(session, actor=actor, filters=parsed.value, as_of=now,
                       limit=PAGE_SIZE, cursor=cursor)
+    total = count_cases(session, actor=actor, filters=parsed.value, as_of=now)
     # The same filters without the cursor: for "next page" and the export link.
     query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "cursor"])
     return render(request, "cases.html", {
-        "page": page, "form": parsed.values, "errors": parsed.errors, "query": query,
+        "page": page, "total": total, "form": parsed.values, "errors": parsed.errors, "query": query,
         "cursor": cursor, **filter_options(session, actor),
     })
 

@@ -15,6 +15,7 @@ from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScop
 from workflows.core.roles import CASE_READERS, OFFICE_READERS
 from workflows.reporting.chain import ReportEvent, report_transition
 from workflows.reporting.chain_reads import list_reports, report_chain
+from workflows.reporting.children import send_label
 
 from ..deps import SessionDep, allow
 from .cases import parse_int
@@ -74,6 +75,9 @@ def chain_page(
 ):
     chain = report_chain(session, actor=actor, report_id=report_id)
     done = request.query_params.get("done")
+    flash = _DONE.get(done) if done and not message else None
+    if flash and done == ReportEvent.SEND:
+        flash = f"已办理：{send_label(chain.region.level)}"
     return render(
         request,
         "report_chain.html",
@@ -86,7 +90,7 @@ def chain_page(
             "form": form or {},
             "errors": errors or {},
             "message": message,
-            "flash": _DONE.get(done) if done and not message else None,
+            "flash": flash,
         },
         status_code=status_code,
     )
@@ -102,6 +106,7 @@ def chain_act(
     report_id: int, request: Request, actor: Viewer, session: SessionDep, form: PostedForm
 ):
     values = {k: str(form.get(k) or "").strip() for k in ("event", "version", "comment")}
+    unreported = [str(v) for v in form.getlist("unreported") if isinstance(v, str) and v]
     version = parse_int(values["version"])
     if version is None:
         return chain_page(
@@ -124,6 +129,7 @@ def chain_act(
                 version=version,
                 as_of=now_utc(),
                 comment=values["comment"] or None,
+                unreported=unreported,
             )
     except _NOT_A_FORM_PROBLEM:
         raise
@@ -136,7 +142,7 @@ def chain_act(
             session,
             actor,
             report_id,
-            form=values,
+            form={**values, "unreported": unreported},
             errors=errors,
             message=error.message,
             status_code=error.status,

@@ -6,16 +6,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from forms.report_charts import report_charts
-from forms.report_pdf import monthly_report_pdf
+from forms.report_files import report_file
 from forms.report_tables import printable
-from forms.report_xlsx import monthly_report_xlsx
 from workflows.core.calendar import local_date, parse_month, previous_month
 from workflows.core.clock import now_utc
 from workflows.core.roles import OFFICE_READERS
 from workflows.reporting.figures import REPORT_LEVELS
 from workflows.reporting.reads import monthly_report, resolve_region
 
-from ..deps import SessionDep, allow
+from ..deps import SessionDep, SettingsDep, allow
 from ..routes.slips import content_disposition
 from .cases import XLSX, filter_options
 from .templating import Viewer, render
@@ -59,17 +58,19 @@ def _download(body: bytes, media_type: str, filename: str, kind: str) -> Respons
 
 @router.get("/reports/monthly/{region_code}/{month}/report.pdf", dependencies=READERS)
 def report_pdf(region_code: str, month: str, actor: Viewer, session: SessionDep,
-               version: int | None = None):  # fmt: skip
+               settings: SettingsDep, version: int | None = None):  # fmt: skip
     view = monthly_report(session, actor=actor, org=region_code, month=month, as_of=now_utc(),
                           version=version)  # fmt: skip
     name = f"{view.region_name}{view.month_label}预警情况月报_{view.slug}.pdf"
-    return _download(monthly_report_pdf(view), "application/pdf", name, "inline")
+    body = report_file(view, "pdf", files_dir=settings.files_dir)
+    return _download(body, "application/pdf", name, "inline")
 
 
 @router.get("/reports/monthly/{region_code}/{month}/report.xlsx", dependencies=READERS)
 def report_xlsx(region_code: str, month: str, actor: Viewer, session: SessionDep,
-                version: int | None = None):  # fmt: skip
+                settings: SettingsDep, version: int | None = None):  # fmt: skip
     view = monthly_report(session, actor=actor, org=region_code, month=month, as_of=now_utc(),
                           version=version)  # fmt: skip
     name = f"{view.region_name}{view.month_label}预警情况月报_{view.slug}.xlsx"
-    return _download(monthly_report_xlsx(view), XLSX, name, "attachment")
+    body = report_file(view, "xlsx", files_dir=settings.files_dir)
+    return _download(body, XLSX, name, "attachment")

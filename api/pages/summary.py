@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from forms.spreadsheets import rule_summary_xlsx
 from models.settings import get_settings
-from workflows.cases.summary import rule_summary, totals
+from workflows.cases.summary import SUMMARY_COLUMNS, rule_summary, totals
 from workflows.core.clock import now_utc
 from workflows.core.roles import CASE_READERS
 from workflows.oversight.streaks import latest_evaluated_month, streak_board
@@ -25,6 +25,8 @@ def summary(request: Request, actor: Viewer, session: SessionDep, region: str | 
     rows = rule_summary(session, actor=actor, as_of=now_utc(), region=region)
     return render(request, "summary.html", {
         "rows": rows, "totals": totals(rows), "region": region or "",
+        # The columns in the table's order; each count links to the list of exactly its cases.
+        "buckets": list(SUMMARY_COLUMNS),
         "regions": filter_options(session, actor)["regions"],
         # The three-month rule's warnings (regions on streaks of 2 and more).
         "streaks": streak_board(session, actor=actor), "streak_month": latest_evaluated_month(session),

@@ -18,6 +18,7 @@ from workflows.intake import routing as intake_routing
 from workflows.intake import whitelist as intake_whitelist
 from workflows.intake.routing import RouteRow
 from workflows.intake.whitelist import WhitelistRow
+from workflows.reporting.staffing import keeps_chains_staffed
 
 from ..deps import CurrentActor, SessionDep, allow
 from .admin_schemas import (
@@ -64,15 +65,17 @@ def get_user(user_id: int, actor: CurrentActor, session: SessionDep):
 @router.patch("/users/{user_id}", response_model=UserRow, summary="变更账户",
               dependencies=[Depends(allow(ADMINS))])
 def change_user(user_id: int, body: UserChange, actor: CurrentActor, session: SessionDep):
-    row = admin_users.change_user(session, actor=actor, user_id=user_id,
-                                  changes=body.model_dump(exclude_unset=True), as_of=now_utc())
+    with keeps_chains_staffed(session):
+        row = admin_users.change_user(session, actor=actor, user_id=user_id,
+                                      changes=body.model_dump(exclude_unset=True), as_of=now_utc())
     return row
 
 
 @router.post("/users/{user_id}/revoke", response_model=UserRow, summary="停用账户",
              dependencies=[Depends(allow(ADMINS))])
 def revoke_user(user_id: int, actor: CurrentActor, session: SessionDep):
-    return admin_users.revoke_user(session, actor=actor, user_id=user_id, as_of=now_utc())
+    with keeps_chains_staffed(session):
+        return admin_users.revoke_user(session, actor=actor, user_id=user_id, as_of=now_utc())
 
 
 @router.post("/users/{user_id}/password", response_model=PasswordResetDone, summary="重置密码",

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.enums import Event, Level, RuleCategory, State
 from workflows.cases.detail import CaseDetail
-from workflows.cases.queries import CaseFilters, CaseRow, Sort
+from workflows.cases.queries import MONTH_PATTERN, CaseFilters, CaseRow, Sort, SummaryBucket
 from workflows.cases.slips import SlipInput
 from workflows.cases.summary import RuleSummaryRow
 
@@ -29,6 +29,11 @@ def case_filters(
     rule: Annotated[str | None, Query(max_length=32, description="规则编码")] = None,
     category: Annotated[RuleCategory | None, Query(description="规则分类")] = None,
     region: Annotated[str | None, Query(max_length=12, description="区划代码（含下级）")] = None,
+    region_only: Annotated[bool, Query(description="只看该区划本级（不含下级）")] = False,
+    month: Annotated[
+        str | None, Query(pattern=MONTH_PATTERN, description="产生月份 YYYY-MM（北京时间）")
+    ] = None,
+    bucket: Annotated[SummaryBucket | None, Query(description="规则汇总表的栏目")] = None,
     department: Annotated[str | None, Query(max_length=32, description="处室编码")] = None,
     assignee: Annotated[int | None, Query(description="经办人 id")] = None,
     mine: Annotated[bool, Query(description="我的待办")] = False,
@@ -43,6 +48,7 @@ def case_filters(
     """The list filters as query parameters; FastAPI checks each and names it on error."""
     return CaseFilters(
         state=state, level=level, rule=rule or None, category=category, region=region or None,
+        region_only=region_only, month=month or None, bucket=bucket,
         department=department or None, assignee=assignee, mine=mine, overdue=overdue,
         days_at_step_min=days_at_step_min, q=q or None, open_only=open_only, sort=sort,
     )  # fmt: skip

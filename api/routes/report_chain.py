@@ -1,6 +1,7 @@
 """The monthly report chain over JSON: my reports, one report's chain, actions, resubmission."""
 
 from datetime import date, datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, computed_field
@@ -109,6 +110,11 @@ class ActionIn(BaseModel):
     event: ReportEvent
     version: int = Field(ge=1)
     comment: str | None = Field(default=None, max_length=2000)
+    unreported: list[Annotated[str, Field(max_length=12)]] | None = Field(
+        default=None,
+        max_length=200,
+        description="提前汇总时列明的未报区县（下级区划代码）；须与尚未报送的下级完全一致",
+    )
 
 
 class ActionOut(Answer):
@@ -133,6 +139,7 @@ def act(report_id: int, body: ActionIn, actor: CurrentActor, session: SessionDep
         version=body.version,
         as_of=now_utc(),
         comment=body.comment,
+        unreported=body.unreported,
     )
     return ActionOut.model_validate(result)
 

@@ -81,8 +81,8 @@ def test_the_ledger_exports_a_workbook_whose_sums_match(client, login, world, ca
     book = load_workbook(BytesIO(response.content))
     summary, detail = book["分类台账汇总"], book["分类台账明细"]
     rows = list(summary.iter_rows(min_row=2, values_only=True))
-    assert [r[1] for r in rows[:-1]] == ["安县", "宁县"] and rows[-1][0] == "合计"
-    assert rows[-1][2] == sum(r[2] for r in rows[:-1]) == 4
+    assert [r[1] for r in rows[:-1]] == ["安县", "宁县", "平川市小计"] and rows[-1][0] == "合计"
+    assert rows[-1][2] == rows[-2][2] == sum(r[2] for r in rows[:-2]) == 4
     assert rows[-1][-1] == pytest.approx(7.0)
     counts = [r[5] for r in detail.iter_rows(min_row=2, values_only=True)]
     assert counts[-1] == sum(counts[:-1]) == 4

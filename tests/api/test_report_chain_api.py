@@ -58,7 +58,7 @@ def test_the_chain_through_the_pages(client, world, report_id):
     assert act_on_page(client, "he_min", report_id, "countersign", "同意报送").status_code == 303
     assert act_on_page(client, "qian_li", report_id, "send").status_code == 303
     page = client.get(f"/reports/{report_id}/chain?done=send")
-    assert "已办理：报送省厅" in page.text and "已报送" in page.text
+    assert "已办理：报送市局" in page.text and "已报送" in page.text
     assert "数据已冻结" in page.text and "钱丽" in page.text and "何敏" in page.text
     assert 'href="/reports/monthly/410121/2026-11/report.pdf?version=1"' in page.text
     # Xu Qing at the province finds it in 我的月报 and reads the chain, without buttons.
@@ -105,3 +105,55 @@ def test_out_of_scope_reports_are_not_found(client, world, login, report_id):
         == 404
     )
     assert client.get("/api/v1/reports", headers=login("sun_hao")).status_code == 403
+
+
+def test_li_na_confirms_figures_she_can_see_and_open(client, world, report_id, session):
+    """The confirm step shows 安县农财股's own part of the report and links to its cases."""
+    page_login(client, "li_na")
+    page = client.get(f"/reports/{report_id}/chain").text
+    row = page[page.index('id="part-410121-NC"'):]
+    row = row[:row.index("</tr>")]
+    part = session.get(MonthlyReport, report_id).figures["departments"]
+    mine = next(d["headline"] for d in part if d["org_unit"]["code"] == "410121-NC")
+    assert mine["raised"] > 0
+    link = re.search(r'<a href="([^"]+)" title="查看本处室本月产生的预警">(\d+)</a>', row)
+    assert int(link.group(2)) == mine["raised"]
+    listed = client.get(link.group(1).replace("&amp;", "&")).text
+    assert f"符合条件的预警共 <strong>{mine['raised']}</strong> 条" in listed
+
+
+def test_wu_gang_compiles_the_city_early_over_json_naming_the_unreported_counties(
+    client, login, world, report_id, session, app
+):
+    """No county of 平川市 has sent: compiling without the 未报区县 list is refused (422,
+    field unreported); naming all three compiles, and the OpenAPI schema says the field."""
+    from models import OrgUnit
+    from models.enums import OrgKind, Role
+    from tests.factories import PASSWORD
+    from workflows.admin.accounts import create_user
+
+    unit = OrgUnit(code="410100-GK", name="平川市财政局国库科", kind=OrgKind.TREASURY,
+                   region_id=world.regions["city"].id)  # fmt: skip
+    session.add(unit)
+    session.flush()
+    create_user(session, username="wu_gang", full_name="吴刚", role=Role.TREASURY,
+                org_unit_id=unit.id, password=PASSWORD)  # fmt: skip
+    city = session.execute(sa.select(MonthlyReport.id).where(
+        MonthlyReport.region_id == world.regions["city"].id)).scalar_one()  # fmt: skip
+    session.commit()
+    headers = login("wu_gang")
+
+    def post(body):
+        version = client.get(f"/api/v1/reports/{city}/chain", headers=headers).json()["lock_version"]
+        return client.post(f"/api/v1/reports/{city}/transitions", headers=headers,
+                           json={"version": version, **body})  # fmt: skip
+
+    refused = post({"event": "compile"})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "unreported"
+    assert "平川市本级、安县、宁县" in refused.json()["message"]
+    done = post({"event": "compile", "unreported": ["410101", "410121", "410122"]})
+    assert done.status_code == 200, done.text
+    assert done.json()["to_status"] == "compiled"
+    schema = app.openapi()["components"]["schemas"]["ActionIn"]["properties"]["unreported"]
+    assert "未报区县" in schema["description"]

@@ -31,6 +31,7 @@ ARTIFACTS = Path(os.environ.get("WARNFLOW_ARTIFACTS") or Path(__file__).parent /
 class Site:
     url: str
     cases: dict[str, str]  # what a case is for → its number
+    database_url: str = ""  # the server's database, for tests that add what they need
 
 
 def _free_port() -> int:
@@ -74,7 +75,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the test server did not start")
         time.sleep(0.05)
-    yield Site(url=f"http://127.0.0.1:{port}", cases=cases)
+    yield Site(url=f"http://127.0.0.1:{port}", cases=cases, database_url=url)
     server.should_exit = True
     thread.join(timeout=10)
     get_engine(url).dispose()

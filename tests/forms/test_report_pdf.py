@@ -37,7 +37,14 @@ def view_of(session, world, key):
 
 def test_qian_lis_anxian_report_prints_the_chinese_tables(session, world, drafted, tmp_path):
     text = pdf_text(monthly_report_pdf(view_of(session, world, "anxian")), tmp_path)
-    assert "《安县财政扶贫资金动态监控预警情况月报》" in text
+    assert "安县财政扶贫资金动态监控预警情况月报" in text and "《" not in text
+    assert "编报地区：中原省平川市安县" in text
+    assert "assessment_weights" not in text and "按期办结率权重 40、整改率权重 40、超期控制权重 20" in text
+    # Separate lines for 编制 / 会签 / 报送 (a county reports to its city), and the foot.
+    for line in ("编制（国库）：", "会签（脱贫办）：", "报送市局："):
+        assert line in text, line
+    for foot in ("单位（盖章）：安县财政局", "负责人：", "填报人：", "联系电话："):
+        assert foot in text, foot
     assert "（2026年11月）" in text and "第1版" in text and "编制中" in text
     assert "报送期限：2026年12月7日" in text
     for heading in ("一、总体情况", "二、预警分级分类情况（月末状态）", "三、规则汇总表",
@@ -62,7 +69,7 @@ def test_qian_lis_anxian_report_prints_the_chinese_tables(session, world, drafte
 
 def test_the_city_report_scores_its_counties(session, world, drafted, tmp_path):
     text = pdf_text(monthly_report_pdf(view_of(session, world, "city")), tmp_path)
-    assert "《平川市财政扶贫资金动态监控预警情况月报》" in text
+    assert "平川市财政扶贫资金动态监控预警情况月报" in text and "报送省厅：" in text
     assert "五、下级地区情况及考核得分" in text and "九、指标口径" in text
     assert "本月尚未评估三个月规则" in text and "本月开启约谈（件） 0" in text
     assert "安县" in text and "61.67" in text
@@ -109,5 +116,6 @@ def test_a_countersigned_report_prints_who_compiled_and_countersigned_it(
     session.add(report)
     session.flush()
     text = pdf_text(monthly_report_pdf(view_of(session, world, "anxian")), tmp_path)
-    assert "编制（国库）：钱丽 2026年12月2日" in text
-    assert "会签（脱贫办）：何敏 2026年12月3日" in text and "已会签" in text
+    assert "编制（国库）： 钱丽 2026年12月2日" in text
+    assert "会签（脱贫办）： 何敏 2026年12月3日" in text and "已会签" in text
+    assert "报送市局： 年 月 日" in text and "填报人：钱丽" in text

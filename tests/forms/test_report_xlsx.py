@@ -55,9 +55,11 @@ def test_the_sums_in_the_workbook_match_the_json(city):
     children = rows(book["下级考核"])
     scored = [r for r in children if r[1]]
     # Excel keeps numbers as binary floats: compare them as the Decimals they print as.
-    assert [(r[0], dec(r[-1])) for r in scored] == [
+    assert [(r[0], dec(r[-2])) for r in scored] == [
         (c["region"]["name"], Decimal(c["score"])) for c in f["children"]
     ]
+    # A draft: no child's report has been gathered yet (that happens when the city compiles).
+    assert {r[-1] for r in scored} == {"系统数据"}
     assert sum(r[2] for r in scored) == f["headline"]["cases"]  # 在办, summed over counties
     assert sum(r[6] for r in scored) == f["headline"]["overdue"]
     overdue = rows(book["超期清单"])

@@ -20,7 +20,16 @@ from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from models import Case, OrgUnit, Region, Rule, User
-from models.enums import OPEN_STATES, STATE_LEVEL, Level, Role, RuleCategory, State, states_of_level
+from models.enums import (
+    OPEN_STATES,
+    STATE_LEVEL,
+    Level,
+    Resolution,
+    Role,
+    RuleCategory,
+    State,
+    states_of_level,
+)
 from workflows.core.actors import Actor
 from workflows.core.calendar import LOCAL_TZ, WorkingCalendar, load_calendar, local_date
 from workflows.core.errors import InvalidInput, NotFound, OutOfScope, RoleNotAllowed
@@ -44,6 +53,52 @@ SORT_COLUMNS = {
     "number": CASES.c.number,
 }
 MAX_LIMIT = 200
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+# -- the per-rule summary's columns (workflows/cases/summary.py) -----------------------------
+# Each case is counted on the track it came in on (see that module); the same conditions
+# count the summary's cells and filter the list a cell links to, so the two always agree.
+RED_OPEN_STATES = (State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW)
+
+
+def summary_track() -> sa.ColumnElement[str]:
+    state, raised = CASES.c.state, CASES.c.raised_level
+    in_bell = state.in_([State.YELLOW_BELL, State.CLEARED])
+    return sa.case(
+        (sa.and_(raised == Level.YELLOW_BELL, in_bell), "bell"),
+        (raised == Level.RED_LIGHT, "red"),
+        (sa.and_(raised == Level.YELLOW_BELL, RULES.c.bell_becomes == Level.RED_LIGHT), "red"),
+        else_="yellow",
+    )
+
+
+def summary_buckets() -> dict[str, sa.ColumnElement[bool]]:
+    """The summary's columns as conditions over a query joining the case to its rule."""
+    state, track = CASES.c.state, summary_track()
+    green = state == State.GREEN
+    return {
+        "red_open": sa.and_(track == "red", state.in_(RED_OPEN_STATES)),
+        "red_rectified": sa.and_(track == "red", green),
+        "yellow_suspicious": sa.and_(
+            track == "yellow", state.in_([State.YELLOW_LIGHT, State.VERIFYING])
+        ),
+        "yellow_normal": sa.and_(track == "yellow", green, CASES.c.resolution == Resolution.NORMAL),
+        "yellow_violation_open": sa.and_(track == "yellow", state.in_(RED_OPEN_STATES)),
+        "yellow_violation_rectified": sa.and_(
+            track == "yellow", green, CASES.c.resolution == Resolution.RECTIFIED
+        ),
+        "bell_open": state == State.YELLOW_BELL,
+        "bell_rectified": state == State.CLEARED,
+        "transferred": state == State.TRANSFERRED,
+    }
+
+
+SUMMARY_BUCKETS = tuple(summary_buckets())
+SummaryBucket = Literal[
+    "red_open", "red_rectified", "yellow_suspicious", "yellow_normal", "yellow_violation_open",
+    "yellow_violation_rectified", "bell_open", "bell_rectified", "transferred",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -91,6 +146,12 @@ class CaseFilters(BaseModel):
     rule: str | None = Field(default=None, max_length=32)  # rule code
     category: RuleCategory | None = None
     region: str | None = Field(default=None, max_length=12)  # region code, with descendants
+    # Only the region's own cases, not its descendants' (a ledger line for a city's own level).
+    region_only: bool = False
+    # Raised in this local month, "YYYY-MM" (the ledger's month).
+    month: str | None = Field(default=None, pattern=MONTH_PATTERN)
+    # One column of the per-rule summary (workflows/cases/summary.py).
+    bucket: SummaryBucket | None = None
     department: str | None = Field(default=None, max_length=32)  # org unit code
     assignee: int | None = None  # user id
     # "我的待办": open cases assigned to me, or unassigned in my department.
@@ -243,7 +304,17 @@ def _filtered(session: Session, actor: Actor, f: CaseFilters, today: date) -> sa
             .execute(sa.select(REGIONS.c.path).where(REGIONS.c.code == f.region))
             .scalar_one_or_none()
         )
-        clauses.append(REGIONS.c.path.like(like_prefix(path), escape="\\") if path else sa.false())
+        if path is None:
+            clauses.append(sa.false())
+        elif f.region_only:
+            clauses.append(REGIONS.c.path == path)
+        else:
+            clauses.append(REGIONS.c.path.like(like_prefix(path), escape="\\"))
+    if f.month:
+        start, end = month_bounds(date.fromisoformat(f"{f.month}-01"))
+        clauses.append(sa.and_(CASES.c.raised_at >= start, CASES.c.raised_at < end))
+    if f.bucket:
+        clauses.append(summary_buckets()[f.bucket])
     if f.department:
         clauses.append(UNITS.c.code == f.department)
     if f.assignee is not None:
@@ -275,6 +346,23 @@ def _filtered(session: Session, actor: Actor, f: CaseFilters, today: date) -> sa
             )
         )
     return _SELECT.where(*clauses)
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """A local (Shanghai) month as UTC instants [start, end)."""
+    first = month.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    start = datetime.combine(first, time(0), LOCAL_TZ)
+    end = datetime.combine(following, time(0), LOCAL_TZ)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def count_cases(session: Session, *, actor: Actor, filters: CaseFilters, as_of: datetime) -> int:
+    """How many cases the list shows with these filters (every page together)."""
+    query = _filtered(session, actor, filters, local_date(as_of))
+    return session.connection().execute(
+        sa.select(sa.func.count()).select_from(query.subquery())
+    ).scalar_one()
 
 
 def _escape_like(text: str) -> str:

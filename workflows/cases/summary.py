@@ -13,13 +13,33 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from models.enums import Level, Resolution, RuleCategory, State
+from models.enums import RuleCategory
 from models.types import ZERO
-from workflows.cases.queries import CASES, REGIONS, RULES, like_prefix, scope_clause
+from workflows.cases.queries import (
+    CASES,
+    REGIONS,
+    RULES,
+    SUMMARY_BUCKETS,
+    like_prefix,
+    scope_clause,
+    summary_buckets,
+)
 from workflows.core.actors import Actor
 from workflows.core.errors import InvalidInput
 
-RED_OPEN_STATES = (State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW)
+# What each column is called where a list says which column it came from.
+SUMMARY_COLUMNS = {
+    "red_open": "红灯·未整改",
+    "red_rectified": "红灯·已整改",
+    "yellow_suspicious": "黄灯·疑点待核实",
+    "yellow_normal": "黄灯·认定正常",
+    "yellow_violation_open": "黄灯·认定违规未整改",
+    "yellow_violation_rectified": "黄灯·认定违规已整改",
+    "bell_open": "黄色警铃·未解除",
+    "bell_rectified": "黄色警铃·已解除",
+    "transferred": "已移交",
+}
+assert tuple(SUMMARY_COLUMNS) == SUMMARY_BUCKETS
 
 
 @dataclass(frozen=True)
@@ -60,37 +80,13 @@ def rule_summary(
             raise InvalidInput.single("region", "unknown_region", f"区划代码 {region} 不存在")
         clauses.append(REGIONS.c.path.like(like_prefix(path), escape="\\"))
 
-    state, raised = CASES.c.state, CASES.c.raised_level
-    in_bell = state.in_([State.YELLOW_BELL, State.CLEARED])
-    track = sa.case(
-        (sa.and_(raised == Level.YELLOW_BELL, in_bell), "bell"),
-        (raised == Level.RED_LIGHT, "red"),
-        (sa.and_(raised == Level.YELLOW_BELL, RULES.c.bell_becomes == Level.RED_LIGHT), "red"),
-        else_="yellow",
-    )
+    def count(condition) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
-    def count(*conditions) -> sa.ColumnElement[int]:
-        return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*conditions), 1), else_=0)), 0)
-
-    green = state == State.GREEN
     counts = (
         sa.select(
             CASES.c.rule_id,
-            count(track == "red", state.in_(RED_OPEN_STATES)).label("red_open"),
-            count(track == "red", green).label("red_rectified"),
-            count(track == "yellow", state.in_([State.YELLOW_LIGHT, State.VERIFYING])).label(
-                "yellow_suspicious"
-            ),
-            count(track == "yellow", green, CASES.c.resolution == Resolution.NORMAL).label(
-                "yellow_normal"
-            ),
-            count(track == "yellow", state.in_(RED_OPEN_STATES)).label("yellow_violation_open"),
-            count(track == "yellow", green, CASES.c.resolution == Resolution.RECTIFIED).label(
-                "yellow_violation_rectified"
-            ),
-            count(state == State.YELLOW_BELL).label("bell_open"),
-            count(state == State.CLEARED).label("bell_rectified"),
-            count(state == State.TRANSFERRED).label("transferred"),
+            *(count(condition).label(name) for name, condition in summary_buckets().items()),
             sa.func.count().label("total"),
             sa.func.sum(CASES.c.amount).label("amount_total"),
         )
@@ -101,11 +97,7 @@ def rule_summary(
         .group_by(CASES.c.rule_id)
         .subquery()
     )
-    names = [
-        "red_open", "red_rectified", "yellow_suspicious", "yellow_normal",
-        "yellow_violation_open", "yellow_violation_rectified", "bell_open", "bell_rectified",
-        "transferred", "total",
-    ]  # fmt: skip
+    names = [*SUMMARY_BUCKETS, "total"]
     query = (
         sa.select(
             RULES.c.code,

@@ -14,6 +14,8 @@ from workflows.reporting.queries import GroupRow
 
 RED_OPEN = frozenset({State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW})
 WEIGHT_KEYS = ("on_time", "rectification", "overdue")
+# What each weight is called in print (the setting's own names stay out of the document).
+WEIGHT_NAMES = {"on_time": "按期办结率权重", "rectification": "整改率权重", "overdue": "超期控制权重"}
 TEN_THOUSAND = Decimal(10000)
 CENT = Decimal("0.01")
 
@@ -22,15 +24,19 @@ DEFINITIONS = {
     "raised": "本月产生：产生时间在本月内的预警。",
     "resolved": "本月办结：本月内办结（认定正常、整改完成、警铃解除或移交）的预警。",
     "overdue": "月末超期：月末仍未办结，且当前环节办理期限早于月末最后一天的预警。",
-    "on_time_rate": "按期办结率 = 本月办结且从未因逾期升级督办的预警数 ÷ 本月办结的预警数。",
+    "on_time_rate": (
+        "按期办结率 = 本月办结且办结日不晚于所在环节办理期限的预警数 ÷ 本月办结的预警数"
+        "（无办理期限的环节办结的计为按期）。"
+    ),
     "overdue_rate": "超期率 = 月末超期未办结的预警数 ÷ 月末未办结的预警数。",
     "rectification_rate": (
         "整改率 = 本月整改完成的预警数 ÷（本月整改完成的预警数 + 月末仍处于红灯待整改、"
         "整改中、整改待审核的预警数）。"
     ),
     "amounts": (
-        "涉及金额：本月填报、结论为违规的核实处理单所列涉及金额；收回金额：本月填报的整改处理单"
-        "所列收回金额。批量处理单只计一次。单位万元，保留两位小数。"
+        "预警支付金额：统计范围内预警所涉支付的金额合计；涉及金额：本月填报、结论为违规的核实"
+        "处理单所列涉及金额；收回金额：本月填报的整改处理单所列收回金额。批量处理单只计一次。"
+        "单位万元，保留两位小数。"
     ),
     "durations": (
         "核实用时：本月办结的预警自产生至首次提交核实处理单的工作日数；整改用时：本月整改完成的"
@@ -55,6 +61,7 @@ class Acc:
     on_time: int = 0
     involved: Decimal = Decimal(0)
     recovered: Decimal = Decimal(0)
+    paid: Decimal = Decimal(0)
     verify_days: list[int] = field(default_factory=list)
     rectify_days: list[int] = field(default_factory=list)
     matrix: Counter = field(default_factory=Counter)  # (level, category, state) → cases
@@ -66,6 +73,7 @@ class Acc:
         self.resolved += row.resolved
         self.overdue += row.overdue
         self.rectified += row.rectified
+        self.paid += row.paid
         is_open = row.state.is_open
         if is_open:
             self.open += row.in_scope
@@ -80,7 +88,7 @@ class Acc:
 
     def merge(self, other: "Acc") -> None:
         for name in ("in_scope", "open", "raised", "resolved", "overdue", "rectified", "red_open",
-                     "on_time", "involved", "recovered"):  # fmt: skip
+                     "on_time", "involved", "recovered", "paid"):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.verify_days.extend(other.verify_days)
         self.rectify_days.extend(other.rectify_days)
@@ -120,10 +128,12 @@ def headline_of(acc: Acc) -> dict:
         "on_time_rate": rate(acc.on_time, acc.resolved),
         "overdue_rate": rate(acc.overdue, acc.open),
         "rectification_rate": rate(acc.rectified, acc.rectified + acc.red_open),
+        "amount_paid_wan": wan(acc.paid),
         "amount_involved_wan": wan(acc.involved),
         "amount_recovered_wan": wan(acc.recovered),
         "amount_involved_yuan": str(acc.involved.quantize(CENT)),
         "amount_recovered_yuan": str(acc.recovered.quantize(CENT)),
+        "amount_paid_yuan": str(acc.paid.quantize(CENT)),
         "median_verify_days": median(acc.verify_days),
         "median_rectify_days": median(acc.rectify_days),
         "verify_samples": len(acc.verify_days),
@@ -140,7 +150,9 @@ def assessment_formula(weights: dict[str, int]) -> str:
     return (
         f"考核得分 = {weights['on_time']} × 按期办结率 + {weights['rectification']} × 整改率"
         f" + {weights['overdue']} × (1 − 超期率)；分母为零的比率按 100% 计；满分"
-        f" {sum(weights.values())} 分（权重见系统设置 assessment_weights）。"
+        f" {sum(weights.values())} 分（"
+        + "、".join(f"{WEIGHT_NAMES[key]} {weights[key]}" for key in WEIGHT_KEYS)
+        + "，由系统设置）。"
     )
 
 

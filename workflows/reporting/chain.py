@@ -2,8 +2,10 @@
 
 Each responsible department confirms its part → the treasury compiles (figures recomputed)
 → the poverty-alleviation office countersigns (会签: figures recomputed one last time and
-frozen with their SHA-256) → the treasury sends it to the province (inbox, e-mail with the
-PDF and XLSX, signed pushes to parent deployments). A countersigned or sent report may be
+frozen with their SHA-256) → the treasury sends it up (a county to the city 报送市局, a city
+to the province 报送省厅: inbox, e-mail with the PDF and XLSX, signed pushes to parent
+deployments). A city compiles its departments and its counties' sent reports
+(workflows/reporting/children.py). A countersigned or sent report may be
 resubmitted: a new version (drafting) with a reason; the old one is kept, superseded.
 
 `CHAIN` says for each (status, event) who may do it, whether a reason is required, where
@@ -37,12 +39,13 @@ from workflows.reporting.effects import (
     confirm_part,
     email_report,
     freeze,
+    gather_children,
     mark,
     new_version,
     push_to_parents,
     recompute,
     require_parts,
-    tell_province,
+    tell_receiver,
 )
 
 __all__ = [
@@ -70,7 +73,7 @@ CHAIN: dict[tuple[ReportStatus, ReportEvent], Step] = {
     (ReportStatus.DRAFTING, ReportEvent.COMPILE): Step(
         roles=TREASURY,
         outcomes=goes(ReportStatus.COMPILED),
-        prepare=(require_parts, recompute, mark("compiled")),
+        prepare=(require_parts, recompute, gather_children(require_list=True), mark("compiled")),
     ),
     (ReportStatus.COMPILED, ReportEvent.RETURN): Step(
         roles=POVERTY | TREASURY, outcomes=goes(ReportStatus.DRAFTING), needs_comment=True
@@ -78,13 +81,13 @@ CHAIN: dict[tuple[ReportStatus, ReportEvent], Step] = {
     (ReportStatus.COMPILED, ReportEvent.COUNTERSIGN): Step(
         roles=POVERTY,
         outcomes=goes(ReportStatus.COUNTERSIGNED),
-        prepare=(recompute, freeze, mark("countersigned")),
+        prepare=(recompute, gather_children(require_list=False), freeze, mark("countersigned")),
     ),
     (ReportStatus.COUNTERSIGNED, ReportEvent.SEND): Step(
         roles=TREASURY,
         outcomes=goes(ReportStatus.SENT),
         prepare=(mark("sent"),),
-        after=(tell_province, email_report, push_to_parents),
+        after=(tell_receiver, email_report, push_to_parents),
     ),
     **{
         (status, ReportEvent.RESUBMIT): Step(
@@ -194,8 +197,12 @@ def report_transition(
     version: int,
     as_of: datetime,
     comment: str | None = None,
+    unreported: list[str] | None = None,
 ) -> ReportResult:
-    """Apply one event to one monthly report, or raise a DomainError having written nothing."""
+    """Apply one event to one monthly report, or raise a DomainError having written nothing.
+
+    `unreported`: compiling a city's (or the province's) report before every child has
+    sent, the region codes of the children named as 未报 in the report."""
     event = parse_event(event)
     report, region = load_report(session, report_id)
     check_scope(actor, region)
@@ -206,7 +213,7 @@ def report_transition(
     if step.needs_comment and not comment:
         field_name = "reason" if event == ReportEvent.RESUBMIT else "comment"
         raise InvalidInput.single(field_name, "required", "请填写原因（必填）")
-    ctx = Context(session, report, region, actor, as_of, comment)
+    ctx = Context(session, report, region, actor, as_of, comment, unreported=unreported)
     for effect in step.prepare:
         effect(ctx)
     with session.begin_nested():

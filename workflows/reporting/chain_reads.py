@@ -3,6 +3,7 @@ its parts with who confirmed them, its timeline, what this user may do next, its
 
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -26,6 +27,7 @@ from workflows.reporting.chain import (
     load_report,
     refusal,
 )
+from workflows.reporting.children import children_reports, send_label
 
 # Timeline rows written outside the chain table (workflows/reporting/drafts.py).
 OTHER_EVENTS = {"draft": "系统起草月报"}
@@ -97,6 +99,11 @@ class PartLine:
     confirmed_by: str | None
     confirmed_at: object
     comment: str | None
+    org_unit_code: str = ""
+    # The department's own part of the report's figures (section 各部门情况), what its head
+    # confirms, and the list of its cases raised in the month.
+    headline: dict | None = None
+    cases_link: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,8 @@ class Action:
     needs_comment: bool
     # Why the step cannot be taken yet (shown beside a disabled button), None when it can.
     waiting: str | None = None
+    # Compiling early: the children that have not sent, to be named as 未报 (code, name).
+    unreported: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,8 +134,15 @@ def report_chain(session: Session, *, actor: Actor, report_id: int) -> ReportCha
     check_scope(actor, region)
     check_department(session, actor, report, region)
     confirmer = aliased(User)
+    own = {
+        (d.get("org_unit") or {}).get("id"): d.get("headline")
+        for d in (report.figures or {}).get("departments", [])
+    }
     parts = [
-        PartLine(*row)
+        PartLine(
+            *row[:5], org_unit_code=row[5], headline=own.get(row[0]),
+            cases_link="/cases?" + urlencode({"department": row[5], "month": f"{report.month:%Y-%m}"}),
+        )  # fmt: skip
         for row in session.execute(
             sa.select(
                 OrgUnit.id,
@@ -134,6 +150,7 @@ def report_chain(session: Session, *, actor: Actor, report_id: int) -> ReportCha
                 confirmer.full_name,
                 MonthlyReportPart.confirmed_at,
                 MonthlyReportPart.comment,
+                OrgUnit.code,
             )
             .join(OrgUnit, OrgUnit.id == MonthlyReportPart.org_unit_id)
             .outerjoin(confirmer, confirmer.id == MonthlyReportPart.confirmed_by)
@@ -142,8 +159,9 @@ def report_chain(session: Session, *, actor: Actor, report_id: int) -> ReportCha
         ).all()
     ]
     events = machine.timeline(
-        session, REPORT_MACHINE, report.id, label=_event_label, state_of=ReportStatus
-    )
+        session, REPORT_MACHINE, report.id, label=lambda row: _event_label(row, region),
+        state_of=ReportStatus,
+    )  # fmt: skip
     pushes = session.execute(
         sa.select(
             FederationPush.status,
@@ -182,11 +200,13 @@ def report_chain(session: Session, *, actor: Actor, report_id: int) -> ReportCha
     )
 
 
-def _event_label(row) -> str:
+def _event_label(row, region: Region) -> str:
     try:
         label = ReportEvent(row.event).label
     except ValueError:
         label = OTHER_EVENTS.get(row.event, row.event)
+    if row.event == ReportEvent.SEND:
+        label = send_label(region.level)
     if row.event == ReportEvent.ESCALATE:
         label = f"{label}（{(row.data or {}).get('level')}级）"
     return label
@@ -210,8 +230,14 @@ def actions_for(
             ).first()
             if open_part is None:
                 continue
-        waiting = None
+        waiting, unreported = None, ()
+        label = send_label(region.level) if event == ReportEvent.SEND else event.label
         if event == ReportEvent.COMPILE:
+            unreported = tuple(
+                (c["region"]["code"], c["region"]["name"])
+                for c in children_reports(session, region_id=region.id, month=report.month)
+                if c["sent"] is None
+            )
             confirmed, total = session.execute(
                 sa.select(
                     sa.func.count(MonthlyReportPart.confirmed_at), sa.func.count(MonthlyReportPart.id)
@@ -219,5 +245,5 @@ def actions_for(
             ).one()
             if confirmed < total:
                 waiting = f"各主管处室确认后方可汇总（已确认 {confirmed} / {total}）"
-        actions.append(Action(event, event.label, step.needs_comment, waiting))
+        actions.append(Action(event, label, step.needs_comment, waiting, unreported))
     return actions

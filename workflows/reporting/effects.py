@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from models import OrgUnit, Region
-from models.enums import Role
+from models import OrgUnit, Region, User
+from models.enums import RegionLevel, Role
 from models.notifications import Channel, NotificationKind, NotificationStatus
 from models.reports import MonthlyReport, MonthlyReportEvent, MonthlyReportPart, ReportStatus
 from models.settings import get_settings
@@ -28,6 +28,7 @@ from workflows.federation.exchange import (
     received_summary,
 )
 from workflows.federation.keys import sha256_of
+from workflows.reporting.children import compile_children, send_label
 from workflows.reporting.figures import compute_figures
 
 
@@ -52,7 +53,7 @@ EVENT_LABELS = {
     ReportEvent.COMPILE: "国库汇总",
     ReportEvent.RETURN: "退回重新汇总",
     ReportEvent.COUNTERSIGN: "脱贫办会签",
-    ReportEvent.SEND: "报送省厅",
+    ReportEvent.SEND: "报送上级",  # by level on the page: workflows/reporting/children.send_label
     ReportEvent.RESUBMIT: "重新报送（生成新版本）",
     ReportEvent.ESCALATE: "逾期未报督办",
     ReportEvent.CREATED: "生成月报",
@@ -75,6 +76,8 @@ class Context:
     values: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     new_report_id: int | None = None
+    # Compiling early: the region codes of the children the treasury names as 未报.
+    unreported: list[str] | None = None
 
 
 Effect = Callable[[Context], None]
@@ -140,6 +143,23 @@ def recompute(ctx: Context) -> None:
     ctx.values.update(figures=figures, figures_at=ctx.as_of)
 
 
+def gather_children(*, require_list: bool) -> Effect:
+    """The children's lines from their sent reports and the 未报 list (children.py);
+    compiling early needs the treasury to name the unreported children."""
+
+    def effect(ctx: Context) -> None:
+        figures = compile_children(
+            ctx.session, figures=ctx.values["figures"], region=ctx.region,
+            month=ctx.report.month, unreported=ctx.unreported, require_list=require_list,
+        )  # fmt: skip
+        ctx.values["figures"] = figures
+        if figures.get("unreported"):
+            ctx.data["unreported"] = [c["code"] for c in figures["unreported"]]
+
+    effect.__name__ = "gather_children"
+    return effect
+
+
 def freeze(ctx: Context) -> None:
     digest = sha256_of(ctx.values["figures"])
     ctx.values["figures_sha256"] = digest
@@ -155,10 +175,32 @@ def mark(role_column: str) -> Effect:
     return effect
 
 
-def tell_province(ctx: Context) -> None:
+def _receivers(ctx: Context) -> list[int]:
+    """Who is told a report was sent: for a county, its city's treasury and poverty office;
+    above, the province's offices (workflows/federation/exchange.py)."""
+    region = ctx.region
+    if RegionLevel(region.level) == RegionLevel.COUNTY and region.parent_id is not None:
+        return list(
+            ctx.session.execute(
+                sa.select(User.id)
+                .join(OrgUnit, OrgUnit.id == User.org_unit_id)
+                .where(
+                    OrgUnit.region_id == region.parent_id,
+                    User.is_active,
+                    User.revoked_at.is_(None),
+                    User.role.in_([Role.TREASURY, Role.POVERTY_OFFICE]),
+                )
+                .order_by(User.id)
+            ).scalars()
+        )
+    return province_recipients(ctx.session, region_path=region.path)
+
+
+def tell_receiver(ctx: Context) -> None:
     report, region = ctx.report, ctx.region
-    subject = f"{region.name}{month_label(report.month)}预警情况月报已报送（第{report.version}版）"
-    users = province_recipients(ctx.session, region_path=region.path)
+    sent = send_label(region.level)
+    subject = f"{region.name}{month_label(report.month)}预警情况月报已{sent}（第{report.version}版）"
+    users = _receivers(ctx)
     queue(
         ctx.session,
         as_of=ctx.as_of,
@@ -166,7 +208,7 @@ def tell_province(ctx: Context) -> None:
             users,
             kind=NotificationKind.OTHER,
             subject=subject,
-            body=f"{region.name}财政局已完成会签并报送{month_label(report.month)}月报，请查阅。",
+            body=f"{region.name}财政局已完成会签并{sent}{month_label(report.month)}月报，请查阅。",
             key=f"report-sent:{report.id}",
             link=f"/reports/{report.id}/chain",
         ),

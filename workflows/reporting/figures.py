@@ -195,7 +195,7 @@ class _Computation:
             if case.rectified and case.red_day is not None:
                 rectify = cumulative[case.closed_day - first] - cumulative[case.red_day - first]
             for acc in (own[case.region_id], by_unit[case.org_unit_id]):
-                acc.on_time += not case.escalated
+                acc.on_time += case.on_time
                 if verify is not None:
                     acc.verify_days.append(verify)
                 if rectify is not None:

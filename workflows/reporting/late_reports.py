@@ -25,6 +25,7 @@ from workflows.core.notify import news_for, queue
 from workflows.escalation.sweep import last_working_day, working_days_before
 from workflows.federation.exchange import month_label
 from workflows.reporting.chain import REPORT_MACHINE, ReportEvent
+from workflows.reporting.children import send_label
 
 OPEN = (ReportStatus.DRAFTING, ReportStatus.COMPILED, ReportStatus.COUNTERSIGNED)
 
@@ -91,6 +92,7 @@ def _tell(session: Session, result: LateResult, as_of: datetime) -> int:
             MonthlyReport.due_on,
             MonthlyReport.region_id,
             Region.name,
+            Region.level,
         )
         .join(Region, Region.id == MonthlyReport.region_id)
         .where(MonthlyReport.id.in_(list(levels)))
@@ -123,7 +125,8 @@ def _tell(session: Session, result: LateResult, as_of: datetime) -> int:
             subject=f"{report.name}{month_label(report.month)}月报逾期未报（{level}级督办）",
             body=(
                 f"{report.name}{month_label(report.month)}预警情况月报应于"
-                f"{report.due_on:%Y年%m月%d日}前报送省厅，至今未报送，请尽快完成汇总、会签和报送。"
+                f"{report.due_on:%Y年%m月%d日}前{send_label(report.level)}，至今未报送，"
+                "请尽快完成汇总、会签和报送。"
             ),
             key=f"report-late:{report.id}:{level}",
             link=f"/reports/{report.id}/chain",

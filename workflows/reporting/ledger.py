@@ -1,6 +1,8 @@
 """The categorized ledger 分类台账 (DOMAIN.md "Monthly reporting"): for the province (and a
 city), warnings by city/county × rule category × level × state, counted and summed in 万元,
-each cell a drill-down into the case tracking list.
+each cell a drill-down into the case tracking list that shows exactly the cases counted
+(same region — its subtree, or its own level only —, category, level, state and month).
+The province's ledger closes each city's counties with the city's subtotal.
 
 One GROUP BY over the cases in scope (by case region, rule category and state); the few
 hundred groups are then rolled up to the county (or city) they lie in, in Python over the
@@ -9,7 +11,7 @@ region tree — never a query per region.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -18,13 +20,22 @@ from sqlmodel import Session
 
 from models import Case, Region, Rule
 from models.enums import STATE_LEVEL, Level, RegionLevel, RuleCategory, State
-from workflows.cases.queries import like_prefix
+from workflows.cases.queries import like_prefix, month_bounds
 from workflows.core.actors import Actor
-from workflows.core.calendar import LOCAL_TZ
 from workflows.core.errors import RoleNotAllowed
 from workflows.core.roles import OFFICE_READERS
 
 ZERO = Decimal("0.00")
+
+
+def case_list_link(region_code: str, *, own_level: bool, month: date | None, **params) -> str:
+    """The tracking list of exactly the cases a ledger number counts."""
+    query = {"region": region_code}
+    if own_level:
+        query["region_only"] = "1"
+    if month is not None:
+        query["month"] = f"{month:%Y-%m}"
+    return "/cases?" + urlencode({**query, **params})
 
 
 @dataclass(frozen=True)
@@ -37,22 +48,20 @@ class LedgerCell:
     state: State
     count: int
     amount: Decimal
+    own_level: bool = False  # the line counts the region's own cases, not its descendants'
+    month: date | None = None
 
     @property
     def link(self) -> str:
-        return "/cases?" + urlencode(
-            {
-                "region": self.region_code,
-                "category": self.category.value,
-                "level": self.level.value,
-                "state": self.state.value,
-            }
-        )
+        return case_list_link(
+            self.region_code, own_level=self.own_level, month=self.month,
+            category=self.category.value, level=self.level.value, state=self.state.value,
+        )  # fmt: skip
 
 
 @dataclass
 class LedgerRegion:
-    """One city or county's line of the summary table."""
+    """One city or county's line of the summary table (or a city's subtotal)."""
 
     code: str
     name: str
@@ -65,9 +74,21 @@ class LedgerRegion:
     by_category: dict[RuleCategory, int] = field(
         default_factory=lambda: dict.fromkeys(RuleCategory, 0)
     )
+    own_level: bool = False
+    month: date | None = None
+    subtotal: bool = False
 
     def link(self, **params: str) -> str:
-        return "/cases?" + urlencode({"region": self.code, **params})
+        return case_list_link(self.code, own_level=self.own_level, month=self.month, **params)
+
+    def add(self, other: "LedgerRegion") -> None:
+        self.total += other.total
+        self.open += other.open
+        self.amount += other.amount
+        for level, n in other.by_level.items():
+            self.by_level[level] += n
+        for category, n in other.by_category.items():
+            self.by_category[category] += n
 
 
 @dataclass
@@ -76,6 +97,8 @@ class Ledger:
     month: date | None
     regions: list[LedgerRegion]
     cells: list[LedgerCell]
+    # The summary table's rows: the lines, each city's closed by its subtotal (province).
+    rows: list[LedgerRegion] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -84,14 +107,6 @@ class Ledger:
     @property
     def amount(self) -> Decimal:
         return sum((r.amount for r in self.regions), ZERO)
-
-
-def month_bounds(month: date) -> tuple[datetime, datetime]:
-    """A local (Shanghai) month as UTC instants [start, end)."""
-    start = datetime.combine(month.replace(day=1), time(0), LOCAL_TZ)
-    following = (month.replace(day=28) + (date(2000, 1, 31) - date(2000, 1, 27))).replace(day=1)
-    end = datetime.combine(following, time(0), LOCAL_TZ)
-    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def build_ledger(session: Session, *, actor: Actor, month: date | None = None) -> Ledger:
@@ -146,6 +161,14 @@ def _line_region(home: Region, regions: dict[int, Region], region: Region) -> Re
     return node
 
 
+def _own_level(home: Region, line_region: Region) -> bool:
+    """Does the line count only its region's own cases? The viewer's own line does, and in
+    the province's ledger a city's line (its counties have lines of their own)."""
+    return line_region.id == home.id or (
+        home.level == RegionLevel.PROVINCE and line_region.level == RegionLevel.CITY
+    )
+
+
 def _roll_up(home: Region, regions: dict[int, Region], groups, month: date | None) -> Ledger:
     lines: dict[int, LedgerRegion] = {}
     cells: dict[tuple, list] = defaultdict(lambda: [0, ZERO])
@@ -159,6 +182,8 @@ def _roll_up(home: Region, regions: dict[int, Region], groups, month: date | Non
                 name=line_region.name,
                 parent_name=parent.name if parent else "",
                 level=RegionLevel(line_region.level),
+                own_level=_own_level(home, line_region),
+                month=month,
             )
         state, category = State(state), RuleCategory(category)
         amount = Decimal(str(amount or 0))
@@ -183,6 +208,8 @@ def _roll_up(home: Region, regions: dict[int, Region], groups, month: date | Non
             state=state,
             count=n,
             amount=amount,
+            own_level=lines[rid].own_level,
+            month=month,
         )
         for (rid, category, level, state), (n, amount) in sorted(
             cells.items(),
@@ -194,4 +221,34 @@ def _roll_up(home: Region, regions: dict[int, Region], groups, month: date | Non
         )
     ]
     ordered = [lines[rid] for rid in sorted(lines, key=lambda rid: order[rid])]
-    return Ledger(region=home, month=month, regions=ordered, cells=result_cells)
+    ledger = Ledger(region=home, month=month, regions=ordered, cells=result_cells)
+    ledger.rows = _with_subtotals(home, regions, lines, order, month)
+    return ledger
+
+
+def _with_subtotals(home, regions, lines, order, month) -> list[LedgerRegion]:
+    """The lines in region order; in the province's ledger each city's lines (its own level
+    and its counties) are followed by the city's subtotal, which links to its whole subtree."""
+    if home.level != RegionLevel.PROVINCE:
+        return [lines[rid] for rid in sorted(lines, key=lambda rid: order[rid])]
+    city_of: dict[int, Region | None] = {}
+    for rid in lines:
+        region = regions[rid]
+        if region.level == RegionLevel.CITY:
+            city_of[rid] = region
+        else:
+            parent = regions.get(region.parent_id)
+            city_of[rid] = parent if parent and parent.level == RegionLevel.CITY else None
+    rows: list[LedgerRegion] = []
+    cities = sorted({c.id: c for c in city_of.values() if c}.values(), key=lambda c: c.path)
+    for rid in sorted((r for r, c in city_of.items() if c is None), key=lambda r: order[r]):
+        rows.append(lines[rid])
+    for city in cities:
+        subtotal = LedgerRegion(code=city.code, name=f"{city.name}小计", parent_name=city.name,
+                                level=RegionLevel.CITY, month=month, subtotal=True)  # fmt: skip
+        for rid in sorted((r for r, c in city_of.items() if c and c.id == city.id),
+                          key=lambda r: order[r]):  # fmt: skip
+            rows.append(lines[rid])
+            subtotal.add(lines[rid])
+        rows.append(subtotal)
+    return rows

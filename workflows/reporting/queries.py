@@ -26,7 +26,7 @@ EVENTS = CaseEvent.__table__
 SLIPS = Slip.__table__
 CASE_SLIPS = CaseSlip.__table__
 OPEN = tuple(s.value for s in State if s.is_open)
-ESCALATIONS = (Event.ESCALATE, Event.ESCALATE_TO_BUREAU)
+_EPOCH = date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class GroupRow:
     resolved: int  # closed in the month
     overdue: int  # open at month end with due_on < ref_day
     rectified: int  # closed in the month as rectified
+    paid: Decimal = Decimal(0)  # the warnings' own payment amounts (元), cases in scope
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,13 @@ class ClosedCase:
     closed_day: int
     verified_day: int | None  # first verification slip submitted
     red_day: int | None  # first entered red light
-    escalated: bool  # ever escalated by the deadline ladder
+    # The deadline of the step it was closed from (None: that step had none).
+    deadline: date | None = None
+
+    @property
+    def on_time(self) -> bool:
+        """Closed by its deadline: the local closing day is not after the step's due date."""
+        return self.deadline is None or self.closed_day <= (self.deadline - _EPOCH).days
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,7 @@ def snapshot(window: Window, path: str | None, last: sa.Table) -> sa.Subquery:
             CASES.c.org_unit_id,
             CASES.c.rule_id,
             CASES.c.raised_at,
+            CASES.c.amount,
             # Imported after the cut-off although raised before it (the platform's time):
             # no event yet at the cut-off, so it stood as raised (a level's value is the
             # state it is raised in), without a deadline of its own yet.
@@ -210,6 +218,7 @@ def group_rows(
             _sum(sa.and_(closed_in_month, snap.c.resolution == Resolution.RECTIFIED.value)).label(
                 "rectified"
             ),
+            sa.func.coalesce(sa.func.sum(snap.c.amount), 0).label("paid"),
         )
         .where(sa.or_(snap.c.closed_at.is_(None), snap.c.closed_at >= window.start))
         .group_by(snap.c.region_id, snap.c.org_unit_id, snap.c.rule_id, snap.c.state)
@@ -225,6 +234,7 @@ def group_rows(
             resolved=int(r.resolved),
             overdue=int(r.overdue),
             rectified=int(r.rectified),
+            paid=Decimal(str(r.paid or 0)),
         )
         for r in session.connection().execute(query)
     ]
@@ -244,8 +254,16 @@ def local_day(column, dialect: str) -> sa.ColumnElement[int]:
     return sa.cast(sa.func.julianday(column) - 2440587.5 + 8 / 24, sa.Integer)
 
 
+def _as_date(value) -> date | None:
+    """A date column read through a scalar subquery (SQLite answers its text)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
 def closed_cases(session: Session, window: Window, path: str | None) -> list[ClosedCase]:
-    """Cases closed in the month, each with its first verification, first red, escalation."""
+    """Cases closed in the month, each with its first verification, first red, and the
+    deadline of the step it was closed from."""
     dialect = session.get_bind().dialect.name
     at_day = local_day(EVENTS.c.at, dialect)
     first_verified = sa.func.min(
@@ -254,8 +272,15 @@ def closed_cases(session: Session, window: Window, path: str | None) -> list[Clo
     first_red = sa.func.min(
         sa.case((EVENTS.c.to_state == State.RED_LIGHT.value, at_day), else_=None)
     )
-    escalated = sa.func.coalesce(
-        sa.func.max(sa.case((EVENTS.c.event.in_(ESCALATIONS), 1), else_=0)), 0
+    # The deadline in force when it was closed: the one the last event before closing set.
+    before = EVENTS.alias("before_close")
+    deadline = (
+        sa.select(before.c.due_on)
+        .where(before.c.case_id == CASES.c.id, before.c.at < CASES.c.closed_at)
+        .order_by(before.c.seq.desc())
+        .limit(1)
+        .correlate(CASES)
+        .scalar_subquery()
     )
     query = _joined_regions(
         sa.select(
@@ -266,7 +291,7 @@ def closed_cases(session: Session, window: Window, path: str | None) -> list[Clo
             local_day(CASES.c.closed_at, dialect),
             first_verified,
             first_red,
-            escalated,
+            deadline,
         )
         .select_from(CASES)
         # Only the events measured here; a case without any still counts (closed on time).
@@ -275,7 +300,7 @@ def closed_cases(session: Session, window: Window, path: str | None) -> list[Clo
             sa.and_(
                 EVENTS.c.case_id == CASES.c.id,
                 sa.or_(
-                    EVENTS.c.event.in_([Event.SUBMIT_VERIFICATION.value, *ESCALATIONS]),
+                    EVENTS.c.event == Event.SUBMIT_VERIFICATION.value,
                     EVENTS.c.to_state == State.RED_LIGHT.value,
                 ),
             ),
@@ -292,8 +317,8 @@ def closed_cases(session: Session, window: Window, path: str | None) -> list[Clo
         path,
     )
     return [
-        ClosedCase(region, unit, bool(rectified), raised, closed, verified, red, bool(esc))
-        for region, unit, rectified, raised, closed, verified, red, esc in session.execute(query)
+        ClosedCase(region, unit, bool(rectified), raised, closed, verified, red, _as_date(due))
+        for region, unit, rectified, raised, closed, verified, red, due in session.execute(query)
     ]
 
 

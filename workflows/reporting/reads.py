@@ -17,6 +17,7 @@ from workflows.core.actors import Actor
 from workflows.core.calendar import parse_month
 from workflows.core.errors import InvalidInput, NotFound, RoleNotAllowed
 from workflows.core.roles import OFFICE_READERS
+from workflows.reporting.children import send_label
 from workflows.reporting.figures import REPORT_LEVELS, compute_figures
 
 
@@ -40,7 +41,25 @@ class ReportView:
     compiled_at: datetime | None = None
     countersigned_by: str | None = None
     countersigned_at: datetime | None = None
+    sent_by: str | None = None
     sent_at: datetime | None = None
+    # The region in words with the regions above it (中原省平川市安县), for the masthead.
+    region_words: str = ""
+    # Who filled it in (the treasury that compiled it) and their phone, for the foot.
+    compiled_phone: str | None = None
+
+    @property
+    def frozen(self) -> bool:
+        """Countersigned, sent or superseded after that: figures and signatures are final."""
+        return (
+            not self.live
+            and self.figures_sha256 is not None
+            and self.status in (ReportStatus.COUNTERSIGNED, ReportStatus.SENT)
+        )
+
+    @property
+    def send_label(self) -> str:
+        return send_label(self.region_level)
 
     @property
     def title(self) -> str:
@@ -59,6 +78,19 @@ class ReportView:
         """ "410121-2026-11-v1": for file names."""
         suffix = f"-v{self.version}" if self.version else "-live"
         return f"{self.region_code}-{self.month:%Y-%m}{suffix}"
+
+
+def _in_words(names: list[str]) -> str:
+    """中原省 + 平川市 + 安县; a city's own level reads 中原省平川市本级, not 平川市平川市本级."""
+    result = ""
+    for name in names:
+        for cut in range(len(name), 1, -1):
+            # Drop the part of a child's name that repeats its parent's (平川市本级 under 平川市).
+            if result.endswith(name[:cut]):
+                name = name[cut:]
+                break
+        result += name
+    return result
 
 
 def resolve_region(session: Session, org: str, field_name: str = "region") -> Region:
@@ -99,11 +131,16 @@ def read_report(
             .order_by(MonthlyReport.version)
         ).scalars()
     )
+    codes = [code for code in region.path.split("/") if code]
+    above = dict(
+        session.exec(sa.select(Region.code, Region.name).where(Region.code.in_(codes))).all()
+    )
     base = {
         "region_code": region.code,
         "region_name": region.name,
         "region_level": RegionLevel(region.level),
         "month": month,
+        "region_words": _in_words([above.get(code, "") for code in codes]),
     }
     if not rows:
         if version is not None:
@@ -113,20 +150,27 @@ def read_report(
     chosen = rows[-1] if version is None else next((r for r in rows if r.version == version), None)
     if chosen is None:
         raise NotFound(f"{region.name}{month.year}年{month.month}月的月报没有第 {version} 版")
-    names = dict(
-        session.exec(
-            sa.select(User.id, User.full_name).where(
-                User.id.in_([chosen.compiled_by or 0, chosen.countersigned_by or 0])
+    people = {
+        row.id: row
+        for row in session.exec(
+            sa.select(User.id, User.full_name, User.phone).where(
+                User.id.in_(
+                    [chosen.compiled_by or 0, chosen.countersigned_by or 0, chosen.sent_by or 0]
+                )
             )
         ).all()
-    )
+    }
+    names = {uid: row.full_name for uid, row in people.items()}
+    compiler = people.get(chosen.compiled_by)
     return ReportView(
         **base,
         compiled_by=names.get(chosen.compiled_by),
         compiled_at=chosen.compiled_at,
         countersigned_by=names.get(chosen.countersigned_by),
         countersigned_at=chosen.countersigned_at,
+        sent_by=names.get(chosen.sent_by),
         sent_at=chosen.sent_at,
+        compiled_phone=compiler.phone if compiler else None,
         figures=chosen.figures,
         live=False,
         version=chosen.version,

@@ -10,14 +10,16 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models import MonthlyReport, MonthlyReportEvent, Region
+from models import MonthlyReport, MonthlyReportEvent, OrgUnit, Region
+from models.enums import OrgKind, Role
 from models.federation import FederationPeer, FederationPush, PeerRelation, PushStatus
 from models.notifications import Channel, Notification
 from models.reports import ReportStatus
 from models.settings import Settings
-from tests.factories import new_case
+from tests.factories import PASSWORD, new_case
 from tests.monthly_scenario import DRAFT_AT, MONTH, build_november, shanghai
-from workflows.core.actors import Actor
+from workflows.admin.accounts import create_user
+from workflows.core.actors import Actor, load_actor
 from workflows.core.errors import (
     InvalidInput,
     InvalidState,
@@ -52,10 +54,11 @@ def _report_of(session, world, region, version=1) -> MonthlyReport:
         MonthlyReport.version == version)).scalar_one()  # fmt: skip
 
 
-def act(session, world, report_id, event, who, *, comment=None, at=AT):
+def act(session, world, report_id, event, who, *, comment=None, at=AT, unreported=None):
     version = session.get(MonthlyReport, report_id).lock_version
     return report_transition(session, report_id=report_id, event=event,
-                             actor=world.actors[who], version=version, as_of=at, comment=comment)  # fmt: skip
+                             actor=world.actors[who], version=version, as_of=at, comment=comment,
+                             unreported=unreported)  # fmt: skip
 
 
 def confirm_all(session, world, report_id):
@@ -69,6 +72,19 @@ def countersigned(session, world, report_id):
     act(session, world, report_id, ReportEvent.COUNTERSIGN, "he_min", comment="同意报送")
 
 
+def city_treasurer(session, world) -> int:
+    """吴刚, 平川市财政局国库科: receives the counties' reports and compiles the city's."""
+    unit = OrgUnit(code="410100-GK", name="平川市财政局国库科", kind=OrgKind.TREASURY,
+                   region_id=world.regions["city"].id)  # fmt: skip
+    session.add(unit)
+    session.flush()
+    user = create_user(session, username="wu_gang", full_name="吴刚", role=Role.TREASURY,
+                       org_unit_id=unit.id, password=PASSWORD)  # fmt: skip
+    world.users["wu_gang"] = user.id
+    world.actors["wu_gang"] = load_actor(session, user.id)
+    return user.id
+
+
 def inbox(session, world, who):
     """The user's inbox messages about monthly reports (the scenario's cases send others)."""
     return session.execute(sa.select(Notification.subject, Notification.link).where(
@@ -80,6 +96,7 @@ def test_the_whole_chain_from_departments_to_the_province(session, world, drafte
     monkeypatch.setattr(report_effects, "get_settings",
                         lambda: Settings(_env_file=None, report_email_to=["gkc@czt.example.cn"]))  # fmt: skip
     report = drafted["anxian"]
+    wu_gang = city_treasurer(session, world)
     # The draft job gave 安县 its departments: 农财股, 预算股 and the treasury itself.
     chain = read_chain(session, actor=world.actors["qian_li"], report_id=report.id)
     assert sorted(p.org_unit_name for p in chain.parts) == [
@@ -94,11 +111,16 @@ def test_the_whole_chain_from_departments_to_the_province(session, world, drafte
     session.refresh(report)
     assert (report.compiled_by, report.countersigned_by, report.sent_by) == (
         world.users["qian_li"], world.users["he_min"], world.users["qian_li"])  # fmt: skip
-    # Xu Qing (省国库处) and Gao Jun (省监督检查局) find it in their inbox; Li Na does not.
-    subject = "安县2026年11月预警情况月报已报送（第1版）"
-    assert inbox(session, world, "xu_qing") == [(subject, f"/reports/{report.id}/chain")]
-    assert [s for s, _ in inbox(session, world, "gao_jun")] == [subject]
+    # A county reports to its city (报送市局): Wu Gang (平川市财政局国库科) finds it in his
+    # inbox; the province (Xu Qing) reads it in the city's report, and Li Na is not told.
+    subject = "安县2026年11月预警情况月报已报送市局（第1版）"
+    told = session.execute(sa.select(Notification.subject, Notification.link).where(
+        Notification.user_id == wu_gang, Notification.channel == Channel.INBOX)).all()  # fmt: skip
+    assert told == [(subject, f"/reports/{report.id}/chain")]
+    assert inbox(session, world, "xu_qing") == []
     assert inbox(session, world, "li_na") == []
+    assert [e.label for e in read_chain(session, actor=world.actors["qian_li"],
+                                        report_id=report.id).events][-1] == "报送市局"
     # One e-mail to the configured address, the PDF and XLSX to be attached when it goes.
     mail = session.execute(sa.select(Notification).where(
         Notification.channel == Channel.EMAIL)).scalar_one()  # fmt: skip
@@ -310,9 +332,11 @@ def test_the_provinces_own_report_is_built_from_what_its_children_sent(session, 
                            org_unit_id=unit_id, password=PASSWORD)  # fmt: skip
         world.actors[username] = load_actor(session, user.id)
     act(session, world, province.id, ReportEvent.CONFIRM_PART, "zhou_hua")
-    act(session, world, province.id, ReportEvent.COMPILE, "zhou_hua")
+    # 平川市 has not sent its own report: compiling now names it as 未报.
+    act(session, world, province.id, ReportEvent.COMPILE, "zhou_hua", unreported=["410100"])
     act(session, world, province.id, ReportEvent.COUNTERSIGN, "wu_yan")
     session.refresh(province)
+    assert province.figures["unreported"] == [{"code": "410100", "name": "平川市"}]
     received = province.figures["received"]
     assert [(r["region"]["code"], r["version"]) for r in received["reports"]] == [("410121", 2)]
     assert received["totals"]["cases"] == figures["headline"]["cases"] == 7
