@@ -402,7 +402,7 @@ def _whitelist_page(request, session, actor, *, filters=None, form=None, errors=
         kind=filters.get("kind") if filters.get("kind") in WhitelistKind._value2member_map_ else None,
         active={"1": True, "0": False}.get(filters.get("active", "")),
     )
-    approvers = admin_users.list_users(session, actor=actor, active=True)
+    approvers = intake_whitelist.whitelist_approvers(session, actor=actor)
     return _page(request, "whitelist.html", {
         "rows": rows, "filters": filters, "form": form or {"kind": WhitelistKind.PAYEE.value},
         "errors": errors or {}, "message": message, "kinds": WhitelistKind.choices(),

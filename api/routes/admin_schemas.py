@@ -141,11 +141,11 @@ class CalendarDayOut(BaseModel):
 
 class WhitelistIn(Strict):
     kind: WhitelistKind = Field(description="payee 收款人 / account 账户")
-    value: str = Field(description="收款人名称或账户")
+    value: str = Field(description="收款人名称（至少 2 个字）或账户（8–32 位数字，可含空格或连字符）")
     reason: str = Field(description="理由")
     rule_code: str | None = Field(None, description="只对该规则免于预警；不填则对全部规则")
-    approved_by_id: int | None = Field(None, description="审批人（用户编号）；不填为本人")
-    valid_until: date | None = Field(None, description="有效期至")
+    approved_by_id: int = Field(description="审批人（用户编号）：处室负责人、监督检查局、领导或省厅账户")
+    valid_until: date | None = Field(None, description="有效期至（不早于今天）；不填为长期有效")
 
 
 class WhitelistChange(Strict):
