@@ -57,6 +57,7 @@ _NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/ledger", "分类台账", OFFICE_READERS),
     ("/oversight", "督查约谈", OFFICE_READERS),
     ("/admin", "系统管理", ADMINS),
+    ("/account-applications", "账户申请", EVERYONE - {Role.INTEGRATION}),
     ("/inbox", "站内消息", EVERYONE),
 ]
 

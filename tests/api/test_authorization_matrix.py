@@ -98,6 +98,7 @@ class Matrix:
     cases: dict[str, CaseRefs] = field(default_factory=dict)  # in, ningxian, other_dept, elsewhere
     users: dict[str, int] = field(default_factory=dict)
     whitelist_entry_id: int | None = None
+    application_id: int | None = None
     received_id: int | None = None
     push_id: int | None = None
     peer_id: int | None = None
@@ -213,6 +214,21 @@ def _whitelist_entry(session: Session, world: World) -> int:
     return entry.id
 
 
+def _account_application(session: Session, world: World) -> int:
+    """An application to change Wang Fang's account, handed in by Li Na."""
+    from models.enums import ApplicationKind, ApplicationStatus
+    from models.persons import AccountApplication
+
+    application = AccountApplication(
+        kind=ApplicationKind.CHANGE, status=ApplicationStatus.SUBMITTED, user_id=world.users["wang_fang"],
+        org_unit_id=world.units["anxian_agri"].id, full_name="王芳", role=Role.HANDLER,
+        submitted_by_id=world.users["li_na"],
+    )
+    session.add(application)
+    session.flush()
+    return application.id
+
+
 def _reports(session: Session, world: World, m: Matrix) -> None:
     """A monthly report per case with that case's department as its only part (so another
     department's report is out of its scope), a received report, a peer and a push."""
@@ -276,6 +292,7 @@ def matrix(engine, tmp_path_factory) -> Iterator[Matrix]:
                 m.cases[key].oversight_id = _inspection(session, world, region)
             m.cases["other_dept"].oversight_id = m.cases["ningxian"].oversight_id
             m.whitelist_entry_id = _whitelist_entry(session, world)
+            m.application_id = _account_application(session, world)
             _reports(session, world, m)
             m.users = dict(world.users)
             session.commit()
@@ -413,6 +430,7 @@ OTHER_PARAMS: dict[str, Callable[[Matrix], object]] = {
     "day": lambda m: "2026-10-01",
     "date": lambda m: "2026-10-01",
     "entry_id": lambda m: m.whitelist_entry_id,
+    "application_id": lambda m: m.application_id,
     "whitelist_id": lambda m: m.whitelist_entry_id,
     "warning_type": lambda m: "fund_risk",
     "received_id": lambda m: m.received_id,
