@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
+from forms.oversight_pdf import available_documents
 from models.enums import Level
 from models.oversight import OversightKind, OversightState
 from models.settings import get_settings
@@ -25,6 +26,7 @@ from workflows.oversight.cases import (
     timeline,
     transition_oversight,
 )
+from workflows.oversight.evidence import streak_warnings
 from workflows.oversight.forms import COMMITMENT_FIELDS, LABELS
 from workflows.oversight.streaks import latest_evaluated_month, streak_board
 
@@ -104,6 +106,10 @@ def oversight_page(request: Request, session: Session, actor: Actor, oversight_i
         "labels": LABELS, "commitment_labels": COMMITMENT_FIELDS, "errors": errors or {},
         "active_event": event, "message": message, "flash": flash, "inspection": inspection,
         "shown": dated,
+        "streak_warnings": streak_warnings(
+            session, region_id=row.region_id, first=row.streak_start, last=row.streak_end,
+        ) if row.kind == OversightKind.INSPECTION else None,
+        "documents": available_documents(row),
     }, status_code=status_code)  # fmt: skip
 
 

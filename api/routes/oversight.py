@@ -3,9 +3,10 @@
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, Field, computed_field
 
+from forms.oversight_pdf import DOCUMENTS, oversight_pdf
 from models.oversight import OversightKind, OversightState
 from workflows.core.clock import now_utc
 from workflows.core.roles import CASE_READERS, OFFICE_READERS, OVERSIGHT_ACTORS
@@ -164,3 +165,18 @@ def oversight_transition(
         as_of=now_utc(),
     )  # fmt: skip
     return TransitionOut.model_validate(result)
+
+
+@router.get(
+    "/oversight/{oversight_id}/documents/{doc}", summary="督查通知书、督查报告、约谈通知书、约谈记录（PDF）",
+    dependencies=READERS, response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}},
+               409: {"description": "尚未填写该公文所需内容"}},
+)  # fmt: skip
+def oversight_document(
+    doc: Annotated[str, Path(description="、".join(f"{k} {v[1]}" for k, v in DOCUMENTS.items()))],
+    session: SessionDep, row: Annotated[object, Depends(oversight_in_scope)],
+) -> Response:
+    title, content = oversight_pdf(session, row, doc)
+    return Response(content, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{row.number}-{doc}.pdf"'})

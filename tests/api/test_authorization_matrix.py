@@ -431,6 +431,7 @@ OTHER_PARAMS: dict[str, Callable[[Matrix], object]] = {
     "date": lambda m: "2026-10-01",
     "entry_id": lambda m: m.whitelist_entry_id,
     "application_id": lambda m: m.application_id,
+    "doc": lambda m: "inspection_notice",
     "whitelist_id": lambda m: m.whitelist_entry_id,
     "warning_type": lambda m: "fund_risk",
     "received_id": lambda m: m.received_id,

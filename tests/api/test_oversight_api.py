@@ -59,7 +59,10 @@ def test_gao_jun_starts_reports_and_closes(client, login, inspection):
     reported = client.post(url(inspection, "/transitions"), headers=headers,
                            json={"event": "submit_report", "expected_version": 2, "record": REPORT})  # fmt: skip
     assert reported.json()["to_state"] == "reported"
-    closed = client.post(url(inspection, "/transitions"), headers=headers,
+    own = client.post(url(inspection, "/transitions"), headers=headers,
+                      json={"event": "close", "expected_version": 3})  # fmt: skip
+    assert own.status_code == 422 and own.json()["errors"][0]["code"] == "own_report"
+    closed = client.post(url(inspection, "/transitions"), headers=login("wu_tao"),
                          json={"event": "close", "expected_version": 3})  # fmt: skip
     assert closed.json()["to_state"] == "closed"
     detail = client.get(url(inspection), headers=headers).json()

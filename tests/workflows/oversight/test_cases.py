@@ -126,7 +126,7 @@ def close_inspection(session, world, inspection, when):
         record=REPORT,
         when=when - timedelta(days=1),
     )
-    act(session, world, inspection, "close", "gao_jun", when=when)
+    act(session, world, inspection, "close", "wu_tao", when=when)
 
 
 # -- opening ---------------------------------------------------------------------------------
@@ -150,7 +150,7 @@ def test_three_counting_months_open_one_inspection_for_gao_juns_bureau(session, 
     told = session.exec(
         sa.select(Notification.user_id).where(Notification.link == f"/oversight/{inspection.id}")
     ).scalars()
-    assert set(told) == {world.users["gao_jun"]}
+    assert set(told) == {world.users["gao_jun"], world.users["wu_tao"]}
     kinds = session.exec(
         sa.select(Notification.kind).where(Notification.link == f"/oversight/{inspection.id}")
     ).scalars()
@@ -256,13 +256,18 @@ def test_gao_jun_inspects_anxian_from_start_to_close(session, world):
     reported = act(session, world, inspection, "submit_report", "gao_jun", record=REPORT)
     assert reported.to_state == OversightState.REPORTED
     assert fresh(session, inspection).record["conclusion"] == "情况属实，责令限期整改"
-    act(session, world, inspection, "close", "gao_jun", when=at(2026, 11, 20))
+    # Gao Jun wrote the report: he cannot approve it by closing; his director Wu Tao does.
+    with pytest.raises(InvalidInput) as own:
+        act(session, world, inspection, "close", "gao_jun", when=at(2026, 11, 20))
+    assert own.value.errors[0].code == "own_report"
+    act(session, world, inspection, "close", "wu_tao", when=at(2026, 11, 20))
     closed = fresh(session, inspection)
+    assert closed.record["report_approved_by_id"] == world.users["wu_tao"]
     assert closed.state == OversightState.CLOSED and closed.closed_at == at(2026, 11, 20)
     assert closed.due_on is None and closed.version == 4
-    assert [e.event for e in timeline(session, oversight_id=inspection.id)] == [
-        "open", "start", "submit_report", "close",
-    ]  # fmt: skip
+    steps = timeline(session, oversight_id=inspection.id)
+    assert [e.event for e in steps] == ["open", "start", "submit_report", "close"]
+    assert steps[-1].label == "督查办结" and steps[-1].actor_name == "吴涛"
 
 
 def test_ma_lin_holds_the_interview_and_follows_up_the_commitments(session, world):
