@@ -9,7 +9,13 @@ from .cases import Case, CaseEvent, CaseFacts, CaseNumberCounter
 from .escalation import DeadlineReminder, EscalationRequest
 from .federation import FederationKey, FederationPeer, FederationPush, ReceivedReport  # noqa: F401
 from .notifications import DepartmentWebhook, Notification, NotificationPreference  # noqa: F401
-from .oversight import OversightCase, OversightEvent, RegionMonth  # noqa: F401
+from .oversight import (  # noqa: F401
+    CirculatedNotice,
+    OversightAttachment,
+    OversightCase,
+    OversightEvent,
+    RegionMonth,
+)
 from .persons import AccountApplication, Person  # noqa: F401
 from .regions import OrgUnit, Region
 from .reports import MonthlyReport, MonthlyReportEvent, MonthlyReportPart  # noqa: F401

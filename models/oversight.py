@@ -128,3 +128,38 @@ class OversightEvent(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
     comment: str | None = Field(default=None, sa_type=sa.Text)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class OversightAttachment(SQLModel, table=True):
+    """A scanned document on an inspection slip or interview record; bytes in the file store."""
+
+    __tablename__ = "oversight_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    oversight_id: int = Field(foreign_key="oversight_case.id", index=True)
+    sha256: str = Field(max_length=64)
+    size: int
+    content_type: str = Field(max_length=128)
+    filename: str = Field(max_length=255)
+    uploaded_by_id: int = Field(foreign_key="app_user.id")
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The case's version when it was added (which step of the timeline it belongs to).
+    added_in_version: int = 1
+
+
+class CirculatedNotice(SQLModel, table=True):
+    """A 通报 of the regions that handled warnings slowly in a month (Changchun art. 18, 23)."""
+
+    __tablename__ = "circulated_notice"
+    __table_args__ = (sa.UniqueConstraint("month", "issuer_region_id", name="uq_circulated_notice_month_issuer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=20, unique=True)  # TB-YYYYMM-NN
+    month: date
+    issuer_region_id: int = Field(foreign_key="region.id")
+    # The on-time rate below which a region is listed (0–1), as it was when issued.
+    threshold: float
+    # [{"region_id", "region_name", "due", "on_time", "rate"}, …]: the list as issued.
+    regions: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    issued_by_id: int = Field(foreign_key="app_user.id")
+    issued_at: datetime = Field(sa_type=UTCDateTime)

@@ -18,6 +18,7 @@ from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
 from workflows.core.roles import CASE_READERS, OFFICE_READERS, OVERSIGHT_ACTORS
+from workflows.oversight.attachments import add_oversight_attachments, list_oversight_attachments
 from workflows.oversight.cases import (
     LIFECYCLES,
     actions_for,
@@ -30,8 +31,8 @@ from workflows.oversight.evidence import streak_warnings
 from workflows.oversight.forms import COMMITMENT_FIELDS, LABELS
 from workflows.oversight.streaks import latest_evaluated_month, streak_board
 
-from ..deps import SessionDep, allow
-from .cases import parse_int
+from ..deps import SessionDep, SettingsDep, allow
+from .cases import parse_int, uploads_of
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render
 
@@ -110,6 +111,8 @@ def oversight_page(request: Request, session: Session, actor: Actor, oversight_i
             session, region_id=row.region_id, first=row.streak_start, last=row.streak_end,
         ) if row.kind == OversightKind.INSPECTION else None,
         "documents": available_documents(row),
+        "attachments": list_oversight_attachments(session, oversight_id=row.id),
+        "may_attach": bool(allowed) and row.state != OversightState.CLOSED,
     }, status_code=status_code)  # fmt: skip
 
 
@@ -187,3 +190,21 @@ def act_on_oversight(request: Request, oversight_id: int, actor: Viewer, session
     except DomainError as error:
         return again(error.message, error.status, {})
     return RedirectResponse(f"/oversight/{quote(str(row.id))}?done=1", status_code=303)
+
+
+@router.post("/oversight/{oversight_id}/attachments",
+             dependencies=[Depends(allow(OVERSIGHT_ACTORS)), CsrfForm])  # fmt: skip
+def attach_to_oversight(request: Request, oversight_id: int, actor: Viewer, session: SessionDep,
+                        settings: SettingsDep, form: PostedForm):  # fmt: skip
+    files = uploads_of(form, settings.upload_max_bytes)
+    try:
+        with session.begin_nested():
+            add_oversight_attachments(session, actor=actor, oversight_id=oversight_id, files=files,
+                                      files_dir=settings.files_dir, max_bytes=settings.upload_max_bytes,
+                                      as_of=now_utc())  # fmt: skip
+    except _NOT_A_FORM_PROBLEM:
+        raise
+    except DomainError as error:
+        return oversight_page(request, session, actor, oversight_id, errors={"attachments": error.message},
+                              message=error.message, status_code=error.status)  # fmt: skip
+    return RedirectResponse(f"/oversight/{quote(str(oversight_id))}?done=1#attachments", status_code=303)

@@ -3,13 +3,20 @@
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, File, Path, Response, UploadFile
 from pydantic import BaseModel, Field, computed_field
 
 from forms.oversight_pdf import DOCUMENTS, oversight_pdf
 from models.oversight import OversightKind, OversightState
+from workflows.cases.attachments import Upload
 from workflows.core.clock import now_utc
 from workflows.core.roles import CASE_READERS, OFFICE_READERS, OVERSIGHT_ACTORS
+from workflows.oversight.attachments import (
+    OversightAttachmentRow,
+    add_oversight_attachments,
+    list_oversight_attachments,
+    open_oversight_attachment,
+)
 from workflows.oversight.cases import (
     actions_for,
     find_oversight,
@@ -19,8 +26,9 @@ from workflows.oversight.cases import (
 )
 from workflows.oversight.streaks import streak_board
 
-from ..deps import CurrentActor, SessionDep, allow
+from ..deps import CurrentActor, SessionDep, SettingsDep, allow
 from .answers import Answer
+from .slips import attachment_file
 
 router = APIRouter(tags=["专项督查与约谈"])
 
@@ -180,3 +188,37 @@ def oversight_document(
     title, content = oversight_pdf(session, row, doc)
     return Response(content, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{row.number}-{doc}.pdf"'})
+
+
+@router.get("/oversight/{oversight_id}/attachments", response_model=list[OversightAttachmentRow],
+            summary="督查单、约谈记录的附件", dependencies=READERS)
+def oversight_attachments(session: SessionDep, row: Annotated[object, Depends(oversight_in_scope)]):
+    return list_oversight_attachments(session, oversight_id=row.id)
+
+
+@router.post("/oversight/{oversight_id}/attachments", response_model=list[OversightAttachmentRow],
+             status_code=201, summary="上传督查单、约谈记录的附件（全部成功或全部不保存）",
+             dependencies=[Depends(allow(OVERSIGHT_ACTORS))])
+def upload_oversight_attachments(
+    attachments: Annotated[list[UploadFile], File(description="PDF、JPG、PNG、OFD、DOCX、XLSX")],
+    actor: CurrentActor, session: SessionDep, settings: SettingsDep,
+    row: Annotated[object, Depends(oversight_in_scope)],
+):
+    limit = settings.upload_max_bytes
+    # One byte past the limit: enough to refuse an oversized file without holding it all.
+    files = [Upload(filename=f.filename or "", data=f.file.read(limit + 1), content_type=f.content_type or "")
+             for f in attachments]
+    ids = set(add_oversight_attachments(session, actor=actor, oversight_id=row.id, files=files,
+                                        files_dir=settings.files_dir, max_bytes=limit, as_of=now_utc()))
+    return [a for a in list_oversight_attachments(session, oversight_id=row.id) if a.id in ids]
+
+
+@router.get("/oversight/{oversight_id}/attachments/{attachment_id}", summary="下载督查约谈附件",
+            dependencies=READERS, response_class=Response)
+def download_oversight_attachment(
+    attachment_id: int, actor: CurrentActor, session: SessionDep, settings: SettingsDep,
+    row: Annotated[object, Depends(oversight_in_scope)],
+):
+    attachment, path = open_oversight_attachment(session, actor=actor, oversight_id=row.id,
+                                                 attachment_id=attachment_id, files_dir=settings.files_dir)
+    return attachment_file(attachment, path)

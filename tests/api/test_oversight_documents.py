@@ -101,3 +101,40 @@ def test_the_inspection_page_lists_the_warnings_of_the_streak_and_its_papers(cli
     assert section.count('href="/cases/YJ-') == 3
     assert f"/api/v1/oversight/{inspection.id}/documents/inspection_notice" in page
     assert "documents/inspection_report" not in page
+
+
+PDF = ("签收的督查通知书.pdf", b"%PDF-1.4\n%oversight\n", "application/pdf")
+
+
+def test_gao_jun_attaches_the_signed_notice_and_the_treasury_reads_it(client, login, session, world, inspection):
+    url = f"/api/v1/oversight/{inspection.id}/attachments"
+    refused = client.post(url, headers=login("gao_jun"), files=[("attachments", ("x.exe", b"MZ...", "application/pdf"))])
+    assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "type_not_allowed"
+    assert client.post(url, headers=login("qian_li"), files=[("attachments", PDF)]).status_code == 403
+    added = client.post(url, headers=login("gao_jun"), files=[("attachments", PDF)])
+    assert added.status_code == 201, added.text
+    [attachment] = added.json()
+    assert attachment["filename"] == "签收的督查通知书.pdf" and attachment["uploaded_by_name"] == "高军"
+    read = client.get(f"{url}/{attachment['id']}", headers=login("qian_li"))
+    assert read.status_code == 200 and read.content == PDF[1]
+    assert client.get(f"{url}/{attachment['id']}", headers=login("li_na")).status_code == 403
+    # Closed, the file stays and no more can be added.
+    act(session, world, inspection, "start", "gao_jun")
+    act(session, world, inspection, "submit_report", "gao_jun", record=REPORT)
+    act(session, world, inspection, "close", "wu_tao")
+    session.commit()
+    late = client.post(url, headers=login("wu_tao"), files=[("attachments", PDF)])
+    assert late.status_code == 409
+    assert [a["id"] for a in client.get(url, headers=login("qian_li")).json()] == [attachment["id"]]
+
+
+def test_the_inspection_page_takes_attachments(client, session, world, inspection):
+    from tests.api.test_pages_auth import csrf_of
+
+    page_login(client, "gao_jun")
+    page = client.get(f"/oversight/{inspection.id}")
+    assert 'id="attach-form"' in page.text
+    done = client.post(f"/oversight/{inspection.id}/attachments", follow_redirects=False,
+                       data={"csrf_token": csrf_of(page.text)}, files=[("attachments", PDF)])
+    assert done.status_code == 303
+    assert "签收的督查通知书.pdf" in client.get(f"/oversight/{inspection.id}").text
