@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from models import OrgUnit, User
+from models import OrgUnit, Region, User
 from models.oversight import OversightEvent, OversightKind
 from workflows.core.errors import InvalidState, NotFound
 from workflows.oversight.cases import report_author
@@ -75,3 +75,9 @@ def oversight_pdf(session: Session, row, doc: str) -> tuple[str, bytes]:
     if doc in ("interview_notice", "interview_record"):
         context["interview_date"] = date.fromisoformat(record["interview_date"])
     return title, official_pdf("oversight.html", context)
+
+
+def notice_pdf(session: Session, notice) -> bytes:
+    """The 通报 of slow regions as issued (the list frozen in the notice)."""
+    issuer = session.get(Region, notice.issuer_region_id)
+    return official_pdf("notice.html", {"notice": notice, "issuer": f"{issuer.name}财政厅"})

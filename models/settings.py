@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # end; this many counting months in a row open a special inspection (专项督查), due in
     # inspection_days working days. After it closes, counting in interview_min_counting of
     # the next interview_window_months months opens an interview (约谈).
+    # Regions whose on-time rate in a month is below this are listed as slow (Changchun art.
+    # 18, 23) and may be circulated in a 通报.
+    slow_on_time_rate: float = Field(0.8, ge=0, le=1)
     streak_levels: list[Literal["yellow_bell", "yellow_light", "red_light"]] = [
         "yellow_light",
         "red_light",

@@ -103,8 +103,6 @@ def build_world(session: Session) -> World:
         ("qian_li", "钱丽", Role.TREASURY, "anxian_treasury"),
         ("he_min", "何敏", Role.POVERTY_OFFICE, "anxian_poverty"),
         ("gao_jun", "高军", Role.SUPERVISION, "province_supervision"),
-        # The bureau's director: approves the inspection reports Gao Jun writes.
-        ("wu_tao", "吴涛", Role.SUPERVISION, "province_supervision"),
         ("ma_lin", "马林", Role.LEADER, "province_leaders"),
         ("xu_qing", "徐青", Role.PROVINCE, "province_treasury"),
     ]

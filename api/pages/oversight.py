@@ -6,17 +6,24 @@ from datetime import date
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from forms.oversight_pdf import available_documents
+from forms.oversight_pdf import available_documents, notice_pdf
 from models.enums import Level
 from models.oversight import OversightKind, OversightState
 from models.settings import get_settings
 from workflows.core.actors import Actor
-from workflows.core.calendar import local_date
+from workflows.core.calendar import add_months, local_date
 from workflows.core.clock import now_utc
-from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
+from workflows.core.errors import (
+    AlreadyExists,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    OutOfScope,
+    RoleNotAllowed,
+)
 from workflows.core.roles import CASE_READERS, OFFICE_READERS, OVERSIGHT_ACTORS
 from workflows.oversight.attachments import add_oversight_attachments, list_oversight_attachments
 from workflows.oversight.cases import (
@@ -29,6 +36,14 @@ from workflows.oversight.cases import (
 )
 from workflows.oversight.evidence import streak_warnings
 from workflows.oversight.forms import COMMITMENT_FIELDS, LABELS
+from workflows.oversight.slow_regions import (
+    ISSUERS,
+    get_notice,
+    issue_notice,
+    list_notices,
+    may_issue,
+    slow_regions,
+)
 from workflows.oversight.streaks import latest_evaluated_month, streak_board
 
 from ..deps import SessionDep, SettingsDep, allow
@@ -121,6 +136,49 @@ def _as_date(value) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+@router.get("/oversight/slow", dependencies=[Depends(allow(OFFICE_READERS))])
+def slow_page(request: Request, actor: Viewer, session: SessionDep, month: str = ""):
+    """The month's slow regions (default: last month), with the 通报 button for the province."""
+    try:
+        chosen = date.fromisoformat(f"{month}-01") if month else None
+    except ValueError:
+        chosen = None
+    chosen = chosen or add_months(local_date(now_utc()).replace(day=1), -1)
+    return _slow_page(request, session, actor, chosen)
+
+
+def _slow_page(request, session, actor, month, *, message=None, status_code=200):
+    return render(request, "oversight_slow.html", {
+        "month": month, "rows": slow_regions(session, actor=actor, month=month),
+        "threshold": get_settings().slow_on_time_rate, "may_issue": may_issue(actor),
+        "notices": list_notices(session, actor=actor), "message": message,
+    }, status_code=status_code)  # fmt: skip
+
+
+@router.post("/oversight/notices", dependencies=[Depends(allow(ISSUERS)), CsrfForm])
+def issue_page(request: Request, actor: Viewer, session: SessionDep, form: PostedForm):
+    try:
+        month = date.fromisoformat(f"{form.get('month')}-01")
+    except (TypeError, ValueError):
+        month = None
+    if month is None:
+        return _slow_page(request, session, actor, add_months(local_date(now_utc()).replace(day=1), -1),
+                          message="请选择通报的月份", status_code=422)
+    try:
+        with session.begin_nested():
+            notice = issue_notice(session, actor=actor, month=month, as_of=now_utc())
+    except (InvalidInput, AlreadyExists) as error:
+        return _slow_page(request, session, actor, month, message=error.message, status_code=error.status)
+    return RedirectResponse(f"/oversight/notices/{notice.id}", status_code=303)
+
+
+@router.get("/oversight/notices/{notice_id}", dependencies=[Depends(allow(OFFICE_READERS))])
+def notice_page(notice_id: int, actor: Viewer, session: SessionDep):
+    notice = get_notice(session, actor=actor, notice_id=notice_id)
+    return Response(notice_pdf(session, notice), media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{notice.number}.pdf"'})
 
 
 @router.get("/oversight/{oversight_id}", dependencies=[Depends(allow(OFFICE_READERS))])

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Path, Response, UploadFile
 from pydantic import BaseModel, Field, computed_field
 
-from forms.oversight_pdf import DOCUMENTS, oversight_pdf
+from forms.oversight_pdf import DOCUMENTS, notice_pdf, oversight_pdf
 from models.oversight import OversightKind, OversightState
 from workflows.cases.attachments import Upload
 from workflows.core.clock import now_utc
@@ -24,6 +24,7 @@ from workflows.oversight.cases import (
     timeline,
     transition_oversight,
 )
+from workflows.oversight.slow_regions import ISSUERS, get_notice, issue_notice, slow_regions
 from workflows.oversight.streaks import streak_board
 
 from ..deps import CurrentActor, SessionDep, SettingsDep, allow
@@ -146,6 +147,50 @@ def streaks(actor: CurrentActor, session: SessionDep, month: date | None = None)
     return [StreakOut.model_validate(r) for r in streak_board(session, actor=actor, month=month)]
 
 
+class SlowRegionOut(Answer):
+    region_id: int
+    region_code: str
+    region_name: str
+    closed: int = Field(description="当月办结")
+    on_time: int = Field(description="其中按期办结")
+    overdue_open: int = Field(description="月末逾期未办结")
+    rate: float = Field(description="按期处理率（0–1）")
+
+
+class NoticeIn(BaseModel):
+    month: date = Field(description="通报的月份（该月第一天，如 2026-11-01）；须已结束")
+
+
+class NoticeOut(Answer):
+    id: int
+    number: str
+    month: date
+    threshold: float
+    regions: list[dict[str, Any]]
+    issued_at: datetime
+
+
+@router.get("/oversight/slow-regions", response_model=list[SlowRegionOut], dependencies=READERS,
+            summary="预警按期处理率低于设定值的市县")
+def slow_region_list(actor: CurrentActor, session: SessionDep, month: date) -> list[SlowRegionOut]:
+    return [SlowRegionOut.model_validate(r) for r in slow_regions(session, actor=actor, month=month.replace(day=1))]
+
+
+@router.post("/oversight/notices", response_model=NoticeOut, status_code=201, summary="发布处理不及时市县的通报",
+             dependencies=[Depends(allow(ISSUERS))])
+def issue(body: NoticeIn, actor: CurrentActor, session: SessionDep) -> NoticeOut:
+    notice = issue_notice(session, actor=actor, month=body.month.replace(day=1), as_of=now_utc())
+    return NoticeOut.model_validate(notice)
+
+
+@router.get("/oversight/notices/{notice_id}/pdf", summary="通报（PDF）", dependencies=READERS,
+            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+def notice_document(notice_id: int, actor: CurrentActor, session: SessionDep) -> Response:
+    notice = get_notice(session, actor=actor, notice_id=notice_id)
+    return Response(notice_pdf(session, notice), media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{notice.number}.pdf"'})
+
+
 @router.get("/oversight/{oversight_id}", response_model=OversightDetailOut, summary="督查约谈详情",
             dependencies=READERS)  # fmt: skip
 def oversight_read(
@@ -222,3 +267,4 @@ def download_oversight_attachment(
     attachment, path = open_oversight_attachment(session, actor=actor, oversight_id=row.id,
                                                  attachment_id=attachment_id, files_dir=settings.files_dir)
     return attachment_file(attachment, path)
+

@@ -99,6 +99,7 @@ class Matrix:
     users: dict[str, int] = field(default_factory=dict)
     whitelist_entry_id: int | None = None
     application_id: int | None = None
+    notice_id: int | None = None
     received_id: int | None = None
     push_id: int | None = None
     peer_id: int | None = None
@@ -229,6 +230,23 @@ def _account_application(session: Session, world: World) -> int:
     return application.id
 
 
+def _notice(session: Session, world: World) -> int:
+    """A 通报 of Ningxian for October, issued by Xu Qing."""
+    from datetime import date
+
+    from models.oversight import CirculatedNotice
+
+    notice = CirculatedNotice(
+        number="TB-202610-01", month=date(2026, 10, 1), issuer_region_id=world.regions["province"].id,
+        threshold=0.8, issued_by_id=world.users["xu_qing"], issued_at=NOW,
+        regions=[{"region_id": world.regions["ningxian"].id, "region_name": "宁县", "closed": 1,
+                  "on_time": 0, "overdue_open": 1, "rate": 0.0}],
+    )
+    session.add(notice)
+    session.flush()
+    return notice.id
+
+
 def _reports(session: Session, world: World, m: Matrix) -> None:
     """A monthly report per case with that case's department as its only part (so another
     department's report is out of its scope), a received report, a peer and a push."""
@@ -293,6 +311,7 @@ def matrix(engine, tmp_path_factory) -> Iterator[Matrix]:
             m.cases["other_dept"].oversight_id = m.cases["ningxian"].oversight_id
             m.whitelist_entry_id = _whitelist_entry(session, world)
             m.application_id = _account_application(session, world)
+            m.notice_id = _notice(session, world)
             _reports(session, world, m)
             m.users = dict(world.users)
             session.commit()
@@ -432,6 +451,7 @@ OTHER_PARAMS: dict[str, Callable[[Matrix], object]] = {
     "entry_id": lambda m: m.whitelist_entry_id,
     "application_id": lambda m: m.application_id,
     "doc": lambda m: "inspection_notice",
+    "notice_id": lambda m: m.notice_id,
     "whitelist_id": lambda m: m.whitelist_entry_id,
     "warning_type": lambda m: "fund_risk",
     "received_id": lambda m: m.received_id,

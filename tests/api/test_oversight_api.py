@@ -5,6 +5,7 @@ import pytest
 
 from tests.workflows.oversight.test_cases import (
     REPORT,
+    bureau_director,
     counting_month,
     m,
     open_inspection,
@@ -22,6 +23,7 @@ def world(world, session):
 @pytest.fixture
 def inspection(session, world):
     case = open_inspection(session, world)
+    bureau_director(session, world)
     session.commit()
     return case
 

@@ -11,6 +11,7 @@ from tests.workflows.oversight.test_cases import (
     REPORT,
     act,
     at,
+    bureau_director,
     close_inspection,
     counting_month,
     m,
@@ -29,6 +30,7 @@ def world(world, session):
 @pytest.fixture
 def inspection(session, world):
     case = open_inspection(session, world)
+    bureau_director(session, world)
     session.commit()
     return case
 
