@@ -15,6 +15,8 @@ from .oversight import (  # noqa: F401
     OversightCase,
     OversightEvent,
     RegionMonth,
+    SpotCheck,
+    SpotCheckDraw,
 )
 from .persons import AccountApplication, Person  # noqa: F401
 from .regions import OrgUnit, Region

@@ -108,6 +108,8 @@ class Event(Labeled):
     REJECT_RECTIFICATION = "reject_rectification"
     TRANSFER = "transfer"
     REASSIGN = "reassign"
+    # A failed spot check (抽查) sends a rectified case back to rectification.
+    REOPEN = "reopen"
     # The deadline ladder (Changchun art. 18, 23): the sweep raises levels 1 and 2; the
     # supervisor decides a level-2 request; handlers ask for more time.
     ESCALATE = "escalate"
@@ -310,6 +312,7 @@ _LABELS: dict[type, dict] = {
         Event.REJECT_RECTIFICATION: "退回整改",
         Event.TRANSFER: "移交其他部门",
         Event.REASSIGN: "改派经办人",
+        Event.REOPEN: "抽查未通过，重新整改",
         Event.ESCALATE: "逾期升级",
         Event.ESCALATE_TO_BUREAU: "提请监督检查局督办",
         Event.REJECT_ESCALATION: "驳回升级请求",

@@ -25,6 +25,7 @@ from workflows.oversight.cases import (
     transition_oversight,
 )
 from workflows.oversight.slow_regions import ISSUERS, get_notice, issue_notice, slow_regions
+from workflows.oversight.spot_checks import CHECKERS, DrawRow, draw_sample, get_draw, record_check
 from workflows.oversight.streaks import streak_board
 
 from ..deps import CurrentActor, SessionDep, SettingsDep, allow
@@ -268,3 +269,36 @@ def download_oversight_attachment(
                                                  attachment_id=attachment_id, files_dir=settings.files_dir)
     return attachment_file(attachment, path)
 
+
+
+class DrawIn(BaseModel):
+    model_config = {"extra": "forbid"}
+    sample_size: int = Field(description="抽取的案件数（1–200）；不足时全部抽取")
+    closed_from: date = Field(description="整改办结日期起（含）")
+    closed_until: date = Field(description="整改办结日期止（含），不晚于昨天")
+    seed: str | None = Field(None, max_length=64, description="随机种子；不填由系统生成。公开抽取时可由见证人提供")
+
+
+class CheckIn(BaseModel):
+    model_config = {"extra": "forbid"}
+    version: int = Field(description="看到的抽查记录版本")
+    passed: bool = Field(description="true 通过 / false 未通过（该预警重新整改）")
+    findings: str = Field(description="抽查情况")
+
+
+@router.post("/spot-checks", response_model=DrawRow, status_code=201, summary="抽查：随机抽取已整改的红灯预警",
+             dependencies=[Depends(allow(CHECKERS))])
+def spot_check_draw(body: DrawIn, actor: CurrentActor, session: SessionDep) -> DrawRow:
+    return draw_sample(session, actor=actor, as_of=now_utc(), **body.model_dump())
+
+
+@router.get("/spot-checks/{draw_id}", response_model=DrawRow, summary="抽查记录（含种子、总体和复现校验）",
+            dependencies=READERS)
+def spot_check_read(draw_id: int, actor: CurrentActor, session: SessionDep) -> DrawRow:
+    return get_draw(session, actor=actor, draw_id=draw_id)
+
+
+@router.post("/spot-checks/checks/{check_id}", response_model=DrawRow, summary="登记抽查结果（未通过则重新整改）",
+             dependencies=[Depends(allow(CHECKERS))])
+def spot_check_result(check_id: int, body: CheckIn, actor: CurrentActor, session: SessionDep) -> DrawRow:
+    return record_check(session, actor=actor, check_id=check_id, as_of=now_utc(), **body.model_dump())

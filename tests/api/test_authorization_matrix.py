@@ -452,6 +452,9 @@ OTHER_PARAMS: dict[str, Callable[[Matrix], object]] = {
     "application_id": lambda m: m.application_id,
     "doc": lambda m: "inspection_notice",
     "notice_id": lambda m: m.notice_id,
+    # No draw in the matrix's world: an allowed role gets 404, a refused one 403.
+    "draw_id": lambda m: 1,
+    "check_id": lambda m: 1,
     "whitelist_id": lambda m: m.whitelist_entry_id,
     "warning_type": lambda m: "fund_risk",
     "received_id": lambda m: m.received_id,
