@@ -44,6 +44,13 @@ from workflows.oversight.slow_regions import (
     may_issue,
     slow_regions,
 )
+from workflows.oversight.spot_checks import (
+    CHECKERS,
+    draw_sample,
+    get_draw,
+    list_draws,
+    record_check,
+)
 from workflows.oversight.streaks import latest_evaluated_month, streak_board
 
 from ..deps import SessionDep, SettingsDep, allow
@@ -179,6 +186,65 @@ def notice_page(notice_id: int, actor: Viewer, session: SessionDep):
     notice = get_notice(session, actor=actor, notice_id=notice_id)
     return Response(notice_pdf(session, notice), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{notice.number}.pdf"'})
+
+
+@router.get("/oversight/spot-checks", dependencies=[Depends(allow(OFFICE_READERS))])
+def spot_checks_page(request: Request, actor: Viewer, session: SessionDep):
+    return _spot_page(request, session, actor)
+
+
+def _spot_page(request, session, actor, *, form=None, errors=None, message=None, status_code=200):
+    return render(request, "oversight_spot_checks.html", {
+        "draws": list_draws(session, actor=actor), "may_draw": actor.role in CHECKERS,
+        "form": form or {}, "errors": errors or {}, "message": message,
+    }, status_code=status_code)  # fmt: skip
+
+
+@router.post("/oversight/spot-checks", dependencies=[Depends(allow(CHECKERS)), CsrfForm])
+def draw_page(request: Request, actor: Viewer, session: SessionDep, form: PostedForm):
+    values = {k: str(form.get(k) or "").strip() for k in ("sample_size", "closed_from", "closed_until", "seed")}
+    try:
+        closed_from = date.fromisoformat(values["closed_from"])
+        closed_until = date.fromisoformat(values["closed_until"])
+    except ValueError:
+        return _spot_page(request, session, actor, form=values, message="请填写整改办结日期的起止",
+                          errors={"closed_from": "请填写日期"}, status_code=422)
+    try:
+        with session.begin_nested():
+            drawn = draw_sample(session, actor=actor, sample_size=parse_int(values["sample_size"]) or 0,
+                                closed_from=closed_from, closed_until=closed_until,
+                                seed=values["seed"] or None, as_of=now_utc())
+    except InvalidInput as error:
+        return _spot_page(request, session, actor, form=values, errors=form_errors(error),
+                          message=error.message, status_code=error.status)
+    return RedirectResponse(f"/oversight/spot-checks/{drawn.id}", status_code=303)
+
+
+@router.get("/oversight/spot-checks/{draw_id}", dependencies=[Depends(allow(OFFICE_READERS))])
+def draw_detail(request: Request, draw_id: int, actor: Viewer, session: SessionDep):
+    return _draw_page(request, session, actor, draw_id)
+
+
+def _draw_page(request, session, actor, draw_id, *, message=None, status_code=200):
+    return render(request, "oversight_spot_check.html", {
+        "d": get_draw(session, actor=actor, draw_id=draw_id), "may_check": actor.role in CHECKERS,
+        "message": message,
+    }, status_code=status_code)  # fmt: skip
+
+
+@router.post("/oversight/spot-checks/{draw_id}/checks/{check_id}", dependencies=[Depends(allow(CHECKERS)), CsrfForm])
+def check_page(request: Request, draw_id: int, check_id: int, actor: Viewer, session: SessionDep,
+               form: PostedForm):  # fmt: skip
+    try:
+        with session.begin_nested():
+            record_check(session, actor=actor, check_id=check_id, version=parse_int(form.get("version")) or 0,
+                         passed=form.get("passed") == "1", findings=str(form.get("findings") or ""),
+                         as_of=now_utc())  # fmt: skip
+    except _NOT_A_FORM_PROBLEM:
+        raise
+    except DomainError as error:
+        return _draw_page(request, session, actor, draw_id, message=error.message, status_code=error.status)
+    return RedirectResponse(f"/oversight/spot-checks/{draw_id}", status_code=303)
 
 
 @router.get("/oversight/{oversight_id}", dependencies=[Depends(allow(OFFICE_READERS))])

@@ -92,3 +92,23 @@ def test_a_draw_needs_a_finished_period_with_cases(world, client, login, session
     assert future.json()["errors"][0]["code"] == "not_over"
     zero = client.post("/api/v1/spot-checks", json={**DRAW, "sample_size": 0}, headers=login("gao_jun"))
     assert zero.json()["errors"][0]["field"] == "sample_size"
+
+
+def test_the_spot_check_pages_draw_and_record(world, client, session):
+    from tests.api.test_pages_auth import csrf_of, page_login
+
+    rectified_red_lights(session, world)
+    page_login(client, "gao_jun")
+    page = client.get("/oversight/spot-checks")
+    assert 'id="draw-form"' in page.text
+    drawn = client.post("/oversight/spot-checks", follow_redirects=False, data={
+        "csrf_token": csrf_of(page.text), "closed_from": "2026-11-01", "closed_until": "2026-11-30",
+        "sample_size": "1", "seed": "公开抽取"})
+    assert drawn.status_code == 303
+    detail = client.get(drawn.headers["location"])
+    assert "用同一种子重新抽取，结果一致" in detail.text and "公开抽取" in detail.text
+    action = next(part.split('"', 1)[0] for part in detail.text.split('action="')[1:] if "/checks/" in part)
+    done = client.post(action, follow_redirects=False, data={
+        "csrf_token": csrf_of(detail.text), "version": "1", "passed": "0", "findings": "整改不实"})
+    assert done.status_code == 303
+    assert "抽查未通过" in client.get(drawn.headers["location"]).text

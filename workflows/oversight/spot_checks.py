@@ -205,3 +205,12 @@ def _reopen(session: Session, *, actor: Actor, case_id: int, check: SpotCheck, d
         comment=f"抽查（{draw.number}）未通过：{check.findings}", due_on=due,
         data={"spot_check_id": check.id, "draw_id": draw.id},
     ))
+
+
+def list_draws(session: Session, *, actor: Actor) -> list[SpotCheckDraw]:
+    """The draws of the actor's region and below, newest first."""
+    return list(session.exec(
+        select(SpotCheckDraw).join(Region, Region.id == SpotCheckDraw.region_id)
+        .where(Region.path.startswith(actor.region_path, autoescape=True))
+        .order_by(SpotCheckDraw.id.desc())
+    ).all())
