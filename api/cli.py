@@ -14,6 +14,7 @@ from models.enums import Role
 from models.migrate import upgrade
 from models.settings import ConfigError, get_settings
 from workflows.admin.accounts import find_unit, get_user_by_username, list_users
+from workflows.admin.handover import Handover
 from workflows.admin.users import open_user, reset_password, revoke_user
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError
@@ -155,7 +156,8 @@ def users_add(
     full_name: Annotated[str, typer.Option("--name", help="姓名")],
     role: Annotated[Role, typer.Option(help="角色")],
     unit: Annotated[str, typer.Option(help="所属单位编码 (org unit code)")],
-    password: Annotated[str, typer.Option(prompt="密码", hide_input=True, confirmation_prompt=True)],
+    id_number: Annotated[str, typer.Option("--id-number", help="身份证号（只保存散列值）")],
+    password: Annotated[str, typer.Option(prompt="一次性密码", hide_input=True, confirmation_prompt=True)],
     phone: Annotated[str | None, typer.Option(help="联系电话")] = None,
     position: Annotated[str | None, typer.Option(help="职务")] = None,
 ) -> None:
@@ -167,36 +169,47 @@ def users_add(
             open_user(
                 session, actor=operator(), username=username, full_name=full_name, role=role,
                 org_unit_id=org_unit.id if org_unit else 0, password=password, phone=phone,
-                position=position, as_of=now_utc(),
+                position=position, id_number=id_number, as_of=now_utc(),
             )
     except DomainError as error:
         fail(_describe(error).replace("org_unit_id：所属单位不存在", f"unit：单位编码 {unit} 不存在"))
-    console.print(f"已开通账户 {username}（{role.label}，{org_unit.name}）。")
+    console.print(f"已开通账户 {username}（{role.label}，{org_unit.name}），首次登录须修改密码。")
 
 
 @users_app.command("set-password")
 def users_set_password(
     username: str,
-    password: Annotated[str, typer.Option(prompt="新密码", hide_input=True, confirmation_prompt=True)],
+    password: Annotated[str, typer.Option(prompt="一次性密码", hide_input=True, confirmation_prompt=True)],
 ) -> None:
-    """Reset a password (also clears a login lock; audited)."""
+    """Reset to a one-time password, to be changed at first login (also clears a lock; audited)."""
     try:
         with session_scope() as session:
             user = get_user_by_username(session, username)
             reset_password(session, actor=operator(), user_id=user.id, password=password, as_of=now_utc())
     except DomainError as error:
         fail(_describe(error))
-    console.print(f"已重置 {username} 的密码。")
+    console.print(f"已重置 {username} 的密码（一次性密码，首次登录须修改）。")
 
 
 @users_app.command("revoke")
-def users_revoke(username: str) -> None:
-    """Revoke (deactivate) an account; its history stays (audited)."""
+def users_revoke(
+    username: str,
+    cases_to: Annotated[str | None, typer.Option(
+        "--cases-to", help="名下未办结预警的去向：本处室经办人的用户名，或 queue（退回处室待分派队列）")] = None,
+) -> None:
+    """Revoke (deactivate) an account; its history stays (audited). Its open cases go to
+    --cases-to, in the same transaction."""
     try:
         with session_scope() as session:
             user = get_user_by_username(session, username)
+            handover = None
+            if cases_to == "queue":
+                handover = Handover(None)
+            elif cases_to:
+                handover = Handover(get_user_by_username(session, cases_to).id)
             with keeps_chains_staffed(session):
-                revoke_user(session, actor=operator(), user_id=user.id, as_of=now_utc())
+                revoke_user(session, actor=operator(), user_id=user.id, as_of=now_utc(),
+                            handover=handover)
     except DomainError as error:
         fail(_describe(error))
     console.print(f"已停用账户 {username}。")

@@ -13,12 +13,15 @@ from sqlmodel import Session
 from models.db import get_engine, session_scope, writer
 from models.enums import Role
 from models.settings import Settings
+from workflows.admin.auth import PasswordChangeRequired
 from workflows.core.actors import Actor, load_actor
 from workflows.core.errors import DomainError, NotFound, RoleNotAllowed
 
 from .security import read_token
 
 SESSION_COOKIE = "warnflow_session"
+# What a one-time password may still reach: changing it, who am I, logging out.
+ONE_TIME_PASSWORD_PATHS = frozenset({"/api/v1/auth/password", "/api/v1/me", "/account/password", "/logout"})
 
 
 class NotAuthenticated(DomainError):
@@ -63,6 +66,8 @@ def get_actor(request: Request, session: SessionDep, settings: SettingsDep) -> A
         actor = load_actor(session, user_id)
     except NotFound:
         raise NotAuthenticated("账户不存在或已停用，请重新登录") from None
+    if actor.must_change_password and request.url.path not in ONE_TIME_PASSWORD_PATHS:
+        raise PasswordChangeRequired("您正在使用管理员重置的一次性密码，请先修改密码后再办理业务")
     request.state.actor = actor
     return actor
 

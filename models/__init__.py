@@ -10,7 +10,16 @@ from .escalation import DeadlineReminder, EscalationRequest
 from .federation import FederationKey, FederationPeer, FederationPush, ReceivedReport  # noqa: F401
 from .imports import ImportRun
 from .notifications import DepartmentWebhook, Notification, NotificationPreference  # noqa: F401
-from .oversight import OversightCase, OversightEvent, RegionMonth  # noqa: F401
+from .oversight import (  # noqa: F401
+    CirculatedNotice,
+    OversightAttachment,
+    OversightCase,
+    OversightEvent,
+    RegionMonth,
+    SpotCheck,
+    SpotCheckDraw,
+)
+from .persons import AccountApplication, Person  # noqa: F401
 from .regions import OrgUnit, Region
 from .reports import MonthlyReport, MonthlyReportEvent, MonthlyReportPart  # noqa: F401
 from .routing import DepartmentRoute

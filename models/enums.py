@@ -108,6 +108,8 @@ class Event(Labeled):
     REJECT_RECTIFICATION = "reject_rectification"
     TRANSFER = "transfer"
     REASSIGN = "reassign"
+    # A failed spot check (抽查) sends a rectified case back to rectification.
+    REOPEN = "reopen"
     # The deadline ladder (Changchun art. 18, 23): the sweep raises levels 1 and 2; the
     # supervisor decides a level-2 request; handlers ask for more time.
     ESCALATE = "escalate"
@@ -144,6 +146,22 @@ class AuditKind(Labeled):
     WHITELIST_CHANGED = "whitelist_changed"
     ROUTING_CHANGED = "routing_changed"
     FEDERATION_CHANGED = "federation_changed"
+    PASSWORD_CHANGED = "password_changed"
+    APPLICATION_CHANGED = "application_changed"
+
+
+class ApplicationKind(Labeled):
+    OPEN = "open"
+    CHANGE = "change"
+    REVOKE = "revoke"
+
+
+class ApplicationStatus(Labeled):
+    # 申请 → 处室负责人审核 → 管理员审批（办理）; either may refuse.
+    SUBMITTED = "submitted"
+    HEAD_APPROVED = "head_approved"
+    APPROVED = "approved"
+    REFUSED = "refused"
 
 
 class Resolution(Labeled):
@@ -294,6 +312,7 @@ _LABELS: dict[type, dict] = {
         Event.REJECT_RECTIFICATION: "退回整改",
         Event.TRANSFER: "移交其他部门",
         Event.REASSIGN: "改派经办人",
+        Event.REOPEN: "抽查未通过，重新整改",
         Event.ESCALATE: "逾期升级",
         Event.ESCALATE_TO_BUREAU: "提请监督检查局督办",
         Event.REJECT_ESCALATION: "驳回升级请求",
@@ -325,6 +344,19 @@ _LABELS: dict[type, dict] = {
         AuditKind.WHITELIST_CHANGED: "修改白名单",
         AuditKind.ROUTING_CHANGED: "修改分派规则",
         AuditKind.FEDERATION_CHANGED: "修改上下级报送设置",
+        AuditKind.PASSWORD_CHANGED: "修改本人密码",
+        AuditKind.APPLICATION_CHANGED: "账户申请审批",
+    },
+    ApplicationKind: {
+        ApplicationKind.OPEN: "开通",
+        ApplicationKind.CHANGE: "变更",
+        ApplicationKind.REVOKE: "注销",
+    },
+    ApplicationStatus: {
+        ApplicationStatus.SUBMITTED: "待处室负责人审核",
+        ApplicationStatus.HEAD_APPROVED: "待管理员审批",
+        ApplicationStatus.APPROVED: "已办理",
+        ApplicationStatus.REFUSED: "未通过",
     },
     Resolution: {
         Resolution.NORMAL: "认定正常",

@@ -128,3 +128,88 @@ class OversightEvent(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
     comment: str | None = Field(default=None, sa_type=sa.Text)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class OversightAttachment(SQLModel, table=True):
+    """A scanned document on an inspection slip or interview record; bytes in the file store."""
+
+    __tablename__ = "oversight_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    oversight_id: int = Field(foreign_key="oversight_case.id", index=True)
+    sha256: str = Field(max_length=64)
+    size: int
+    content_type: str = Field(max_length=128)
+    filename: str = Field(max_length=255)
+    uploaded_by_id: int = Field(foreign_key="app_user.id")
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The case's version when it was added (which step of the timeline it belongs to).
+    added_in_version: int = 1
+
+
+class CirculatedNotice(SQLModel, table=True):
+    """A 通报 of the regions that handled warnings slowly in a month (Changchun art. 18, 23)."""
+
+    __tablename__ = "circulated_notice"
+    __table_args__ = (sa.UniqueConstraint("month", "issuer_region_id", name="uq_circulated_notice_month_issuer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=20, unique=True)  # TB-YYYYMM-NN
+    month: date
+    issuer_region_id: int = Field(foreign_key="region.id")
+    # The on-time rate below which a region is listed (0–1), as it was when issued.
+    threshold: float
+    # [{"region_id", "region_name", "due", "on_time", "rate"}, …]: the list as issued.
+    regions: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    issued_by_id: int = Field(foreign_key="app_user.id")
+    issued_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SpotCheckResult(Labeled):
+    PENDING = "pending"
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+_LABELS[SpotCheckResult] = {
+    SpotCheckResult.PENDING: "待抽查",
+    SpotCheckResult.PASSED: "抽查通过",
+    SpotCheckResult.FAILED: "抽查未通过",
+}
+
+
+class SpotCheckDraw(SQLModel, table=True):
+    """One random draw (抽查, Henan art. 13) of rectified major warnings in a bureau's scope.
+
+    The population (eligible case ids, ascending), the seed and the sample are kept, so that
+    anyone can draw again with the same seed and get the same cases (the draw was fair)."""
+
+    __tablename__ = "spot_check_draw"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=20, unique=True)  # CC-YYYYMM-NNNN
+    region_id: int = Field(foreign_key="region.id")
+    closed_from: date
+    closed_until: date
+    seed: str = Field(max_length=64)
+    population: list[int] = Field(default_factory=list, sa_type=sa.JSON)
+    sample_size: int
+    picked: list[int] = Field(default_factory=list, sa_type=sa.JSON)
+    drawn_by_id: int = Field(foreign_key="app_user.id")
+    drawn_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SpotCheck(SQLModel, table=True):
+    """The check of one drawn case, recorded on its slip (result, findings, who, when)."""
+
+    __tablename__ = "spot_check"
+    __table_args__ = (sa.UniqueConstraint("draw_id", "case_id", name="uq_spot_check_draw_case"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draw_id: int = Field(foreign_key="spot_check_draw.id", index=True)
+    case_id: int = Field(foreign_key="warning_case.id", index=True)
+    result: SpotCheckResult = Field(default=SpotCheckResult.PENDING, sa_type=enum_column(SpotCheckResult))
+    findings: str = Field(default="", sa_type=sa.Text)
+    checked_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = 1

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_SECRET = "warnflow-demo-secret-do-not-use-in-production"
 DEFAULT_DEMO_PASSWORD = "Warnflow@2026"
+DEMO_ID_NUMBER_KEY = "warnflow-demo-id-number-key-do-not-use-in-production"
 
 
 class ConfigError(RuntimeError):
@@ -25,6 +26,9 @@ class Settings(BaseSettings):
     demo: bool = False
     demo_password: str = DEFAULT_DEMO_PASSWORD
     secret_key: SecretStr | None = None
+    # The key of the ID-number hash (HMAC-SHA256): one per deployment, never changed once
+    # persons are recorded (equal numbers are found by their hash).
+    id_number_key: SecretStr | None = None
     timezone: str = "Asia/Shanghai"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -87,6 +91,9 @@ class Settings(BaseSettings):
     # end; this many counting months in a row open a special inspection (专项督查), due in
     # inspection_days working days. After it closes, counting in interview_min_counting of
     # the next interview_window_months months opens an interview (约谈).
+    # Regions whose on-time rate in a month is below this are listed as slow (Changchun art.
+    # 18, 23) and may be circulated in a 通报.
+    slow_on_time_rate: float = Field(0.8, ge=0, le=1)
     streak_levels: list[Literal["yellow_bell", "yellow_light", "red_light"]] = [
         "yellow_light",
         "red_light",
@@ -167,9 +174,24 @@ class Settings(BaseSettings):
             " or run the demo with `warnflow demo`."
         )
 
+    def id_number_hash_key(self) -> bytes:
+        """The deployment's ID-number hash key; outside demo mode the operator sets it."""
+        if self.id_number_key is not None and self.id_number_key.get_secret_value():
+            value = self.id_number_key.get_secret_value()
+            if value == DEMO_ID_NUMBER_KEY and not self.demo:
+                raise ConfigError("WARNFLOW_ID_NUMBER_KEY 仍是演示密钥，生产环境不得使用。")
+            return value.encode()
+        if self.demo:
+            return DEMO_ID_NUMBER_KEY.encode()
+        raise ConfigError(
+            "未设置 WARNFLOW_ID_NUMBER_KEY（身份证号散列密钥），拒绝启动。"
+            " Set WARNFLOW_ID_NUMBER_KEY (e.g. `export WARNFLOW_ID_NUMBER_KEY=$(openssl rand -hex 32)`)."
+        )
+
     def check_can_serve(self) -> None:
         """Refuse to start with default secrets outside the demo."""
         self.signing_key()
+        self.id_number_hash_key()
 
 
 @lru_cache

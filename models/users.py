@@ -30,6 +30,12 @@ class User(UserBase, table=True):
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The person who holds the account (责任可追溯); accounts opened before persons were
+    # recorded have none.
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    # Set by an administrator's reset (a one-time password): nothing but changing it is
+    # allowed until the holder has chosen their own.
+    must_change_password: bool = False
 
 
 class UserPublic(UserBase):

@@ -100,6 +100,10 @@ def backend(engine) -> str:
     return engine.dialect.name
 
 
+# Persons' ID numbers are hashed under the deployment's key; tests have their own.
+os.environ.setdefault("WARNFLOW_ID_NUMBER_KEY", "warnflow-tests-id-number-key-0123456789")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def fast_password_hashing():
     """argon2id with test-sized cost: the same code path, milliseconds instead of 50 ms."""

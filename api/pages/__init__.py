@@ -8,6 +8,7 @@ def page_routers() -> list[APIRouter]:
     # helper the CLI or a test uses) then loads without every router and its dependencies.
     from . import (
         admin,
+        applications,
         auth,
         batch,
         cases,
@@ -28,4 +29,4 @@ def page_routers() -> list[APIRouter]:
     return [auth.router, work.router, cases.router, slips.router, batch.router, review.router,
             summary.router, admin.router, inbox.router, escalations.router, oversight.router,
             report_chain.router, ledger.router, federation_admin.router, reports.router,
-            imports.router]
+            imports.router, applications.router]

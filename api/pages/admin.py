@@ -21,7 +21,8 @@ from models.enums import DayKind, Level, OrgKind, Role, RuleCategory, WarningTyp
 from workflows.admin import calendar as admin_calendar
 from workflows.admin import rules as admin_rules
 from workflows.admin import users as admin_users
-from workflows.core.actors import Actor
+from workflows.admin.handover import Handover, count_open_cases
+from workflows.core.actors import Actor, active_handlers
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
@@ -55,7 +56,7 @@ _DONE = {
 }
 # Errors that are not about a field: let the error page say them (403/404).
 _NOT_FORM_ERRORS = (RoleNotAllowed, OutOfScope, NotFound)
-USER_FIELDS = ("username", "full_name", "role", "org_unit_id", "position", "phone", "email")
+USER_FIELDS = ("username", "full_name", "id_number", "role", "org_unit_id", "position", "phone", "email")
 ROLE_CHOICES = [(r.value, r.label) for r in Role if r != Role.SYSTEM]
 
 
@@ -170,8 +171,10 @@ def open_user(request: Request, actor: Viewer, session: SessionDep, form: Posted
                 password=password or generated, as_of=now_utc(),
             )
     except DomainError as error:
-        return _new_user_page(request, session, actor, form=values, errors=_refused(error),
-                              message=error.message, status_code=error.status)
+        # The ID number is not typed back into the page.
+        return _new_user_page(request, session, actor, form={**values, "id_number": ""},
+                              errors=_refused(error), message=error.message,
+                              status_code=error.status)
     if generated:
         # Shown once, on this answer only: never put in a URL or a log.
         return _user_page(request, session, actor, row.id, generated=generated, flash=_DONE["opened"])
@@ -184,9 +187,12 @@ def _user_page(request, session, actor, user_id, *, form=None, errors=None, mess
     if form is None:
         form = {name: getattr(row, name) for name in admin_users.CHANGEABLE}
         form = {k: _as_text(v) for k, v in form.items()}
+    handlers = [h for h in active_handlers(session, unit_ids=[row.org_unit_id])[row.org_unit_id]
+                if h.id != row.id]
     context = {"user": row, "form": form, "errors": errors or {}, "message": message,
                "generated": generated, "roles": ROLE_CHOICES, "units": _units(session, actor),
-               "is_self": row.id == actor.user_id, "now": now_utc()}
+               "is_self": row.id == actor.user_id, "now": now_utc(),
+               "open_cases": count_open_cases(session, row.id), "handlers": handlers}
     if flash:
         context["flash"] = flash
     return _page(request, "user.html", context, status_code=status_code)
@@ -197,6 +203,12 @@ def user(request: Request, user_id: int, actor: Viewer, session: SessionDep):
     return _user_page(request, session, actor, user_id)
 
 
+def _handover(form) -> Handover | None:
+    """The form's "where do the cases go": "queue" or a handler's id (none chosen: None)."""
+    choice = _text(form, "handover")
+    return Handover.from_choice(to_user_id=_int_or_none(choice), to_queue=choice == "queue")
+
+
 @router.post("/admin/users/{user_id}", dependencies=WRITE)
 def change_user(request: Request, user_id: int, actor: Viewer, session: SessionDep, form: PostedForm):
     values = {name: _text(form, name) for name in admin_users.CHANGEABLE}
@@ -205,22 +217,24 @@ def change_user(request: Request, user_id: int, actor: Viewer, session: SessionD
     try:
         with session.begin_nested(), keeps_chains_staffed(session):
             admin_users.change_user(session, actor=actor, user_id=user_id, changes=changes,
-                                    as_of=now_utc())
+                                    as_of=now_utc(), handover=_handover(form))
     except DomainError as error:
-        return _user_page(request, session, actor, user_id, form=values, errors=_refused(error),
-                          message=error.message, status_code=error.status)
+        return _user_page(request, session, actor, user_id,
+                          form={**values, "handover": _text(form, "handover")},
+                          errors=_refused(error), message=error.message, status_code=error.status)
     return _go(f"/admin/users/{user_id}", "changed")
 
 
 @router.post("/admin/users/{user_id}/revoke", dependencies=WRITE)
-def revoke_user(request: Request, user_id: int, actor: Viewer, session: SessionDep):
+def revoke_user(request: Request, user_id: int, actor: Viewer, session: SessionDep,
+                form: PostedForm):
     try:
         with session.begin_nested(), keeps_chains_staffed(session):
-            admin_users.revoke_user(session, actor=actor, user_id=user_id, as_of=now_utc())
+            admin_users.revoke_user(session, actor=actor, user_id=user_id, as_of=now_utc(),
+                                    handover=_handover(form))
     except DomainError as error:
-        _refused(error)
-        return _user_page(request, session, actor, user_id, message=error.message,
-                          status_code=error.status)
+        return _user_page(request, session, actor, user_id, errors=_refused(error),
+                          message=error.message, status_code=error.status)
     return _go(f"/admin/users/{user_id}", "revoked")
 
 
@@ -390,7 +404,7 @@ def _whitelist_page(request, session, actor, *, filters=None, form=None, errors=
         kind=filters.get("kind") if filters.get("kind") in WhitelistKind._value2member_map_ else None,
         active={"1": True, "0": False}.get(filters.get("active", "")),
     )
-    approvers = admin_users.list_users(session, actor=actor, active=True)
+    approvers = intake_whitelist.whitelist_approvers(session, actor=actor)
     return _page(request, "whitelist.html", {
         "rows": rows, "filters": filters, "form": form or {"kind": WhitelistKind.PAYEE.value},
         "errors": errors or {}, "message": message, "kinds": WhitelistKind.choices(),

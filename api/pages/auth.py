@@ -3,17 +3,19 @@
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
+from forms.page_forms import errors_of
 from models.enums import AuditKind
-from workflows.admin.auth import authenticate
+from workflows.admin.auth import authenticate, change_own_password
 from workflows.core.audit import record
 from workflows.core.clock import now_utc
+from workflows.core.errors import InvalidInput
 from workflows.core.roles import EVERYONE
 
 from ..deps import SESSION_COOKIE, CurrentActor, SessionDep, SettingsDep, allow
 from ..security import create_token
 from .csrf import CsrfForm, PostedForm
 from .errors import safe_next
-from .templating import render
+from .templating import Viewer, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,6 +47,9 @@ def login(request: Request, form: PostedForm, session: SessionDep, settings: Set
             status_code=outcome.error.status,
         )
     token, expires_in = create_token(outcome.user.id, settings=settings, now=now)
+    if outcome.user.must_change_password:
+        # A one-time password opens only the page that replaces it.
+        target = "/account/password"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE, token, max_age=expires_in, httponly=True, samesite="lax",
@@ -60,3 +65,25 @@ def logout(request: Request, actor: CurrentActor, session: SessionDep):
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+@router.get("/account/password", dependencies=[Depends(allow(EVERYONE))])
+def password_page(request: Request, actor: Viewer):
+    return render(request, "account_password.html", {"forced": actor.must_change_password,
+                                                     "errors": {}})
+
+
+@router.post("/account/password", dependencies=[Depends(allow(EVERYONE)), CsrfForm])
+def change_password(request: Request, actor: Viewer, session: SessionDep, form: PostedForm):
+    try:
+        with session.begin_nested():
+            change_own_password(
+                session, user_id=actor.user_id, as_of=now_utc(), client=_client(request),
+                current_password=str(form.get("current_password") or ""),
+                new_password=str(form.get("new_password") or ""),
+            )
+    except InvalidInput as error:
+        return render(request, "account_password.html",
+                      {"forced": actor.must_change_password, "errors": errors_of(error),
+                       "message": error.message}, status_code=error.status)
+    return RedirectResponse("/?done=password_changed", status_code=303)

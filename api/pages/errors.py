@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
+from workflows.admin.auth import PasswordChangeRequired
 from workflows.core.errors import DomainError, NotFound, OutOfScope
 
 from ..deps import SESSION_COOKIE, NotAuthenticated
@@ -45,6 +46,8 @@ def login_redirect(request: Request) -> RedirectResponse:
 def render_page_error(request: Request, error: DomainError) -> Response:
     if isinstance(error, NotAuthenticated):
         return login_redirect(request)
+    if isinstance(error, PasswordChangeRequired):
+        return RedirectResponse("/account/password", status_code=303)
     status, message = error.status, error.message
     if isinstance(error, OutOfScope | NotFound) and request.method in ("GET", "HEAD"):
         # Outside one's scope reads as "not there": no hint that the case exists.

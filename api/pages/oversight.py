@@ -6,17 +6,26 @@ from datetime import date
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
+from forms.oversight_pdf import available_documents, notice_pdf
 from models.enums import Level
 from models.oversight import OversightKind, OversightState
 from models.settings import get_settings
 from workflows.core.actors import Actor
-from workflows.core.calendar import local_date
+from workflows.core.calendar import add_months, local_date
 from workflows.core.clock import now_utc
-from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
+from workflows.core.errors import (
+    AlreadyExists,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    OutOfScope,
+    RoleNotAllowed,
+)
 from workflows.core.roles import CASE_READERS, OFFICE_READERS, OVERSIGHT_ACTORS
+from workflows.oversight.attachments import add_oversight_attachments, list_oversight_attachments
 from workflows.oversight.cases import (
     LIFECYCLES,
     actions_for,
@@ -25,11 +34,27 @@ from workflows.oversight.cases import (
     timeline,
     transition_oversight,
 )
+from workflows.oversight.evidence import streak_warnings
 from workflows.oversight.forms import COMMITMENT_FIELDS, LABELS
+from workflows.oversight.slow_regions import (
+    ISSUERS,
+    get_notice,
+    issue_notice,
+    list_notices,
+    may_issue,
+    slow_regions,
+)
+from workflows.oversight.spot_checks import (
+    CHECKERS,
+    draw_sample,
+    get_draw,
+    list_draws,
+    record_check,
+)
 from workflows.oversight.streaks import latest_evaluated_month, streak_board
 
-from ..deps import SessionDep, allow
-from .cases import parse_int
+from ..deps import SessionDep, SettingsDep, allow
+from .cases import parse_int, uploads_of
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render
 
@@ -104,6 +129,12 @@ def oversight_page(request: Request, session: Session, actor: Actor, oversight_i
         "labels": LABELS, "commitment_labels": COMMITMENT_FIELDS, "errors": errors or {},
         "active_event": event, "message": message, "flash": flash, "inspection": inspection,
         "shown": dated,
+        "streak_warnings": streak_warnings(
+            session, region_id=row.region_id, first=row.streak_start, last=row.streak_end,
+        ) if row.kind == OversightKind.INSPECTION else None,
+        "documents": available_documents(row),
+        "attachments": list_oversight_attachments(session, oversight_id=row.id),
+        "may_attach": bool(allowed) and row.state != OversightState.CLOSED,
     }, status_code=status_code)  # fmt: skip
 
 
@@ -112,6 +143,108 @@ def _as_date(value) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+@router.get("/oversight/slow", dependencies=[Depends(allow(OFFICE_READERS))])
+def slow_page(request: Request, actor: Viewer, session: SessionDep, month: str = ""):
+    """The month's slow regions (default: last month), with the 通报 button for the province."""
+    try:
+        chosen = date.fromisoformat(f"{month}-01") if month else None
+    except ValueError:
+        chosen = None
+    chosen = chosen or add_months(local_date(now_utc()).replace(day=1), -1)
+    return _slow_page(request, session, actor, chosen)
+
+
+def _slow_page(request, session, actor, month, *, message=None, status_code=200):
+    return render(request, "oversight_slow.html", {
+        "month": month, "rows": slow_regions(session, actor=actor, month=month),
+        "threshold": get_settings().slow_on_time_rate, "may_issue": may_issue(actor),
+        "notices": list_notices(session, actor=actor), "message": message,
+    }, status_code=status_code)  # fmt: skip
+
+
+@router.post("/oversight/notices", dependencies=[Depends(allow(ISSUERS)), CsrfForm])
+def issue_page(request: Request, actor: Viewer, session: SessionDep, form: PostedForm):
+    try:
+        month = date.fromisoformat(f"{form.get('month')}-01")
+    except (TypeError, ValueError):
+        month = None
+    if month is None:
+        return _slow_page(request, session, actor, add_months(local_date(now_utc()).replace(day=1), -1),
+                          message="请选择通报的月份", status_code=422)
+    try:
+        with session.begin_nested():
+            notice = issue_notice(session, actor=actor, month=month, as_of=now_utc())
+    except (InvalidInput, AlreadyExists) as error:
+        return _slow_page(request, session, actor, month, message=error.message, status_code=error.status)
+    return RedirectResponse(f"/oversight/notices/{notice.id}", status_code=303)
+
+
+@router.get("/oversight/notices/{notice_id}", dependencies=[Depends(allow(OFFICE_READERS))])
+def notice_page(notice_id: int, actor: Viewer, session: SessionDep):
+    notice = get_notice(session, actor=actor, notice_id=notice_id)
+    return Response(notice_pdf(session, notice), media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{notice.number}.pdf"'})
+
+
+@router.get("/oversight/spot-checks", dependencies=[Depends(allow(OFFICE_READERS))])
+def spot_checks_page(request: Request, actor: Viewer, session: SessionDep):
+    return _spot_page(request, session, actor)
+
+
+def _spot_page(request, session, actor, *, form=None, errors=None, message=None, status_code=200):
+    return render(request, "oversight_spot_checks.html", {
+        "draws": list_draws(session, actor=actor), "may_draw": actor.role in CHECKERS,
+        "form": form or {}, "errors": errors or {}, "message": message,
+    }, status_code=status_code)  # fmt: skip
+
+
+@router.post("/oversight/spot-checks", dependencies=[Depends(allow(CHECKERS)), CsrfForm])
+def draw_page(request: Request, actor: Viewer, session: SessionDep, form: PostedForm):
+    values = {k: str(form.get(k) or "").strip() for k in ("sample_size", "closed_from", "closed_until", "seed")}
+    try:
+        closed_from = date.fromisoformat(values["closed_from"])
+        closed_until = date.fromisoformat(values["closed_until"])
+    except ValueError:
+        return _spot_page(request, session, actor, form=values, message="请填写整改办结日期的起止",
+                          errors={"closed_from": "请填写日期"}, status_code=422)
+    try:
+        with session.begin_nested():
+            drawn = draw_sample(session, actor=actor, sample_size=parse_int(values["sample_size"]) or 0,
+                                closed_from=closed_from, closed_until=closed_until,
+                                seed=values["seed"] or None, as_of=now_utc())
+    except InvalidInput as error:
+        return _spot_page(request, session, actor, form=values, errors=form_errors(error),
+                          message=error.message, status_code=error.status)
+    return RedirectResponse(f"/oversight/spot-checks/{drawn.id}", status_code=303)
+
+
+@router.get("/oversight/spot-checks/{draw_id}", dependencies=[Depends(allow(OFFICE_READERS))])
+def draw_detail(request: Request, draw_id: int, actor: Viewer, session: SessionDep):
+    return _draw_page(request, session, actor, draw_id)
+
+
+def _draw_page(request, session, actor, draw_id, *, message=None, status_code=200):
+    return render(request, "oversight_spot_check.html", {
+        "d": get_draw(session, actor=actor, draw_id=draw_id), "may_check": actor.role in CHECKERS,
+        "message": message,
+    }, status_code=status_code)  # fmt: skip
+
+
+@router.post("/oversight/spot-checks/{draw_id}/checks/{check_id}", dependencies=[Depends(allow(CHECKERS)), CsrfForm])
+def check_page(request: Request, draw_id: int, check_id: int, actor: Viewer, session: SessionDep,
+               form: PostedForm):  # fmt: skip
+    try:
+        with session.begin_nested():
+            record_check(session, actor=actor, check_id=check_id, version=parse_int(form.get("version")) or 0,
+                         passed=form.get("passed") == "1", findings=str(form.get("findings") or ""),
+                         as_of=now_utc())  # fmt: skip
+    except _NOT_A_FORM_PROBLEM:
+        raise
+    except DomainError as error:
+        return _draw_page(request, session, actor, draw_id, message=error.message, status_code=error.status)
+    return RedirectResponse(f"/oversight/spot-checks/{draw_id}", status_code=303)
 
 
 @router.get("/oversight/{oversight_id}", dependencies=[Depends(allow(OFFICE_READERS))])
@@ -181,3 +314,21 @@ def act_on_oversight(request: Request, oversight_id: int, actor: Viewer, session
     except DomainError as error:
         return again(error.message, error.status, {})
     return RedirectResponse(f"/oversight/{quote(str(row.id))}?done=1", status_code=303)
+
+
+@router.post("/oversight/{oversight_id}/attachments",
+             dependencies=[Depends(allow(OVERSIGHT_ACTORS)), CsrfForm])  # fmt: skip
+def attach_to_oversight(request: Request, oversight_id: int, actor: Viewer, session: SessionDep,
+                        settings: SettingsDep, form: PostedForm):  # fmt: skip
+    files = uploads_of(form, settings.upload_max_bytes)
+    try:
+        with session.begin_nested():
+            add_oversight_attachments(session, actor=actor, oversight_id=oversight_id, files=files,
+                                      files_dir=settings.files_dir, max_bytes=settings.upload_max_bytes,
+                                      as_of=now_utc())  # fmt: skip
+    except _NOT_A_FORM_PROBLEM:
+        raise
+    except DomainError as error:
+        return oversight_page(request, session, actor, oversight_id, errors={"attachments": error.message},
+                              message=error.message, status_code=error.status)  # fmt: skip
+    return RedirectResponse(f"/oversight/{quote(str(oversight_id))}?done=1#attachments", status_code=303)

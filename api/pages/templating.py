@@ -59,6 +59,7 @@ _NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/oversight", "督查约谈", OFFICE_READERS),
     ("/admin", "系统管理", ADMINS),
     ("/imports", "数据导入", IMPORTERS),
+    ("/account-applications", "账户申请", EVERYONE - {Role.INTEGRATION}),
     ("/inbox", "站内消息", EVERYONE),
 ]
 

@@ -8,6 +8,7 @@ def api_routers() -> list[APIRouter]:
     # helper the CLI or a test uses) then loads without every router and its dependencies.
     from . import (
         admin,
+        applications,
         auth,
         cases,
         escalations,
@@ -21,4 +22,5 @@ def api_routers() -> list[APIRouter]:
     )
 
     return [auth.router, cases.router, slips.router, admin.router, imports.router, inbox.router,
-            escalations.router, oversight.router, reports.router, report_chain.router, federation.router]
+            escalations.router, oversight.router, reports.router, report_chain.router, federation.router,
+            applications.router]

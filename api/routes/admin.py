@@ -11,6 +11,7 @@ from models.enums import Level, Role, RuleCategory, WarningType, WhitelistKind
 from workflows.admin import calendar as admin_calendar
 from workflows.admin import rules as admin_rules
 from workflows.admin import users as admin_users
+from workflows.admin.handover import Handover
 from workflows.admin.users import UserRow
 from workflows.core.clock import now_utc
 from workflows.core.roles import ADMINS
@@ -32,6 +33,7 @@ from .admin_schemas import (
     RuleOut,
     UserChange,
     UserCreate,
+    UserRevoke,
     WhitelistChange,
     WhitelistIn,
 )
@@ -65,17 +67,25 @@ def get_user(user_id: int, actor: CurrentActor, session: SessionDep):
 @router.patch("/users/{user_id}", response_model=UserRow, summary="变更账户",
               dependencies=[Depends(allow(ADMINS))])
 def change_user(user_id: int, body: UserChange, actor: CurrentActor, session: SessionDep):
+    changes = body.model_dump(exclude_unset=True, exclude={"handover_to_id", "handover_to_queue"})
     with keeps_chains_staffed(session):
-        row = admin_users.change_user(session, actor=actor, user_id=user_id,
-                                      changes=body.model_dump(exclude_unset=True), as_of=now_utc())
+        row = admin_users.change_user(session, actor=actor, user_id=user_id, changes=changes,
+                                      as_of=now_utc(), handover=_handover(body))
     return row
+
+
+def _handover(body: UserChange | UserRevoke | None) -> Handover | None:
+    if body is None:
+        return None
+    return Handover.from_choice(to_user_id=body.handover_to_id, to_queue=body.handover_to_queue)
 
 
 @router.post("/users/{user_id}/revoke", response_model=UserRow, summary="停用账户",
              dependencies=[Depends(allow(ADMINS))])
-def revoke_user(user_id: int, actor: CurrentActor, session: SessionDep):
+def revoke_user(user_id: int, actor: CurrentActor, session: SessionDep, body: UserRevoke | None = None):
     with keeps_chains_staffed(session):
-        return admin_users.revoke_user(session, actor=actor, user_id=user_id, as_of=now_utc())
+        return admin_users.revoke_user(session, actor=actor, user_id=user_id, as_of=now_utc(),
+                                       handover=_handover(body))
 
 
 @router.post("/users/{user_id}/password", response_model=PasswordResetDone, summary="重置密码",

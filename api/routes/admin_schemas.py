@@ -21,15 +21,26 @@ class Strict(BaseModel):
 class UserCreate(Strict):
     username: str = Field(description="用户名：小写字母开头，3–64 位小写字母、数字或 _ . -")
     full_name: str = Field(description="姓名")
-    role: Role = Field(description="角色")
+    id_number: str = Field(description="身份证号（18 位）：只保存散列值，显示为打码形式；同一号码即同一人")
+    role: Role = Field(description="角色；同一人不得同时持有系统管理员账户和业务操作账户")
     org_unit_id: int = Field(description="所属单位（处室）编号")
-    password: str = Field(description="初始密码：至少 8 位，同时包含字母和数字")
+    password: str = Field(description="初始密码（一次性，首次登录须修改）：至少 8 位，同时包含字母和数字")
     position: str | None = Field(None, description="职务")
     phone: str | None = Field(None, description="联系电话")
     email: str | None = Field(None, description="电子邮箱")
 
 
-class UserChange(Strict):
+class CaseHandover(Strict):
+    handover_to_id: int | None = Field(
+        None, description="名下未办结预警移交给本处室的这位经办人（用户编号）")
+    handover_to_queue: bool | None = Field(
+        None, description="true：名下未办结预警退回处室待分派队列")
+
+
+class UserChange(CaseHandover):
+    """Changing role or unit, or is_active=false, of someone with open cases needs
+    handover_to_id or handover_to_queue (422 field handover otherwise)."""
+
     full_name: str | None = None
     role: Role | None = None
     org_unit_id: int | None = None
@@ -39,12 +50,16 @@ class UserChange(Strict):
     email: str | None = None
 
 
+class UserRevoke(CaseHandover):
+    """Where the account's open cases go; required when it has any."""
+
+
 class PasswordReset(Strict):
-    password: str | None = Field(None, description="新密码；不填则由系统生成，仅显示一次")
+    password: str | None = Field(None, description="一次性密码；不填则由系统生成，仅显示一次。持有人首次登录须修改")
 
 
 class PasswordResetDone(BaseModel):
-    generated_password: str | None = Field(description="系统生成的新密码（仅此一次显示）；自行设定时为空")
+    generated_password: str | None = Field(description="系统生成的一次性密码（仅此一次显示）；自行设定时为空")
 
 
 # -- rules ------------------------------------------------------------------------------
@@ -126,11 +141,11 @@ class CalendarDayOut(BaseModel):
 
 class WhitelistIn(Strict):
     kind: WhitelistKind = Field(description="payee 收款人 / account 账户")
-    value: str = Field(description="收款人名称或账户")
+    value: str = Field(description="收款人名称（至少 2 个字）或账户（8–32 位数字，可含空格或连字符）")
     reason: str = Field(description="理由")
     rule_code: str | None = Field(None, description="只对该规则免于预警；不填则对全部规则")
-    approved_by_id: int | None = Field(None, description="审批人（用户编号）；不填为本人")
-    valid_until: date | None = Field(None, description="有效期至")
+    approved_by_id: int = Field(description="审批人（用户编号）：处室负责人、监督检查局、领导或省厅账户")
+    valid_until: date | None = Field(None, description="有效期至（不早于今天）；不填为长期有效")
 
 
 class WhitelistChange(Strict):

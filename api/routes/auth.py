@@ -2,13 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from models import OrgUnit, Region, User
 from models.enums import Role
-from workflows.admin.auth import authenticate
+from workflows.admin.auth import authenticate, change_own_password
 from workflows.core.clock import now_utc
 from workflows.core.roles import EVERYONE
 
@@ -32,6 +32,13 @@ class Me(BaseModel):
     role_label: str
     org_unit: dict
     region: dict
+    must_change_password: bool = Field(description="正在使用一次性密码：须先修改密码（POST /auth/password）")
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(description="当前密码（含管理员重置的一次性密码）")
+    new_password: str = Field(description="新密码：至少 8 位，同时包含字母和数字，且不同于当前密码")
 
 
 @router.post("/auth/token", response_model=Token, summary="登录，取得访问令牌")
@@ -63,4 +70,15 @@ def me(actor: CurrentActor, session: SessionDep) -> Me:
         role_label=Role(user.role).label,
         org_unit={"id": unit.id, "code": unit.code, "name": unit.name, "kind": unit.kind},
         region={"id": region.id, "code": region.code, "name": region.name, "level": region.level},
+        must_change_password=user.must_change_password,
     )
+
+
+@router.post("/auth/password", status_code=204, summary="修改本人密码",
+             dependencies=[Depends(allow(EVERYONE))])
+def change_password(body: PasswordChange, request: Request, actor: CurrentActor,
+                    session: SessionDep) -> Response:
+    change_own_password(session, user_id=actor.user_id, current_password=body.current_password,
+                        new_password=body.new_password, as_of=now_utc(),
+                        client=request.client.host if request.client else "")
+    return Response(status_code=204)

@@ -4,13 +4,13 @@ from sqlmodel import select
 
 from models import AuditEvent
 from models.enums import AuditKind
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, id_number
 
 USERS = "/api/v1/admin/users"
 
 
 def new_handler(world, **overrides):
-    body = {"username": "zhou_qiang", "full_name": "周强", "role": "handler",
+    body = {"username": "zhou_qiang", "full_name": "周强", "id_number": id_number(7), "role": "handler",
             "org_unit_id": world.units["anxian_agri"].id, "password": "Anxian-2026"}
     return body | overrides
 

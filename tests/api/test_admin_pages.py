@@ -9,6 +9,7 @@ from sqlmodel import select
 from models import AuditEvent, CalendarDay, Rule, User, WhitelistEntry
 from models.enums import AuditKind, OrgKind, WarningType
 from tests.api.test_pages_auth import csrf_of, page_login
+from tests.factories import id_number
 from workflows.intake.routing import routing_table
 
 
@@ -37,7 +38,7 @@ def field_error(html: str, name: str) -> str | None:
     return match.group(1) if match else None
 
 
-NEW_ACCOUNT = {"username": "zhou_qiang", "full_name": "周强", "role": "handler",
+NEW_ACCOUNT = {"username": "zhou_qiang", "full_name": "周强", "id_number": id_number(7), "role": "handler",
                "position": "科员", "phone": "0371-66668888", "email": "", "password": "Anxian2026ok"}
 
 

@@ -98,6 +98,8 @@ class Matrix:
     cases: dict[str, CaseRefs] = field(default_factory=dict)  # in, ningxian, other_dept, elsewhere
     users: dict[str, int] = field(default_factory=dict)
     whitelist_entry_id: int | None = None
+    application_id: int | None = None
+    notice_id: int | None = None
     received_id: int | None = None
     push_id: int | None = None
     peer_id: int | None = None
@@ -213,6 +215,38 @@ def _whitelist_entry(session: Session, world: World) -> int:
     return entry.id
 
 
+def _account_application(session: Session, world: World) -> int:
+    """An application to change Wang Fang's account, handed in by Li Na."""
+    from models.enums import ApplicationKind, ApplicationStatus
+    from models.persons import AccountApplication
+
+    application = AccountApplication(
+        kind=ApplicationKind.CHANGE, status=ApplicationStatus.SUBMITTED, user_id=world.users["wang_fang"],
+        org_unit_id=world.units["anxian_agri"].id, full_name="王芳", role=Role.HANDLER,
+        submitted_by_id=world.users["li_na"],
+    )
+    session.add(application)
+    session.flush()
+    return application.id
+
+
+def _notice(session: Session, world: World) -> int:
+    """A 通报 of Ningxian for October, issued by Xu Qing."""
+    from datetime import date
+
+    from models.oversight import CirculatedNotice
+
+    notice = CirculatedNotice(
+        number="TB-202610-01", month=date(2026, 10, 1), issuer_region_id=world.regions["province"].id,
+        threshold=0.8, issued_by_id=world.users["xu_qing"], issued_at=NOW,
+        regions=[{"region_id": world.regions["ningxian"].id, "region_name": "宁县", "closed": 1,
+                  "on_time": 0, "overdue_open": 1, "rate": 0.0}],
+    )
+    session.add(notice)
+    session.flush()
+    return notice.id
+
+
 def _reports(session: Session, world: World, m: Matrix) -> None:
     """A monthly report per case with that case's department as its only part (so another
     department's report is out of its scope), a received report, a peer and a push."""
@@ -276,6 +310,8 @@ def matrix(engine, tmp_path_factory) -> Iterator[Matrix]:
                 m.cases[key].oversight_id = _inspection(session, world, region)
             m.cases["other_dept"].oversight_id = m.cases["ningxian"].oversight_id
             m.whitelist_entry_id = _whitelist_entry(session, world)
+            m.application_id = _account_application(session, world)
+            m.notice_id = _notice(session, world)
             _reports(session, world, m)
             m.users = dict(world.users)
             session.commit()
@@ -413,6 +449,12 @@ OTHER_PARAMS: dict[str, Callable[[Matrix], object]] = {
     "day": lambda m: "2026-10-01",
     "date": lambda m: "2026-10-01",
     "entry_id": lambda m: m.whitelist_entry_id,
+    "application_id": lambda m: m.application_id,
+    "doc": lambda m: "inspection_notice",
+    "notice_id": lambda m: m.notice_id,
+    # No draw in the matrix's world: an allowed role gets 404, a refused one 403.
+    "draw_id": lambda m: 1,
+    "check_id": lambda m: 1,
     "whitelist_id": lambda m: m.whitelist_entry_id,
     "warning_type": lambda m: "fund_risk",
     "received_id": lambda m: m.received_id,

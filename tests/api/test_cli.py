@@ -48,7 +48,7 @@ def test_migrate_builds_the_schema_of_an_empty_database(tmp_path, monkeypatch):
 
 def test_sun_hao_opens_an_account_for_li_na_then_revokes_it(anxian):
     result = warnflow("users", "add", "li_na", "--name", "李娜", "--role", "handler",
-                      "--unit", "410121-NC", input="Anxian-2026!\nAnxian-2026!\n")
+                      "--unit", "410121-NC", "--id-number", "410121198503120072", input="Anxian-2026!\nAnxian-2026!\n")
     assert result.exit_code == 0, result.output
     assert "已开通账户 li_na" in result.output
     listed = warnflow("users", "list")
@@ -60,7 +60,7 @@ def test_sun_hao_opens_an_account_for_li_na_then_revokes_it(anxian):
 
 def test_a_bad_account_is_refused_naming_every_field_and_nothing_is_written(anxian):
     result = warnflow("users", "add", "Li Na", "--name", " ", "--role", "handler",
-                      "--unit", "410121-NC", input="Anxian-2026!\nAnxian-2026!\n")
+                      "--unit", "410121-NC", "--id-number", "410121198503120072", input="Anxian-2026!\nAnxian-2026!\n")
     assert result.exit_code == 2
     for field in ("username：", "full_name：请填写姓名"):
         assert field in result.output
@@ -69,13 +69,13 @@ def test_a_bad_account_is_refused_naming_every_field_and_nothing_is_written(anxi
 
 def test_an_unknown_unit_is_named(anxian):
     result = warnflow("users", "add", "li_na", "--name", "李娜", "--role", "handler",
-                      "--unit", "999999-XX", input="Anxian-2026!\nAnxian-2026!\n")
+                      "--unit", "999999-XX", "--id-number", "410121198503120072", input="Anxian-2026!\nAnxian-2026!\n")
     assert result.exit_code == 2 and "unit：单位编码 999999-XX 不存在" in result.output
 
 
 def test_a_password_reset_clears_a_lock(anxian):
     warnflow("users", "add", "li_na", "--name", "李娜", "--role", "handler",
-             "--unit", "410121-NC", input="Anxian-2026!\nAnxian-2026!\n")
+             "--unit", "410121-NC", "--id-number", "410121198503120072", input="Anxian-2026!\nAnxian-2026!\n")
     with session_scope(get_engine(anxian)) as session:
         session.execute(sa.update(User).values(failed_login_count=5))
     result = warnflow("users", "set-password", "li_na", input="Another-2026!\nAnother-2026!\n")
@@ -114,3 +114,17 @@ def test_demo_without_serving_loads_once_and_prints_a_login_per_role(cli_db, mon
     assert "http://127.0.0.1:8000" in first.output
     second = warnflow("demo", "--no-serve")
     assert second.exit_code == 0 and "保留原有数据" in second.output
+
+
+def test_the_command_line_refuses_an_operator_account_for_an_administrator(anxian):
+    with session_scope(get_engine(anxian)) as session:
+        session.add(OrgUnit(code="410121-ADM", name="安县财政局办公室", kind=OrgKind.OTHER,
+                            region_id=session.scalar(sa.select(Region.id))))
+    opened = warnflow("users", "add", "sun_hao", "--name", "孙浩", "--role", "admin", "--unit", "410121-ADM",
+                      "--id-number", "410121198503120072", input="Anxian-2026!\nAnxian-2026!\n")
+    assert opened.exit_code == 0, opened.output
+    assert stored_users(anxian)["sun_hao"].must_change_password is True
+    refused = warnflow("users", "add", "sunhao3", "--name", "孙浩", "--role", "handler", "--unit", "410121-NC",
+                       "--id-number", "410121198503120072", input="Anxian-2026!\nAnxian-2026!\n")
+    assert refused.exit_code == 2 and "不得混岗" in refused.output
+    assert "sunhao3" not in stored_users(anxian)

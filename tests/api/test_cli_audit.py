@@ -68,6 +68,7 @@ def by_the_operator(row: AuditEvent) -> bool:
 
 def test_opening_resetting_and_revoking_li_nas_account_at_the_console_is_audited(console_db):
     warnflow("users", "add", "li_na", "--name", "李娜", "--role", "handler", "--unit", "410121-NC",
+             "--id-number", "410121198503120072",
              input="Spring-2026!\nSpring-2026!\n")
     [opened] = audit_rows(console_db, AuditKind.USER_CREATED)
     assert by_the_operator(opened) and opened.username == "li_na"
@@ -85,7 +86,7 @@ def test_opening_resetting_and_revoking_li_nas_account_at_the_console_is_audited
 
 def test_a_refused_account_leaves_no_audit_row(console_db):
     result = runner.invoke(app, ["users", "add", "li_na", "--name", "李娜", "--role", "handler",
-                                 "--unit", "NOPE"], input="Spring-2026!\nSpring-2026!\n")
+                                 "--unit", "NOPE", "--id-number", "410121198503120072"], input="Spring-2026!\nSpring-2026!\n")
     assert result.exit_code != 0 and "unit：单位编码 NOPE 不存在" in result.output
     assert audit_rows(console_db, AuditKind.USER_CREATED) == []
 

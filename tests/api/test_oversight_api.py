@@ -5,6 +5,7 @@ import pytest
 
 from tests.workflows.oversight.test_cases import (
     REPORT,
+    bureau_director,
     counting_month,
     m,
     open_inspection,
@@ -22,6 +23,7 @@ def world(world, session):
 @pytest.fixture
 def inspection(session, world):
     case = open_inspection(session, world)
+    bureau_director(session, world)
     session.commit()
     return case
 
@@ -59,7 +61,10 @@ def test_gao_jun_starts_reports_and_closes(client, login, inspection):
     reported = client.post(url(inspection, "/transitions"), headers=headers,
                            json={"event": "submit_report", "expected_version": 2, "record": REPORT})  # fmt: skip
     assert reported.json()["to_state"] == "reported"
-    closed = client.post(url(inspection, "/transitions"), headers=headers,
+    own = client.post(url(inspection, "/transitions"), headers=headers,
+                      json={"event": "close", "expected_version": 3})  # fmt: skip
+    assert own.status_code == 422 and own.json()["errors"][0]["code"] == "own_report"
+    closed = client.post(url(inspection, "/transitions"), headers=login("wu_tao"),
                          json={"event": "close", "expected_version": 3})  # fmt: skip
     assert closed.json()["to_state"] == "closed"
     detail = client.get(url(inspection), headers=headers).json()

@@ -47,12 +47,13 @@ def create_user(
     email: str | None = None,
     as_of: datetime | None = None,
     password_hash: str | None = None,
+    extra_errors: list[FieldError] = (),
 ) -> User:
     """Open an account (flushes, never commits).
 
     `password_hash` lets a bulk load that gives many accounts one password hash it once.
     """
-    errors: list[FieldError] = []
+    errors: list[FieldError] = list(extra_errors)
     if not USERNAME.match(username or ""):
         errors.append(
             FieldError("username", "invalid", "用户名须以小写字母开头，3–64 位小写字母、数字或 _ . -")

@@ -12,10 +12,10 @@ from sqlmodel import Session, select
 
 from models import User
 from models.enums import AuditKind
-from workflows.admin.accounts import verify_password
+from workflows.admin.accounts import check_password_strength, set_password, verify_password
 from workflows.core.audit import record
 from workflows.core.calendar import LOCAL_TZ
-from workflows.core.errors import DomainError
+from workflows.core.errors import DomainError, FieldError, InvalidInput, NotFound
 from workflows.core.roles import NO_BROWSER_LOGIN
 
 MAX_FAILED_LOGINS = 5
@@ -30,6 +30,13 @@ class LoginRefused(DomainError):
 class AccountLocked(DomainError):
     code = "account_locked"
     status = 423
+
+
+class PasswordChangeRequired(DomainError):
+    """A one-time password is in use: nothing but changing it is allowed."""
+
+    code = "password_change_required"
+    status = 403
 
 
 @dataclass(frozen=True)
@@ -87,3 +94,32 @@ def authenticate(
 def _locked(until: datetime) -> AccountLocked:
     local = until.astimezone(LOCAL_TZ)
     return AccountLocked(f"连续登录失败次数过多，账户已锁定至 {local:%H:%M}，请稍后再试或联系管理员")
+
+
+def change_own_password(
+    session: Session, *, user_id: int, current_password: str, new_password: str, as_of: datetime,
+    client: str = "",
+) -> None:
+    """A user changes their own password (and so ends a one-time password): the current one
+    must be right and the new one strong and different."""
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise NotFound("用户不存在或已停用")
+    errors: list[FieldError] = []
+    if not verify_password(user.password_hash, current_password or ""):
+        errors.append(FieldError("current_password", "wrong", "当前密码不正确"))
+    try:
+        check_password_strength(new_password or "", field="new_password")
+    except InvalidInput as error:
+        errors.extend(error.errors)
+    if not errors and new_password == current_password:
+        errors.append(FieldError("new_password", "unchanged", "新密码不能与当前密码相同"))
+    if errors:
+        raise InvalidInput("密码未修改，请按提示更正", errors=errors)
+    was_one_time = user.must_change_password
+    set_password(session, user=user, password=new_password)
+    user.must_change_password = False
+    session.add(user)
+    session.flush()
+    record(session, AuditKind.PASSWORD_CHANGED, as_of=as_of, user_id=user.id,
+           username=user.username, actor_id=user.id, client=client, one_time=was_one_time)

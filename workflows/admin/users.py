@@ -17,7 +17,10 @@ from sqlmodel import Session, select
 
 from models import OrgUnit, Region, User
 from models.enums import AuditKind, Role
+from models.persons import Person
 from workflows.admin.accounts import check_password_strength, create_user, set_password
+from workflows.admin.handover import Handover, hand_over_cases
+from workflows.admin.persons import check_separation, id_number_error, record_person
 from workflows.core.actors import Actor
 from workflows.core.audit import record
 from workflows.core.errors import AlreadyExists, FieldError, InvalidInput, NotFound, OutOfScope
@@ -47,6 +50,11 @@ class UserRow:
     last_login_at: datetime | None
     created_at: datetime
     revoked_at: datetime | None
+    must_change_password: bool = False
+    person_id: int | None = None
+    # The holder's ID number as people may see it (4101**********123X); empty before
+    # persons were recorded.
+    id_number_masked: str | None = None
 
 
 def _user_query():
@@ -57,7 +65,8 @@ def _user_query():
     )
 
 
-def _row(user: User, unit_code: str, unit_name: str, region_code: str, region_name: str) -> UserRow:
+def _row(user: User, unit_code: str, unit_name: str, region_code: str, region_name: str,
+         masked: str | None = None) -> UserRow:
     return UserRow(
         id=user.id, username=user.username, full_name=user.full_name, role=Role(user.role),
         role_label=Role(user.role).label, org_unit_id=user.org_unit_id, org_unit_code=unit_code,
@@ -65,6 +74,8 @@ def _row(user: User, unit_code: str, unit_name: str, region_code: str, region_na
         position=user.position, phone=user.phone, email=user.email, is_active=user.is_active,
         locked_until=user.locked_until, last_login_at=user.last_login_at,
         created_at=user.created_at, revoked_at=user.revoked_at,
+        must_change_password=user.must_change_password, person_id=user.person_id,
+        id_number_masked=masked,
     )
 
 
@@ -92,7 +103,16 @@ def list_users(
         pattern = f"%{q.strip()}%"
         query = query.where(sa.or_(User.username.like(pattern), User.full_name.like(pattern)))
     rows = session.exec(query.order_by(Region.path, OrgUnit.code, User.username)).all()
-    return [_row(u, uc, un, rc, rn) for u, uc, un, rc, rn, _ in rows]
+    masks = _masks(session, {u.person_id for u, *_ in rows if u.person_id is not None})
+    return [_row(u, uc, un, rc, rn, masks.get(u.person_id)) for u, uc, un, rc, rn, _ in rows]
+
+
+def _masks(session: Session, person_ids: set[int]) -> dict[int, str]:
+    if not person_ids:
+        return {}
+    return dict(session.exec(
+        select(Person.id, Person.id_number_masked).where(Person.id.in_(person_ids))
+    ).all())
 
 
 def _load(session: Session, actor: Actor, user_id: int) -> tuple[User, UserRow]:
@@ -102,7 +122,8 @@ def _load(session: Session, actor: Actor, user_id: int) -> tuple[User, UserRow]:
     user, unit_code, unit_name, region_code, region_name, path = found
     if not actor.sees_region(path):
         raise OutOfScope("该用户不在您的管理范围内")
-    return user, _row(user, unit_code, unit_name, region_code, region_name)
+    masks = _masks(session, {user.person_id} if user.person_id is not None else set())
+    return user, _row(user, unit_code, unit_name, region_code, region_name, masks.get(user.person_id))
 
 
 def get_user(session: Session, *, actor: Actor, user_id: int) -> UserRow:
@@ -131,11 +152,16 @@ def open_user(
     org_unit_id: int,
     password: str,
     as_of: datetime,
+    id_number: str | None = None,
     position: str | None = None,
     phone: str | None = None,
     email: str | None = None,
 ) -> UserRow:
-    """Open an account in a unit of the admin's scope (duplicate username → AlreadyExists)."""
+    """Open an account for a person (recorded once, by ID number) in a unit of the admin's
+    scope (duplicate username → AlreadyExists). The password is one-time: its holder must
+    change it at first login, so the administrator never knows a working one. An
+    administrator account for someone who holds an operator account (or the reverse) is
+    refused (不得混岗)."""
     try:
         role = Role(role)
     except ValueError:
@@ -143,25 +169,39 @@ def open_user(
     scope_error = _unit_in_scope(session, actor, org_unit_id)
     if scope_error is not None and scope_error.code == "out_of_scope":
         raise InvalidInput(scope_error.message, errors=[scope_error])
-    try:
-        user = create_user(
-            session, username=(username or "").strip(), full_name=full_name, role=role,
-            org_unit_id=org_unit_id, password=password, position=position or None,
-            phone=phone or None, email=email or None, as_of=as_of,
-        )
-    except InvalidInput as error:
-        if any(e.code == "taken" for e in error.errors):
-            raise AlreadyExists(f"用户名 {username} 已被使用", errors=error.errors) from None
-        raise
+    id_error = id_number_error(id_number)
+    with session.begin_nested():
+        try:
+            user = create_user(
+                session, username=(username or "").strip(), full_name=full_name, role=role,
+                org_unit_id=org_unit_id, password=password, position=position or None,
+                phone=phone or None, email=email or None, as_of=as_of,
+                extra_errors=[id_error] if id_error else [],
+            )
+        except InvalidInput as error:
+            if any(e.code == "taken" for e in error.errors):
+                raise AlreadyExists(f"用户名 {username} 已被使用", errors=error.errors) from None
+            raise
+        person = record_person(session, full_name=user.full_name, id_number=id_number,
+                               phone=user.phone, position=user.position)
+        check_separation(session, role=role, person_id=person.id, full_name=user.full_name,
+                         phone=user.phone, user_id=user.id)
+        user.person_id, user.must_change_password = person.id, True
+        session.add(user)
+        session.flush()
     record(session, AuditKind.USER_CREATED, as_of=as_of, user_id=user.id, username=user.username,
-           actor=actor, role=role.value, org_unit_id=org_unit_id)
+           actor=actor, role=role.value, org_unit_id=org_unit_id, person_id=person.id)
     return get_user(session, actor=actor, user_id=user.id)
 
 
 def change_user(
-    session: Session, *, actor: Actor, user_id: int, changes: dict[str, Any], as_of: datetime
+    session: Session, *, actor: Actor, user_id: int, changes: dict[str, Any], as_of: datetime,
+    handover: Handover | None = None,
 ) -> UserRow:
-    """Change full name, role, org unit, active flag or contact details; audits old → new."""
+    """Change full name, role, org unit, active flag or contact details; audits old → new.
+
+    A change of role or unit, or a revocation, of someone with open cases needs `handover`
+    (where the cases go), and moves them in the same transaction."""
     user, _ = _load(session, actor, user_id)
     errors: list[FieldError] = []
     clean: dict[str, Any] = {}
@@ -212,6 +252,14 @@ def change_user(
     diff = {f: [_plain(getattr(user, f)), _plain(v)] for f, v in clean.items() if getattr(user, f) != v}
     if not diff:
         return get_user(session, actor=actor, user_id=user.id)
+    stays_active = clean.get("is_active", user.is_active)
+    if stays_active and ({"role", "is_active", "full_name", "phone"} & diff.keys()):
+        check_separation(session, role=clean.get("role", user.role), person_id=user.person_id,
+                         full_name=clean.get("full_name", user.full_name),
+                         phone=clean.get("phone", user.phone), user_id=user.id)
+    leaves_cases = (not stays_active) or ({"role", "org_unit_id"} & diff.keys())
+    moved = hand_over_cases(session, actor=actor, user=user, handover=handover, as_of=as_of) \
+        if leaves_cases else []
     for field, value in clean.items():
         setattr(user, field, value)
     if "is_active" in diff:
@@ -220,26 +268,36 @@ def change_user(
     session.flush()
     kind = AuditKind.USER_REVOKED if diff.get("is_active") == [True, False] else AuditKind.USER_CHANGED
     record(session, kind, as_of=as_of, user_id=user.id, username=user.username,
-           actor=actor, changes=diff)
+           actor=actor, changes=diff, **_handover_data(handover, moved))
     return get_user(session, actor=actor, user_id=user.id)
+
+
+def _handover_data(handover: Handover | None, moved: list[str]) -> dict[str, Any]:
+    if not moved:
+        return {}
+    return {"cases_moved": moved, "cases_to": handover.to_user_id if handover else None}
 
 
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Role) else value
 
 
-def revoke_user(session: Session, *, actor: Actor, user_id: int, as_of: datetime) -> UserRow:
-    """Deactivate an account (never deleted); its tokens stop working at once."""
+def revoke_user(
+    session: Session, *, actor: Actor, user_id: int, as_of: datetime, handover: Handover | None = None
+) -> UserRow:
+    """Deactivate an account (never deleted); its tokens stop working at once. Its open cases
+    go where `handover` says, in the same transaction (refused without one if there are any)."""
     user, row = _load(session, actor, user_id)
     if user.id == actor.user_id:
         raise InvalidInput.single("user_id", "self", "不能停用自己的账户")
     if not user.is_active:
         return row
+    moved = hand_over_cases(session, actor=actor, user=user, handover=handover, as_of=as_of)
     user.is_active, user.revoked_at = False, as_of
     session.add(user)
     session.flush()
     record(session, AuditKind.USER_REVOKED, as_of=as_of, user_id=user.id, username=user.username,
-           actor=actor)
+           actor=actor, **_handover_data(handover, moved))
     return get_user(session, actor=actor, user_id=user.id)
 
 
@@ -255,13 +313,18 @@ def generate_password(length: int = 14) -> str:
 def reset_password(
     session: Session, *, actor: Actor, user_id: int, as_of: datetime, password: str | None = None
 ) -> str | None:
-    """Set a new password (also unlocks); with none given, returns a generated one, shown once."""
+    """Set a one-time password (also unlocks); with none given, returns a generated one,
+    shown once. Either way its holder must change it at first login: until then every
+    route but changing it answers 403 password_change_required."""
     user, _ = _load(session, actor, user_id)
     generated = None
     if password is None or password == "":
         generated = password = generate_password()
     check_password_strength(password)
     set_password(session, user=user, password=password)
+    user.must_change_password = True
+    session.add(user)
+    session.flush()
     record(session, AuditKind.PASSWORD_RESET, as_of=as_of, user_id=user.id, username=user.username,
            actor=actor, generated=generated is not None)
     return generated

@@ -137,6 +137,17 @@ def _write_blob(files_dir: Path, data: bytes) -> str:
     return sha
 
 
+def write_blob(files_dir: Path, data: bytes) -> str:
+    """Store checked bytes in the file store (once); returns their SHA-256. For other records'
+    attachments (oversight slips), which keep their own rows."""
+    return _write_blob(files_dir, data)
+
+
+def content_type_of(filename: str) -> str:
+    """The content type served for a checked file's name."""
+    return CONTENT_TYPES[_extension(filename)]
+
+
 def _slip_cases(session: Session, slip_id: int) -> list:
     return session.connection().execute(
         sa.select(Case.id, Case.org_unit_id, Region.path)

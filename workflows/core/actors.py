@@ -19,6 +19,8 @@ class Actor:
     org_unit_id: int | None
     region_path: str
     name: str = ""
+    # A one-time password not yet changed: the doors allow nothing but changing it.
+    must_change_password: bool = False
 
     @classmethod
     def system(cls) -> "Actor":
@@ -63,7 +65,8 @@ def active_handlers(session: Session, *, unit_ids: Iterable[int]) -> dict[int, l
 def load_actor(session: Session, user_id: int) -> Actor:
     """The acting identity of an active user."""
     row = session.connection().execute(
-        sa.select(User.id, User.role, User.org_unit_id, User.full_name, Region.path)
+        sa.select(User.id, User.role, User.org_unit_id, User.full_name, User.must_change_password,
+                  Region.path)
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
         .join(Region, Region.id == OrgUnit.region_id)
         .where(User.id == user_id, User.is_active.is_(True))
@@ -76,4 +79,5 @@ def load_actor(session: Session, user_id: int) -> Actor:
         org_unit_id=row.org_unit_id,
         region_path=row.path,
         name=row.full_name,
+        must_change_password=bool(row.must_change_password),
     )

@@ -14,6 +14,11 @@ SUPERVISORS = frozenset({Role.SUPERVISOR})
 # table's roles step by step.
 CASE_ACTORS = HANDLERS | SUPERVISORS
 ADMINS = frozenset({Role.ADMIN})
+# The roles that act on warnings, reports or oversight cases. One person may not hold one of
+# these and an administrator account at once (不得混岗, MoF 2007 art. 17–18).
+OPERATORS = frozenset(
+    {Role.HANDLER, Role.SUPERVISOR, Role.TREASURY, Role.POVERTY_OFFICE, Role.SUPERVISION, Role.LEADER}
+)
 # Never read a case: the administrator (separation of duties, 不得混岗) and the integration
 # account (it only sends data in).
 CASE_BLIND = frozenset({Role.ADMIN, Role.INTEGRATION})

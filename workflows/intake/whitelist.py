@@ -2,6 +2,7 @@
 rules. Administrators keep it (every change audited); intake consults it for each warning.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -9,12 +10,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from models import Rule, User, WhitelistEntry
-from models.enums import AuditKind, WhitelistKind
+from models import OrgUnit, Region, Rule, User, WhitelistEntry
+from models.enums import AuditKind, Role, WhitelistKind
 from workflows.core.actors import Actor
 from workflows.core.audit import record
-from workflows.core.calendar import parse_date
+from workflows.core.calendar import local_date, parse_date
 from workflows.core.errors import FieldError, InvalidInput, NotFound
+
+# Who may approve an exemption: a section head or above, never the administrator who keys it
+# in (Henan art. 10: the whitelist is approved, not just entered).
+APPROVER_ROLES = frozenset({Role.SUPERVISOR, Role.SUPERVISION, Role.LEADER, Role.PROVINCE})
+# A bank account number as printed: 8–32 digits once spaces and hyphens are taken out.
+_ACCOUNT = re.compile(r"^\d{8,32}$")
 
 
 @dataclass(frozen=True)
@@ -79,9 +86,35 @@ def get_whitelist_entry(session: Session, *, entry_id: int) -> WhitelistRow:
 
 
 def normalize_value(kind: WhitelistKind, value: str) -> str:
-    """Accounts compare without spaces (banks print them in groups of four)."""
+    """Accounts compare without spaces or hyphens (banks print them in groups of four)."""
     value = (value or "").strip()
-    return "".join(value.split()) if kind == WhitelistKind.ACCOUNT else value
+    return "".join(value.split()).replace("-", "") if kind == WhitelistKind.ACCOUNT else value
+
+
+def _value_error(kind: WhitelistKind | None, value: str) -> FieldError | None:
+    if not value:
+        return FieldError("value", "required", "请填写收款人名称或账户")
+    if len(value) > 128:
+        return FieldError("value", "string_too_long", "收款人名称或账户不能超过 128 个字符")
+    if kind == WhitelistKind.ACCOUNT and not _ACCOUNT.match(value):
+        return FieldError("value", "invalid_account", "账户应为 8–32 位数字（可含空格或连字符分组）")
+    if kind == WhitelistKind.PAYEE and (len(value) < 2 or _ACCOUNT.match(value)):
+        return FieldError("value", "invalid_payee", "收款人应填写名称（至少 2 个字）；账户请选择“账户”类别")
+    return None
+
+
+def whitelist_approvers(session: Session, *, actor: Actor) -> list[tuple[int, str]]:
+    """The people an administrator may name as approver: active section heads and above in
+    their region and below, as (id, "姓名（角色 · 单位）")."""
+    rows = session.exec(
+        select(User.id, User.full_name, User.role, OrgUnit.name)
+        .join(OrgUnit, OrgUnit.id == User.org_unit_id)
+        .join(Region, Region.id == OrgUnit.region_id)
+        .where(User.is_active.is_(True), User.role.in_(APPROVER_ROLES),
+               Region.path.startswith(actor.region_path, autoescape=True))
+        .order_by(Region.path, OrgUnit.code, User.username)
+    ).all()
+    return [(i, f"{n}（{Role(r).label} · {u}）") for i, n, r, u in rows]
 
 
 def add_whitelist_entry(
@@ -104,10 +137,9 @@ def add_whitelist_entry(
         errors.append(FieldError("kind", "enum", "类别应为收款人（payee）或账户（account）"))
         kind = None
     value = normalize_value(kind, value) if kind else (value or "").strip()
-    if not value:
-        errors.append(FieldError("value", "required", "请填写收款人名称或账户"))
-    elif len(value) > 128:
-        errors.append(FieldError("value", "string_too_long", "收款人名称或账户不能超过 128 个字符"))
+    value_error = _value_error(kind, value)
+    if value_error is not None:
+        errors.append(value_error)
     if not (reason or "").strip():
         errors.append(FieldError("reason", "required", "请填写加入白名单的理由"))
     rule_id = None
@@ -115,16 +147,24 @@ def add_whitelist_entry(
         rule_id = session.exec(select(Rule.id).where(Rule.code == rule_code.strip())).first()
         if rule_id is None:
             errors.append(FieldError("rule_code", "unknown_rule", f"规则 {rule_code} 不存在"))
-    approved_by_id = approved_by_id or actor.user_id
-    approver = session.get(User, approved_by_id)
-    if approver is None or not approver.is_active:
+    approver = session.get(User, approved_by_id) if approved_by_id else None
+    if approved_by_id is None:
+        errors.append(FieldError("approved_by_id", "required", "请选择审批人（处室负责人及以上）"))
+    elif approver is None or not approver.is_active:
         errors.append(FieldError("approved_by_id", "unknown", "审批人不存在或已停用"))
+    elif Role(approver.role) not in APPROVER_ROLES:
+        errors.append(FieldError("approved_by_id", "not_an_approver",
+                                 f"{approver.full_name}（{Role(approver.role).label}）不能审批白名单，"
+                                 "审批人须为处室负责人及以上"))
     until = None
     if valid_until not in (None, ""):
         try:
             until = parse_date(valid_until, "valid_until", "有效期至")
         except InvalidInput as error:
             errors.extend(error.errors)
+        else:
+            if until < local_date(as_of):
+                errors.append(FieldError("valid_until", "in_the_past", "有效期至不能早于今天"))
     if errors:
         raise InvalidInput("白名单信息有误，请按提示修改", errors=errors)
     entry = WhitelistEntry(kind=kind, value=value, rule_id=rule_id, reason=reason.strip(),

@@ -76,10 +76,16 @@ LIFECYCLES: dict[OversightKind, Mapping[tuple[OversightState, str], Step]] = {
     },
 }  # fmt: skip
 
-EVENT_LABELS = {
-    "open": "立案",
-    **{e: step.label for table in LIFECYCLES.values() for (_, e), step in table.items()},
+# Per kind: both lifecycles have a "close" (督查办结 / 约谈办结), so one flat table would word
+# an inspection's closing as an interview's.
+EVENT_LABELS_BY_KIND: dict[OversightKind, dict[str, str]] = {
+    kind: {"open": "立案", **{e: step.label for (_, e), step in table.items()}}
+    for kind, table in LIFECYCLES.items()
 }
+
+
+def event_label(kind: OversightKind | str, event: str) -> str:
+    return EVENT_LABELS_BY_KIND[K(kind)].get(event, event)
 
 
 # One machine per kind over the same rows; refusals name the case by its number.
@@ -174,7 +180,7 @@ def transition_oversight(
     state = S(row.state)
     oversight = MACHINES[K(row.kind)]
     step = machine.check(
-        oversight, who=f"{row.number} ", state=state, event=event, event_label=EVENT_LABELS[event],
+        oversight, who=f"{row.number} ", state=state, event=event, event_label=event_label(row.kind, event),
         state_label=state.label, actor=actor, version=expected_version, current=row.version,
     )  # fmt: skip
     given = clean_record(record)
@@ -188,6 +194,16 @@ def transition_oversight(
         raise InvalidInput.single("comment", "required", "请填写意见")
     merged = {**(row.record or {}), **given}
     check_record(merged, step.requires, all_done=step.all_done)
+    data: dict = {"record": given} if given else {}
+    if row.kind == K.INSPECTION and event == "close":
+        # 督查办结 approves the report (Henan art. 17): never by the one who wrote it.
+        author = report_author(session, oversight_id=oversight_id)
+        if author is not None and author == actor.user_id:
+            raise InvalidInput.single(
+                "event", "own_report", "督查报告须由撰写人以外的人员审定后办结，您是该报告的撰写人"
+            )
+        merged["report_approved_by_id"] = actor.user_id
+        data["report_author_id"], data["report_approved_by_id"] = author, actor.user_id
     values: dict = {"state": step.to, "record": merged, "updated_at": as_of}
     if step.to == S.CLOSED:
         values.update(closed_at=as_of, due_on=None)
@@ -197,8 +213,7 @@ def transition_oversight(
     )  # fmt: skip
     machine.record(session, oversight, [machine.event_row(
         oversight, row_id=oversight_id, seq=new_version, event=event, from_state=row.state,
-        to_state=step.to, actor=actor, at=as_of, comment=comment,
-        data={"record": given} if given else {},
+        to_state=step.to, actor=actor, at=as_of, comment=comment, data=data,
     )])  # fmt: skip
     return OversightResult(oversight_id, row.number, event, state, step.to, new_version)
 
@@ -258,10 +273,20 @@ def list_oversight(
     ]
 
 
+def report_author(session: Session, *, oversight_id: int) -> int | None:
+    """Who submitted the inspection's latest report (the one a closing approves)."""
+    return session.connection().execute(
+        sa.select(EVENTS.c.actor_id)
+        .where(EVENTS.c.oversight_id == oversight_id, EVENTS.c.event == "submit_report")
+        .order_by(EVENTS.c.seq.desc()).limit(1)
+    ).scalar()
+
+
 def timeline(session: Session, *, oversight_id: int) -> list[TimelineEntry]:
+    kind = session.connection().execute(
+        sa.select(OVERSIGHT.c.kind).where(OVERSIGHT.c.id == oversight_id)).scalar_one()
     return machine.timeline(
-        session, MACHINES[K.INSPECTION], oversight_id,
-        label=lambda r: EVENT_LABELS.get(r.event, r.event), state_of=S,
+        session, MACHINES[K(kind)], oversight_id, label=lambda r: event_label(kind, r.event), state_of=S,
     )  # fmt: skip
 
 

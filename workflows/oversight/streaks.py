@@ -131,9 +131,8 @@ def _owners() -> sa.CTE:
     return sa.select(r.c.id.label("region_id"), owner.label("owner_id")).cte("owners")
 
 
-def _month_rows(month: date, as_of: datetime, levels: list[str]) -> sa.Select:
-    """One row per city and county: its region_month values for `month`."""
-    boundary = sa.bindparam("boundary", month_boundary(month), type_=UTCDateTime())
+def state_at(boundary: sa.ColumnElement) -> sa.ColumnElement:
+    """SQL: a case's state just before `boundary` (correlated to warning_case)."""
     last_state = (
         sa.select(sa.type_coerce(EVENTS.c.to_state, sa.String))
         .where(EVENTS.c.case_id == CASES.c.id, EVENTS.c.at < boundary)
@@ -145,10 +144,24 @@ def _month_rows(month: date, as_of: datetime, levels: list[str]) -> sa.Select:
     # Every write of a case's state bumps updated_at to the moment of its event (transition,
     # sweep, extensions, intake): a case not updated since the boundary is still in the state
     # it was in then, and only the few changed since need their last event before it.
-    state_at_end = sa.case(
+    return sa.case(
         (CASES.c.updated_at < boundary, sa.type_coerce(CASES.c.state, sa.String)),
         else_=sa.func.coalesce(last_state, sa.type_coerce(CASES.c.raised_level, sa.String)),
     )
+
+
+def state_level(state: sa.ColumnElement) -> sa.ColumnElement:
+    return _state_level_case(state)
+
+
+def owners() -> sa.CTE:
+    return _owners()
+
+
+def _month_rows(month: date, as_of: datetime, levels: list[str]) -> sa.Select:
+    """One row per city and county: its region_month values for `month`."""
+    boundary = sa.bindparam("boundary", month_boundary(month), type_=UTCDateTime())
+    state_at_end = state_at(boundary)
     # Grouped by (region, state at the end) first: the state is found once per case, and what
     # the rest of the statement reads is a few rows per region.
     by_state = (

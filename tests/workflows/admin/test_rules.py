@@ -145,7 +145,7 @@ def test_sun_hao_whitelists_a_payee_approved_by_zhang_wei(session, world):
     with pytest.raises(InvalidInput) as refused:
         add_whitelist_entry(session, actor=sun_hao, kind="person", value="", reason="", rule_code="NO-1",
                             as_of=NOW)
-    assert {e.field for e in refused.value.errors} == {"kind", "value", "reason", "rule_code"}
+    assert {e.field for e in refused.value.errors} == {"kind", "value", "reason", "rule_code", "approved_by_id"}
 
 
 def test_sun_hao_sends_fund_risk_warnings_to_the_treasury(session, world):

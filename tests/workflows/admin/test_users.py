@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from models import AuditEvent, User
 from models.enums import AuditKind, Role
-from tests.factories import NOW, PASSWORD
+from tests.factories import NOW, PASSWORD, id_number
 from workflows.admin.accounts import create_user
 from workflows.admin.auth import authenticate
 from workflows.admin.users import (
@@ -33,7 +33,7 @@ def open_handler(session, world, username="zhou_qiang", password="Anxian-2026"):
     return open_user(
         session, actor=world.actors["sun_hao"], username=username, full_name="周强",
         role=Role.HANDLER, org_unit_id=world.units["anxian_agri"].id, password=password,
-        as_of=NOW, phone="0371-5550001",
+        as_of=NOW, phone="0371-5550001", id_number=id_number(7),
     )
 
 

@@ -94,7 +94,7 @@ def test_a_department_code_or_warning_type_overrides_the_rule(session, world):
 
 def test_a_whitelisted_payee_raises_no_case(session, world):
     add_whitelist_entry(session, actor=world.actors["sun_hao"], kind="payee", value="安县城关镇农民专业合作社",
-                        reason="经局务会批准", as_of=NOW)
+                        reason="经局务会批准", approved_by_id=world.users["zhang_wei"], as_of=NOW)
     result = send(session, world, [warning("WL-1"), warning("WL-2", rule_code="ZC-002")])
     assert (result.created, result.whitelisted) == (0, 2)
 

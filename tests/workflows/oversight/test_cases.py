@@ -11,10 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models import Case
-from models.enums import Resolution, State
+from models.enums import Resolution, Role, State
 from models.notifications import Notification, NotificationKind
 from models.oversight import OversightCase, OversightEvent, OversightKind, OversightState
-from tests.factories import new_case
+from tests.factories import PASSWORD, new_case
+from workflows.admin.accounts import create_user
+from workflows.core.actors import load_actor
 from workflows.core.errors import (
     InvalidInput,
     InvalidState,
@@ -107,7 +109,18 @@ def open_inspection(session, world) -> OversightCase:
     return inspection
 
 
+def bureau_director(session, world) -> None:
+    """Wu Tao, director of the supervision bureau: approves the reports Gao Jun writes."""
+    if "wu_tao" not in world.users:
+        user = create_user(session, username="wu_tao", full_name="吴涛", role=Role.SUPERVISION,
+                           org_unit_id=world.units["province_supervision"].id, password=PASSWORD)
+        world.users["wu_tao"] = user.id
+        world.actors["wu_tao"] = load_actor(session, user.id)
+
+
 def act(session, world, case, event, who, record=None, comment=None, when=None):
+    if who == "wu_tao":
+        bureau_director(session, world)
     return transition_oversight(
         session, oversight_id=case.id, event=event, actor=world.actors[who],
         expected_version=fresh(session, case).version, as_of=when or at(2026, 11, 10),
@@ -126,7 +139,7 @@ def close_inspection(session, world, inspection, when):
         record=REPORT,
         when=when - timedelta(days=1),
     )
-    act(session, world, inspection, "close", "gao_jun", when=when)
+    act(session, world, inspection, "close", "wu_tao", when=when)
 
 
 # -- opening ---------------------------------------------------------------------------------
@@ -256,13 +269,18 @@ def test_gao_jun_inspects_anxian_from_start_to_close(session, world):
     reported = act(session, world, inspection, "submit_report", "gao_jun", record=REPORT)
     assert reported.to_state == OversightState.REPORTED
     assert fresh(session, inspection).record["conclusion"] == "情况属实，责令限期整改"
-    act(session, world, inspection, "close", "gao_jun", when=at(2026, 11, 20))
+    # Gao Jun wrote the report: he cannot approve it by closing; his director Wu Tao does.
+    with pytest.raises(InvalidInput) as own:
+        act(session, world, inspection, "close", "gao_jun", when=at(2026, 11, 20))
+    assert own.value.errors[0].code == "own_report"
+    act(session, world, inspection, "close", "wu_tao", when=at(2026, 11, 20))
     closed = fresh(session, inspection)
+    assert closed.record["report_approved_by_id"] == world.users["wu_tao"]
     assert closed.state == OversightState.CLOSED and closed.closed_at == at(2026, 11, 20)
     assert closed.due_on is None and closed.version == 4
-    assert [e.event for e in timeline(session, oversight_id=inspection.id)] == [
-        "open", "start", "submit_report", "close",
-    ]  # fmt: skip
+    steps = timeline(session, oversight_id=inspection.id)
+    assert [e.event for e in steps] == ["open", "start", "submit_report", "close"]
+    assert steps[-1].label == "督查办结" and steps[-1].actor_name == "吴涛"
 
 
 def test_ma_lin_holds_the_interview_and_follows_up_the_commitments(session, world):
