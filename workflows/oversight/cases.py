@@ -259,6 +259,7 @@ def list_oversight(
 
 
 def timeline(session: Session, *, oversight_id: int) -> list[TimelineEntry]:
+    # Both kinds' machines share the rows and the events; either reads the timeline.
     return machine.timeline(
         session, MACHINES[K.INSPECTION], oversight_id,
         label=lambda r: EVENT_LABELS.get(r.event, r.event), state_of=S,
