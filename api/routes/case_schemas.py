@@ -6,10 +6,10 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from models.enums import Event, Level, RuleCategory, State
-from workflows.cases.detail import CaseDetail
+from workflows.cases.detail import FACT_LABELS, CaseDetail
 from workflows.cases.queries import MONTH_PATTERN, CaseFilters, CaseRow, Sort, SummaryBucket
 from workflows.cases.slips import SlipInput
 from workflows.cases.summary import RuleSummaryRow
@@ -54,6 +54,23 @@ def case_filters(
     )  # fmt: skip
 
 
+def _label(value: Any) -> str | None:
+    return None if value is None else value.label
+
+
+# Answers are validated from workflows' objects (from_attributes): a label is read from the
+# enum field its alias names, an amount from its Decimal.
+Label = Annotated[str, BeforeValidator(_label)]
+OptionalLabel = Annotated[str | None, BeforeValidator(_label)]
+Money = Annotated[str | None, BeforeValidator(money)]
+CaseUrl = Annotated[str, BeforeValidator(lambda number: f"/api/v1/cases/{number}")]
+SlipUrl = Annotated[str, BeforeValidator(lambda slip_id: f"/api/v1/slips/{slip_id}")]
+
+
+def _text(value: Any) -> Any:
+    return str(value) if value is not None else None
+
+
 class CaseItem(BaseModel):
     id: int
     number: str
@@ -61,11 +78,11 @@ class CaseItem(BaseModel):
     rule_code: str
     rule_name: str
     category: RuleCategory
-    category_label: str
+    category_label: Label = Field(validation_alias="category")
     state: State
-    state_label: str
+    state_label: Label = Field(validation_alias="state")
     level: Level
-    level_label: str
+    level_label: Label = Field(validation_alias="level")
     region_code: str
     region_name: str
     org_unit_id: int
@@ -74,7 +91,7 @@ class CaseItem(BaseModel):
     assignee_name: str | None
     fund_name: str | None
     payee_name: str | None
-    amount: str | None
+    amount: Money
     raised_at: datetime
     entered_step_at: datetime
     days_at_step: int
@@ -82,23 +99,11 @@ class CaseItem(BaseModel):
     working_days_left: int | None
     overdue: bool
     is_open: bool
-    url: str
+    url: CaseUrl = Field(validation_alias="number")
 
     @classmethod
     def of(cls, row: CaseRow) -> "CaseItem":
-        return cls(
-            id=row.id, number=row.number, version=row.version, rule_code=row.rule_code,
-            rule_name=row.rule_name, category=row.category, category_label=row.category.label,
-            state=row.state, state_label=row.state.label, level=row.level,
-            level_label=row.level.label, region_code=row.region_code, region_name=row.region_name,
-            org_unit_id=row.org_unit_id, org_unit_name=row.org_unit_name,
-            assignee_id=row.assignee_id, assignee_name=row.assignee_name,
-            fund_name=row.fund_name, payee_name=row.payee_name, amount=money(row.amount),
-            raised_at=row.raised_at, entered_step_at=row.entered_step_at,
-            days_at_step=row.days_at_step, due_on=row.due_on,
-            working_days_left=row.working_days_left, overdue=row.overdue, is_open=row.is_open,
-            url=f"/api/v1/cases/{row.number}",
-        )  # fmt: skip
+        return cls.model_validate(row, from_attributes=True)
 
 
 class CaseList(BaseModel):
@@ -110,11 +115,11 @@ class RuleOut(BaseModel):
     code: str
     name: str
     category: RuleCategory
-    category_label: str
+    category_label: Label = Field(validation_alias="category")
     basis: str
     description: str
     level: Level
-    level_label: str
+    level_label: Label = Field(validation_alias="level")
 
 
 class TimelineOut(BaseModel):
@@ -136,74 +141,65 @@ class TimelineOut(BaseModel):
 class SlipBrief(BaseModel):
     id: int
     number: str
-    kind: str
-    kind_label: str
+    kind: Annotated[str, BeforeValidator(_text)]
+    kind_label: Label = Field(validation_alias="kind")
     version: int
     filed_at: datetime
     filed_by_name: str
-    conclusion: str | None
-    conclusion_label: str | None
+    conclusion: Annotated[str | None, BeforeValidator(_text)]
+    conclusion_label: OptionalLabel = Field(validation_alias="conclusion")
     attachments_count: int
-    url: str
+    url: SlipUrl = Field(validation_alias="id")
 
 
 class EventChoice(BaseModel):
     event: Event
-    label: str
+    label: Label = Field(validation_alias="event")
+
+
+def _events(events: list[Event]) -> list[dict]:
+    return [{"event": e} for e in events]
+
+
+def _facts(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: json_value(v) for k, v in fields.items()}
+
+
+class _DetailAndRow:
+    """The case page's detail read as one flat object: its own attributes, then its row's
+    (the answer repeats the list line's fields beside the detail's)."""
+
+    fact_labels = FACT_LABELS
+
+    def __init__(self, detail: CaseDetail):
+        self._detail = detail
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return getattr(self._detail, name)
+        except AttributeError:
+            return getattr(self._detail.row, name)
 
 
 class CaseOut(CaseItem):
-    facts: dict[str, Any]
+    # The fields by name, for programs (the detail's `facts` are keyed by their Chinese labels).
+    facts: Annotated[dict[str, Any], BeforeValidator(_facts)] = Field(validation_alias="fields")
     fact_labels: dict[str, str]
     payload: dict[str, Any]
     rule: RuleOut
     raised_level: Level
-    resolution: str | None
-    resolution_label: str | None
+    resolution: Annotated[str | None, BeforeValidator(_text)]
+    resolution_label: OptionalLabel = Field(validation_alias="resolution")
     escalation_level: int
     duty_due_on: date | None
     closed_at: datetime | None
     timeline: list[TimelineOut]
     slips: list[SlipBrief]
-    allowed_events: list[EventChoice]
+    allowed_events: Annotated[list[EventChoice], BeforeValidator(_events)]
 
     @classmethod
     def of_detail(cls, detail: CaseDetail) -> "CaseOut":
-        from workflows.cases.detail import FACT_LABELS
-
-        r = detail.rule
-        return cls(
-            **CaseItem.of(detail.row).model_dump(),
-            facts={k: json_value(v) for k, v in detail.fields.items()},
-            fact_labels=FACT_LABELS,
-            payload=detail.payload,
-            rule=RuleOut(code=r.code, name=r.name, category=r.category,
-                         category_label=r.category.label, basis=r.basis,
-                         description=r.description, level=r.level, level_label=r.level.label),
-            raised_level=detail.raised_level,
-            resolution=detail.resolution,
-            resolution_label=detail.resolution.label if detail.resolution else None,
-            escalation_level=detail.escalation_level,
-            duty_due_on=detail.duty_due_on,
-            closed_at=detail.closed_at,
-            timeline=[
-                TimelineOut(seq=e.seq, at=e.at, event=e.event, event_label=e.event_label,
-                            from_state=e.from_state, to_state=e.to_state,
-                            to_state_label=e.to_state.label, actor_name=e.actor_name,
-                            actor_role_label=e.actor_role_label, comment=e.comment,
-                            slip_id=e.slip_id, slip_number=e.slip_number, due_on=e.due_on)
-                for e in detail.timeline
-            ],
-            slips=[
-                SlipBrief(id=s.id, number=s.number, kind=s.kind, kind_label=s.kind.label,
-                          version=s.version, filed_at=s.filed_at, filed_by_name=s.filed_by_name,
-                          conclusion=s.conclusion,
-                          conclusion_label=s.conclusion.label if s.conclusion else None,
-                          attachments_count=s.attachments_count, url=f"/api/v1/slips/{s.id}")
-                for s in detail.slips
-            ],
-            allowed_events=[EventChoice(event=e, label=e.label) for e in detail.allowed_events],
-        )  # fmt: skip
+        return cls.model_validate(_DetailAndRow(detail), from_attributes=True)
 
 
 class TransitionIn(BaseModel):
@@ -242,7 +238,7 @@ class SummaryRowOut(BaseModel):
     rule_code: str | None
     rule_name: str
     category: RuleCategory | None
-    category_label: str | None
+    category_label: OptionalLabel = Field(validation_alias="category")
     red_open: int
     red_rectified: int
     yellow_suspicious: int
@@ -253,14 +249,11 @@ class SummaryRowOut(BaseModel):
     bell_rectified: int
     transferred: int
     total: int
-    amount_total: str
+    amount_total: Annotated[str, BeforeValidator(money)]
 
     @classmethod
     def of(cls, row: RuleSummaryRow) -> "SummaryRowOut":
-        counts = {k: v for k, v in vars(row).items() if isinstance(v, int)}
-        return cls(rule_code=row.rule_code, rule_name=row.rule_name, category=row.category,
-                   category_label=row.category.label, amount_total=money(row.amount_total),
-                   **counts)  # fmt: skip
+        return cls.model_validate(row, from_attributes=True)
 
 
 class SummaryOut(BaseModel):

@@ -126,8 +126,7 @@ def summary(actor: CurrentActor, session: SessionDep, region: Region = None) -> 
     rows = rule_summary(session, actor=actor, as_of=now_utc(), region=region or None)
     sums = totals(rows)
     total = (
-        SummaryRowOut(rule_code=None, rule_name="合计", category=None, category_label=None,
-                      **{**sums, "amount_total": f"{sums['amount_total']:.2f}"})
+        SummaryRowOut.model_validate({"rule_code": None, "rule_name": "合计", "category": None, **sums})
         if sums else None
     )  # fmt: skip
     return SummaryOut(rows=[SummaryRowOut.of(r) for r in rows], totals=total)

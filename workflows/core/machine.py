@@ -4,7 +4,7 @@ version, state, role), the guarded `UPDATE … WHERE id AND version AND state RE
 event row numbered by the version it produced, and one timeline shape.
 
 Each machine is a `Machine`: its table and where its rows and events live. The wording of
-refusals is the machine's (`Wording`): users read "案件 …", "月报…" or "督查 …"."""
+refusals is the machine's (`Wording`): users read "案件 YJ-… ", "月报" or "ZD-… "."""
 
 import functools
 from collections.abc import Callable, Mapping
@@ -38,14 +38,19 @@ class Step:
     label: str = ""  # the button, where the event's own label is not enough
     needs_comment: bool = False
     branch: str = ""  # what picks the outcome when there are several
-    slip: SlipKind | None = None  # a slip of this kind is filed with the step
-    signs: SlipKind | None = None  # the supervisor signs the latest slip of this kind
+    # A case's step: the slip it files, the slip it signs, a new assignee.
+    slip: SlipKind | None = None
+    signs: SlipKind | None = None
     needs_assignee: bool = False
-    fields: tuple[str, ...] = ()  # record fields the step's form offers
-    requires: tuple[str, ...] = ()  # record fields that must be filled after it
-    all_done: bool = False  # every commitment of the record done
-    prepare: tuple[Callable, ...] = ()  # effects before the guarded write (may refuse)
-    after: tuple[Callable, ...] = ()  # effects after it, in the same transaction
+    # An oversight case's step: the record fields its form offers, those that must be filled
+    # after it, and whether every commitment must be done.
+    fields: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    all_done: bool = False
+    # A report's step: effects before the guarded write (may refuse, may set columns) and
+    # after it, in the same transaction (workflows/reporting/effects.py).
+    prepare: tuple[Callable, ...] = ()
+    after: tuple[Callable, ...] = ()
 
     @property
     def to(self) -> str:

@@ -283,6 +283,7 @@ def report_author(session: Session, *, oversight_id: int) -> int | None:
 
 
 def timeline(session: Session, *, oversight_id: int) -> list[TimelineEntry]:
+    # Labels are per kind (an inspection's close reads 督查办结); the rows and events are shared.
     kind = session.connection().execute(
         sa.select(OVERSIGHT.c.kind).where(OVERSIGHT.c.id == oversight_id)).scalar_one()
     return machine.timeline(
