@@ -116,7 +116,10 @@ def test_the_page_uploads_and_shows_the_import_in_its_history(world, client, ses
 def test_accounts_in_bulk_are_for_administrators_only(world, client, login, session):
     from models import User
 
-    sheet = xlsx([["用户名", "姓名", "单位编码", "角色"], ["anxian_h9", "陈静", "410121-NC", "经办人"]])
+    from tests.factories import id_number
+
+    sheet = xlsx([["用户名", "姓名", "单位编码", "角色", "身份证号"],
+                  ["anxian_h9", "陈静", "410121-NC", "经办人", id_number(99)]])
     refused = client.post(URL, headers=login("platform"), data={"kind": "users"},
                           files={"file": ("账户.xlsx", sheet, XLSX)})
     assert refused.status_code == 403 and "只有系统管理员可以导入账户" in refused.json()["message"]

@@ -2,10 +2,11 @@
 the user name exists already, through the administrators' own workflows (open_user,
 change_user: the same checks, scope and audit records as one account at a time).
 
-The ID number (身份证号) is checked (18 characters, its check digit) and not stored: the
-account has no such field and the application form it comes from stays on paper. New
-accounts get a random password nobody sees; the administrator resets it (系统管理 → 账户 →
-重置密码) when handing the account over, as for any account opened without one.
+The ID number (身份证号) is checked (18 characters, its check digit) and, for a new account,
+required: open_user records the person once, by the number's keyed hash (never in clear),
+so one person cannot hold an administrator and an operator account. New accounts get a
+random one-time password nobody sees; the administrator resets it (系统管理 → 账户 → 重置密码)
+when handing the account over.
 """
 
 from datetime import datetime
@@ -48,7 +49,7 @@ COLUMNS = (
     Column("role", "角色", ("权限",), required=True, example="经办人",
            help="可选：" + "、".join(r.label for r in Role if r != Role.SYSTEM)),
     Column("id_number", "身份证号", ("身份证号码",), example="",
-           help="18 位，核对校验位后不保存"),
+           help="18 位，开通账户时必填；核对校验位后只保存其密钥哈希（一人一档，不得混岗）"),
     Column("position", "职务", ("职位",), example="科员"),
     Column("phone", "联系电话", ("电话", "手机"), example="0371-60000000",
            help="请设为文本格式"),
@@ -98,7 +99,7 @@ def write_users(session: Session, actor: Actor, items: list[dict], as_of: dateti
                 else:
                     row = open_user(session, actor=actor, username=username, role=role,
                                     org_unit_id=unit_id, password=generate_password(), as_of=as_of,
-                                    **fields)
+                                    id_number=item.get("id_number") or None, **fields)
                     existing[username] = row.id
                     outcome.created += 1
         except DomainError as error:

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from models import User
 from models.enums import Role
-from tests.factories import NOW
+from tests.factories import NOW, id_number
 from tests.workflows.imports.importfiles import sessions_of, xlsx
 from workflows.core.errors import RoleNotAllowed
 from workflows.imports.catalog import KINDS
@@ -30,7 +30,7 @@ def upload(session, world, lines, who="sun_hao", dry_run=False):
 def test_sun_hao_opens_two_handlers_changes_wang_fang_and_gets_the_bad_rows_back(session, world):
     lines = [["安县新任经办人名单"], HEADER,
              ["anxian_h4", "陈静", "410121-NC", "经办人", "11010519491231002X", "科员", "0371-60000001"],
-             ["anxian_h5", "刘洋", "410121-NC", "handler", "", "", ""],
+             ["anxian_h5", "刘洋", "410121-NC", "handler", id_number(55), "", ""],
              ["wang_fang", "王芳", "410121-YS", "经办人", "", "副股长", ""],
              ["anxian_h6", "赵敏", "999999-XX", "经办人", "", "", ""],
              ["anxian_h7", "钱进", "410121-NC", "局长", "110105194912310021", "", ""]]
