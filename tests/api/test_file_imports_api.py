@@ -115,7 +115,6 @@ def test_the_page_uploads_and_shows_the_import_in_its_history(world, client, ses
 
 def test_accounts_in_bulk_are_for_administrators_only(world, client, login, session):
     from models import User
-
     from tests.factories import id_number
 
     sheet = xlsx([["用户名", "姓名", "单位编码", "角色", "身份证号"],
