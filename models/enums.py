@@ -116,6 +116,8 @@ class Event(Labeled):
     REQUEST_EXTENSION = "request_extension"
     APPROVE_EXTENSION = "approve_extension"
     REJECT_EXTENSION = "reject_extension"
+    # A rectification slip amended after its sign-off or while in review (workflows/cases/amend.py).
+    SLIP_AMENDED = "slip_amended"
 
 
 class RequestKind(Labeled):
@@ -155,6 +157,11 @@ class Resolution(Labeled):
 class SlipKind(Labeled):
     VERIFICATION = "verification"
     RECTIFICATION = "rectification"
+
+
+class SignoffDecision(Labeled):
+    APPROVED = "approved"
+    SENT_BACK = "sent_back"
 
 
 class Conclusion(Labeled):
@@ -299,6 +306,7 @@ _LABELS: dict[type, dict] = {
         Event.REQUEST_EXTENSION: "申请延期",
         Event.APPROVE_EXTENSION: "批准延期",
         Event.REJECT_EXTENSION: "驳回延期申请",
+        Event.SLIP_AMENDED: "处理单已修改，需重新审核",
     },
     RequestKind: {
         RequestKind.ESCALATION: "逾期升级请求",
@@ -333,6 +341,10 @@ _LABELS: dict[type, dict] = {
     SlipKind: {
         SlipKind.VERIFICATION: "核实处理单",
         SlipKind.RECTIFICATION: "整改处理单",
+    },
+    SignoffDecision: {
+        SignoffDecision.APPROVED: "同意",
+        SignoffDecision.SENT_BACK: "退回",
     },
     Conclusion: {
         Conclusion.NORMAL: "正常",

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Depends, Request
 
 from models.enums import Role
+from workflows.cases.amend import REREVIEW, amended_in_review
 from workflows.cases.queries import review_queue
 from workflows.core.clock import now_utc
 
@@ -17,4 +18,5 @@ SUPERVISORS = frozenset({Role.SUPERVISOR})
 @router.get("/review", dependencies=[Depends(allow(SUPERVISORS))])
 def review(request: Request, actor: Viewer, session: SessionDep):
     rows = review_queue(session, actor=actor, as_of=now_utc())
-    return render(request, "review.html", {"rows": rows})
+    amended = amended_in_review(session, case_ids=[r.id for r in rows])
+    return render(request, "review.html", {"rows": rows, "amended": amended, "rereview": REREVIEW})

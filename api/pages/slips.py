@@ -1,13 +1,15 @@
 """A slip in the browser: print it (PDF), download its attachments, amend it (history kept)."""
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from forms.page_forms import SLIP_CHOICES, SLIP_LABELS, errors_of, parse_slip
 from forms.pdf import slip_pdf
+from workflows.cases.amend import amend_slip
 from workflows.cases.attachments import open_attachment, store_attachments
 from workflows.cases.slip_reads import check_printable, get_slip
-from workflows.cases.slips import amend_slip
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
@@ -22,9 +24,12 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/slips/{slip_id}/pdf", dependencies=[Depends(allow(CASE_READERS))])
-def print_slip(slip_id: int, actor: Viewer, session: SessionDep, case_id: int | None = None):
-    number = check_printable(session, actor=actor, slip_id=slip_id, case_id=case_id).number
-    return Response(slip_pdf(session, slip_id, case_id=case_id), media_type="application/pdf",
+def print_slip(slip_id: int, actor: Viewer, session: SessionDep, case_id: int | None = None,
+               version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None):
+    number = check_printable(session, actor=actor, slip_id=slip_id, case_id=case_id,
+                             version=version).number
+    return Response(slip_pdf(session, slip_id, case_id=case_id, version=version),
+                    media_type="application/pdf",
                     headers={"Content-Disposition": content_disposition(f"{number}.pdf", "inline"),
                              "X-Content-Type-Options": "nosniff",
                              "Cache-Control": "private, no-store"})

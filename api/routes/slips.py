@@ -5,12 +5,13 @@ from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
 from forms.pdf import slip_pdf
-from models.enums import SlipKind
+from models.enums import SignoffDecision, SlipKind
+from workflows.cases.amend import amend_slip
 from workflows.cases.attachments import Upload, open_attachment, store_attachments
 from workflows.cases.slip_reads import (
     AttachmentView,
@@ -19,7 +20,7 @@ from workflows.cases.slip_reads import (
     get_slip,
     slips_of_case,
 )
-from workflows.cases.slips import SlipInput, amend_slip
+from workflows.cases.slips import SlipInput
 from workflows.core.clock import now_utc
 
 from ..deps import CASE_ACTORS, CASE_READERS, CurrentActor, SessionDep, SettingsDep, allow
@@ -41,6 +42,22 @@ class VersionOut(BaseModel):
     author_name: str
     created_at: datetime
     reason: str | None
+    pdf_url: str = Field(description="This version as printed, with its own sign-offs")
+
+
+class SignoffOut(BaseModel):
+    """The supervisor's sign-off on one version of the slip for one case."""
+
+    slip_version: int
+    case_id: int
+    case_number: str
+    supervisor_name: str
+    decision: SignoffDecision
+    decision_label: str
+    opinion: str
+    signed_at: datetime
+    voided_at: datetime | None = Field(description="Set when that version was amended after signing")
+    void_reason: str | None
 
 
 class AttachmentOut(BaseModel):
@@ -64,10 +81,8 @@ class SlipOut(BaseModel):
     filed_by_name: str
     filed_at: datetime
     updated_at: datetime
-    supervisor_name: str | None
-    supervisor_opinion: str | None
-    supervisor_signed_at: datetime | None
     cases: list[CaseRefOut]
+    signoffs: list[SignoffOut]
     versions: list[VersionOut]
     attachments: list[AttachmentOut]
     pdf_url: str
@@ -96,12 +111,12 @@ def _slip_out(view: SlipView) -> SlipOut:
         id=view.id, number=view.number, kind=view.kind, kind_label=view.kind_label,
         version=view.version, fields=_json_fields(view.fields),
         filed_by_name=view.filed_by_name, filed_at=view.filed_at, updated_at=view.updated_at,
-        supervisor_name=view.supervisor_name, supervisor_opinion=view.supervisor_opinion,
-        supervisor_signed_at=view.supervisor_signed_at,
         cases=[CaseRefOut(id=c.id, number=c.number) for c in view.cases],
+        signoffs=[SignoffOut(**g._asdict(), decision_label=g.decision.label) for g in view.signoffs],
         versions=[
             VersionOut(version=v.version, fields=_json_fields(v.fields), author_name=v.author_name,
-                       created_at=v.created_at, reason=v.reason)
+                       created_at=v.created_at, reason=v.reason,
+                       pdf_url=f"/api/v1/slips/{view.id}/pdf?version={v.version}")
             for v in view.versions
         ],
         attachments=[_attachment_out(a) for a in view.attachments],
@@ -177,10 +192,13 @@ def attachment_file(attachment, path) -> FileResponse:
 @router.get("/slips/{slip_id}/pdf", summary="打印处理单（PDF，一页 A4）", dependencies=READERS,
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
 def print_slip(
-    slip_id: int, actor: CurrentActor, session: SessionDep, case_id: int | None = None
+    slip_id: int, actor: CurrentActor, session: SessionDep, case_id: int | None = None,
+    version: Annotated[int | None, Query(ge=1, le=1_000_000, description="版本（默认当前版本）")] = None,
 ) -> Response:
-    number = check_printable(session, actor=actor, slip_id=slip_id, case_id=case_id).number
-    return Response(slip_pdf(session, slip_id, case_id=case_id), media_type="application/pdf",
+    number = check_printable(session, actor=actor, slip_id=slip_id, case_id=case_id,
+                             version=version).number
+    return Response(slip_pdf(session, slip_id, case_id=case_id, version=version),
+                    media_type="application/pdf",
                     headers={"Content-Disposition": content_disposition(f"{number}.pdf", "inline"),
                              "X-Content-Type-Options": "nosniff",
                              "Cache-Control": "private, no-store"})

@@ -196,7 +196,7 @@ def test_an_amended_slip_with_everything_long_still_prints_on_one_page(session, 
                    filename=f"第{i + 1}份拨付凭证及相关说明材料扫描件.pdf", uploaded_by_id=world.users["li_na"])
         for i in range(30)
     )
-    from workflows.cases.slips import amend_slip
+    from workflows.cases.amend import amend_slip
 
     amend_slip(
         session, slip_id=filed.slip_id, version=1, changes=long_slip, reason="补充附件",

@@ -159,6 +159,21 @@ def _build_ladder() -> dict[tuple[State, Event], Step]:
 
 LADDER: dict[tuple[State, Event], Step] = _build_ladder()
 
+# Amending the case's latest rectification slip (workflows/cases/amend.py), by the case's
+# state: a signed approval is voided and the case goes back to review (a green case that was
+# rectified); amending while in review marks the review as changed. Kept out of LIFECYCLE:
+# fired by itself the event would leave no amended version behind it.
+AMENDMENT: dict[State, Step] = {
+    State.GREEN: Step(
+        roles=HANDLER, needs_comment=True,
+        outcomes=only(State.RECTIFICATION_REVIEW, Deadline.REVIEW),
+    ),
+    State.RECTIFICATION_REVIEW: Step(
+        roles=HANDLER, needs_comment=True,
+        outcomes=only(State.RECTIFICATION_REVIEW, Deadline.KEEP),
+    ),
+}  # fmt: skip
+
 # How a case starts, by the level its warning was raised at.
 INITIAL: dict[Level, Outcome] = {
     Level.YELLOW_BELL: Outcome(State.YELLOW_BELL, Deadline.DUTY),

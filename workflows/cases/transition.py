@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from models import Case, CaseEvent, Region, Rule, User
 from models.db import PG_DIALECT, pg_cast
-from models.enums import Event, Level, Role, State
+from models.enums import Event, Level, Role, SignoffDecision, State
 from models.settings import get_settings
 from workflows.cases.lifecycle import LIFECYCLE, Branch, Deadline, Outcome, Step
 from workflows.cases.slips import (
@@ -369,12 +369,9 @@ def _expire_loaded(session: Session, case_id: int) -> None:
         session.expire(loaded)
 
 
-def _opinion(event: Event, comment: str | None) -> str:
-    """What the supervisor's review says on the slip, in the words of a signed form."""
-    comment = (comment or "").strip()
-    if event == Event.REJECT_RECTIFICATION:
-        return f"退回整改：{comment}"
-    return f"同意。{comment}" if comment else "同意。"
+def _decision(event: Event) -> SignoffDecision:
+    """The supervisor's review event as the decision signed on the slip."""
+    return SignoffDecision.SENT_BACK if event == Event.REJECT_RECTIFICATION else SignoffDecision.APPROVED
 
 
 def _record(
@@ -393,7 +390,7 @@ def _record(
     if plan.step.signs is not None:
         sign_latest_slip(
             session, case_id=context.id, kind=plan.step.signs, actor=actor,
-            opinion=_opinion(event, comment), as_of=as_of,
+            decision=_decision(event), comment=comment, as_of=as_of,
         )  # fmt: skip
     session.connection().execute(
         _INSERT_EVENT,
@@ -494,7 +491,7 @@ def _write_pg(
     if step.slip is not None:
         params.update(pg_file_slip_params(slip, actor, as_of))
     if step.signs is not None:
-        params.update(pg_sign_latest_slip_params(step.signs, actor, _opinion(event, comment), as_of))
+        params.update(pg_sign_latest_slip_params(step.signs, actor, _decision(event), comment, as_of))
     sql = _pg_write_sql(columns, step.slip is not None, step.signs is not None)
     row = driver.execute(sql, params).fetchone()
     if row is None:

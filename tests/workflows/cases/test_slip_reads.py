@@ -8,9 +8,9 @@ import pytest
 from models import Case
 from models.enums import Conclusion, Event, SlipKind, VerifyMethod
 from tests.factories import NOW, new_case, rectification_slip, verification_slip
+from workflows.cases.amend import amend_slip
 from workflows.cases.attachments import store_attachment
 from workflows.cases.slip_reads import get_slip, slips_of_case
-from workflows.cases.slips import amend_slip
 from workflows.cases.transition import transition, transition_many
 from workflows.core.errors import NotFound, OutOfScope, RoleNotAllowed
 
