@@ -83,6 +83,8 @@ class State(Labeled):
     RED_LIGHT = "red_light"
     RECTIFYING = "rectifying"
     RECTIFICATION_REVIEW = "rectification_review"
+    # The handler asked to verify again (a wrong conclusion); the supervisor decides.
+    REVERIFY_REVIEW = "reverify_review"
     GREEN = "green"
     CLEARED = "cleared"
     TRANSFERRED = "transferred"
@@ -118,6 +120,10 @@ class Event(Labeled):
     REJECT_EXTENSION = "reject_extension"
     # A rectification slip amended after its sign-off or while in review (workflows/cases/amend.py).
     SLIP_AMENDED = "slip_amended"
+    # 重新核实: a wrong violation conclusion corrected by a new verification slip.
+    REQUEST_REVERIFY = "request_reverify"
+    APPROVE_REVERIFY = "approve_reverify"
+    REJECT_REVERIFY = "reject_reverify"
 
 
 class RequestKind(Labeled):
@@ -213,6 +219,7 @@ STATE_LEVEL: dict[State, Level] = {
     State.RED_LIGHT: Level.RED_LIGHT,
     State.RECTIFYING: Level.RED_LIGHT,
     State.RECTIFICATION_REVIEW: Level.RED_LIGHT,
+    State.REVERIFY_REVIEW: Level.RED_LIGHT,
     # Handed to other authorities: still counts as red in statistics.
     State.TRANSFERRED: Level.RED_LIGHT,
     State.GREEN: Level.GREEN,
@@ -284,6 +291,7 @@ _LABELS: dict[type, dict] = {
         State.RED_LIGHT: "红灯待整改",
         State.RECTIFYING: "整改中",
         State.RECTIFICATION_REVIEW: "整改待审核",
+        State.REVERIFY_REVIEW: "重新核实待审核",
         State.GREEN: "绿灯（已办结）",
         State.CLEARED: "警铃已解除",
         State.TRANSFERRED: "已移交",
@@ -307,6 +315,9 @@ _LABELS: dict[type, dict] = {
         Event.APPROVE_EXTENSION: "批准延期",
         Event.REJECT_EXTENSION: "驳回延期申请",
         Event.SLIP_AMENDED: "处理单已修改，需重新审核",
+        Event.REQUEST_REVERIFY: "申请重新核实",
+        Event.APPROVE_REVERIFY: "同意重新核实",
+        Event.REJECT_REVERIFY: "驳回重新核实申请",
     },
     RequestKind: {
         RequestKind.ESCALATION: "逾期升级请求",

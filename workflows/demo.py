@@ -117,7 +117,7 @@ PURPOSES = ["产业扶持资金", "到户种植补贴", "小额信贷贴息", "�
 TARGET_WEIGHTS = {
     State.YELLOW_BELL: 18, State.CLEARED: 22, State.YELLOW_LIGHT: 40, State.VERIFYING: 25,
     State.RED_LIGHT: 30, State.RECTIFYING: 30, State.RECTIFICATION_REVIEW: 20,
-    State.GREEN: 100, State.TRANSFERRED: 8,
+    State.REVERIFY_REVIEW: 6, State.GREEN: 94, State.TRANSFERRED: 8,
 }
 V_NORMAL, V_VIOLATION = "verify_normal", "verify_violation"
 # (level of the rule to raise, events to apply) per end state.
@@ -130,6 +130,7 @@ PATHS: dict[State, list[tuple[Level, list]]] = {
     State.RECTIFYING: [(Level.RED_LIGHT, [Event.START_RECTIFY]),
                        (Level.YELLOW_LIGHT, [V_VIOLATION, Event.START_RECTIFY])],
     State.RECTIFICATION_REVIEW: [(Level.RED_LIGHT, [Event.START_RECTIFY, Event.SUBMIT_RECTIFICATION])],
+    State.REVERIFY_REVIEW: [(Level.YELLOW_LIGHT, [V_VIOLATION, Event.REQUEST_REVERIFY])],
     State.GREEN: [
         (Level.YELLOW_LIGHT, [Event.START_VERIFY, V_NORMAL]),
         (Level.YELLOW_LIGHT, [V_NORMAL]),
@@ -376,6 +377,8 @@ def _step_arguments(step, rng, at: datetime, handlers, handler_id) -> tuple[Even
         return step, {"comment": "整改材料不完整，请补充资金收回的银行回单后重新提交。"}
     if step == Event.TRANSFER:
         return step, {"comment": "涉嫌虚报冒领，移交县纪委监委处理。"}
+    if step == Event.REQUEST_REVERIFY:
+        return step, {"comment": "项目单位补充提供了批复变更文件，原认定违规的依据不成立，申请重新核实。"}
     return step, {}
 
 

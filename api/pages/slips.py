@@ -45,9 +45,14 @@ def download(attachment_id: int, actor: Viewer, session: SessionDep, settings: S
 def _amend_page(request, slip, *, form=None, errors=None, message=None, status_code=200):
     if form is None:
         form = {name: _as_text(value) for name, value in slip.fields.items()}
+    # The conclusion moved the case; only a re-verification (重新核实) changes it, so the
+    # form offers the one it has.
+    conclusions = [c for c in SLIP_CHOICES["conclusion_choices"] if c[0] == form.get("conclusion")]
     return render(request, "slip_amend.html", {
         "slip": slip, "form": form, "errors": errors or {}, "message": message,
         "slip_labels": SLIP_LABELS, "today": local_date(now_utc()), **SLIP_CHOICES,
+        "conclusion_choices": conclusions,
+        "signed": any(g.slip_version == slip.version and g.voided_at is None for g in slip.signoffs),
     }, status_code=status_code)
 
 

@@ -115,6 +115,18 @@ def _build() -> dict[tuple[State, Event], Step]:
             slip=SlipKind.RECTIFICATION,
             outcomes=only(State.RECTIFICATION_REVIEW, Deadline.REVIEW),
         )
+    # 重新核实: a violation found wrongly is verified again on a new slip (the first stays).
+    for state in (State.RED_LIGHT, State.RECTIFYING):
+        table[(state, Event.REQUEST_REVERIFY)] = Step(
+            roles=HANDLER, needs_comment=True,
+            outcomes=only(State.REVERIFY_REVIEW, Deadline.REVIEW),
+        )  # fmt: skip
+    table[(State.REVERIFY_REVIEW, Event.APPROVE_REVERIFY)] = Step(
+        roles=SUPERVISOR, outcomes=only(State.VERIFYING, Deadline.VERIFY)
+    )
+    table[(State.REVERIFY_REVIEW, Event.REJECT_REVERIFY)] = Step(
+        roles=SUPERVISOR, needs_comment=True, outcomes=only(State.RECTIFYING, Deadline.RECTIFY)
+    )
     for state in (State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW):
         table[(state, Event.TRANSFER)] = Step(
             roles=SUPERVISOR,

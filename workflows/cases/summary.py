@@ -19,7 +19,7 @@ from workflows.cases.queries import CASES, REGIONS, RULES, like_prefix, scope_cl
 from workflows.core.actors import Actor
 from workflows.core.errors import InvalidInput
 
-RED_OPEN_STATES = (State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW)
+RED_OPEN_STATES = (State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW, State.REVERIFY_REVIEW)
 
 
 @dataclass(frozen=True)

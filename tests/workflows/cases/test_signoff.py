@@ -224,3 +224,35 @@ def test_every_printed_version_shows_the_decision_made_on_it_for_that_case(sessi
                     assert (sheet.void is not None) == (version < versions[sid])
     finally:
         savepoint.rollback()
+
+
+# --- 重新核实 -----------------------------------------------------------------------------
+
+
+def test_a_wrong_violation_is_verified_again_on_a_new_slip_and_the_first_stays(session, world):
+    from models.enums import Conclusion
+    from tests.factories import verification_slip
+
+    case_id = new_case(session, world, "yellow")
+    first = act(session, world, case_id, Event.SUBMIT_VERIFICATION, "li_na",
+                slip=verification_slip(Conclusion.VIOLATION)).slip_id  # fmt: skip
+    # The amend page cannot change the conclusion; the handler asks to verify again.
+    asked = act(session, world, case_id, Event.REQUEST_REVERIFY, "li_na", at=LATER,
+                comment="补充材料表明用途与批复一致")  # fmt: skip
+    assert asked.to_state == State.REVERIFY_REVIEW
+    assert case_id in [r.id for r in review_queue(session, actor=world.actors["zhang_wei"], as_of=LATER)]
+    approved = act(session, world, case_id, Event.APPROVE_REVERIFY, "zhang_wei", at=LATER)
+    assert approved.to_state == State.VERIFYING
+    second = act(session, world, case_id, Event.SUBMIT_VERIFICATION, "li_na", at=LATER,
+                 slip=verification_slip(Conclusion.NORMAL))  # fmt: skip
+    assert second.to_state == State.GREEN and second.slip_id != first
+    slips = [s.conclusion for s in __import__("workflows.cases.slip_reads", fromlist=["x"])
+             .slips_of_case(session, actor=world.actors["zhang_wei"], case_id=case_id)]
+    assert slips == [Conclusion.VIOLATION, Conclusion.NORMAL]
+
+
+def test_zhang_wei_may_refuse_a_reverification_with_a_reason(session, world):
+    case_id = new_case(session, world, "red")
+    act(session, world, case_id, Event.REQUEST_REVERIFY, "li_na", comment="结论有误")
+    refused = act(session, world, case_id, Event.REJECT_REVERIFY, "zhang_wei", comment="证据不足")
+    assert refused.to_state == State.RECTIFYING and refused.due_on is not None

@@ -41,6 +41,7 @@ PATHS: dict[State, tuple[str, list[tuple[Event, str]]]] = {
     State.RED_LIGHT: ("red", []),
     State.RECTIFYING: ("red", [(Event.START_RECTIFY, "li_na")]),
     State.RECTIFICATION_REVIEW: ("red", [(Event.SUBMIT_RECTIFICATION, "li_na")]),
+    State.REVERIFY_REVIEW: ("red", [(Event.REQUEST_REVERIFY, "li_na")]),
     State.GREEN: ("yellow", [(Event.SUBMIT_VERIFICATION, "li_na")]),
     State.CLEARED: ("bell", [(Event.COMPLETE_DUTY, "li_na")]),
     State.TRANSFERRED: ("red", [(Event.TRANSFER, "zhang_wei")]),
@@ -52,7 +53,8 @@ def arguments(world, event: Event, conclusion=Conclusion.NORMAL) -> dict:
         return {"slip": verification_slip(conclusion)}
     if event == Event.SUBMIT_RECTIFICATION:
         return {"slip": rectification_slip()}
-    if event in (Event.REJECT_RECTIFICATION, Event.TRANSFER):
+    if event in (Event.REJECT_RECTIFICATION, Event.TRANSFER, Event.REQUEST_REVERIFY,
+                 Event.REJECT_REVERIFY):
         return {"comment": "整改材料不全，请补充收回资金的银行回单"}
     if event == Event.REASSIGN:
         return {"assignee_id": world.users["wang_fang"]}
