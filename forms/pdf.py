@@ -162,6 +162,8 @@ def _load(session: Session, slip_id: int, case_id: int | None, version: int | No
             "measures_detail": fields.get("measures_detail") or "",
             "amount_recovered": fields.get("amount_recovered"),
             "completed_on": fields.get("completed_on"),
+            "multiple_payments_reason": fields.get("multiple_payments_reason") or "",
+            "amount_basis": fields.get("amount_basis"),
             "filler_name": fields.get("filler_name") or "",
             "filler_phone": fields.get("filler_phone") or "",
         },

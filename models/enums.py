@@ -165,6 +165,13 @@ class SlipKind(Labeled):
     RECTIFICATION = "rectification"
 
 
+class AmountBasis(Labeled):
+    """How a batch slip's amounts are meant: for each case it covers, or for all together."""
+
+    PER_CASE = "per_case"
+    TOTAL = "total"
+
+
 class SignoffDecision(Labeled):
     APPROVED = "approved"
     SENT_BACK = "sent_back"
@@ -352,6 +359,10 @@ _LABELS: dict[type, dict] = {
     SlipKind: {
         SlipKind.VERIFICATION: "核实处理单",
         SlipKind.RECTIFICATION: "整改处理单",
+    },
+    AmountBasis: {
+        AmountBasis.PER_CASE: "每件金额",
+        AmountBasis.TOTAL: "合计金额",
     },
     SignoffDecision: {
         SignoffDecision.APPROVED: "同意",

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from .enums import Conclusion, SignoffDecision, SlipKind, ViolationType
+from .enums import AmountBasis, Conclusion, SignoffDecision, SlipKind, ViolationType
 from .types import MONEY, UTCDateTime, enum_column, utcnow
 
 
@@ -26,6 +26,10 @@ class SlipFields(SQLModel):
     amount_recovered: Decimal | None = Field(default=None, sa_type=MONEY)  # 收回金额
     completed_on: date | None = None  # 整改完成日期
     # Both
+    # A 涉及金额 above the warning's own payment is allowed only with this explanation.
+    multiple_payments_reason: str = Field(default="", sa_type=sa.Text)  # 涉及多笔支付说明
+    # A batch slip's amounts: for each case, or the total of all its cases.
+    amount_basis: AmountBasis | None = Field(default=None, sa_type=enum_column(AmountBasis))
     filler_name: str = Field(default="", max_length=64)  # 填报人
     filler_phone: str = Field(default="", max_length=32)  # 联系电话
 

@@ -299,10 +299,11 @@ def _cases(session, rng, counties, rules, people, count, as_of) -> int:
         if level == Level.YELLOW_BELL:
             lead = rule.bell_lead_days or 3
             duty_due_on = calendar.add_working_days(local_date(raised_at), lead)
+        facts = _facts(rng, county, raised_at)
         case_id = raise_case(
             session, rule=rule, region_id=county.id, org_unit_id=unit_id, assignee_id=handler_id,
             source=DEMO_SOURCE, external_id=f"DEMO-{n:06d}", raised_at=raised_at, as_of=raised_at,
-            actor=people["platform"], facts=_facts(rng, county, raised_at), duty_due_on=duty_due_on,
+            actor=people["platform"], facts=facts, duty_due_on=duty_due_on,
             payload={"monitoring_platform": "财政扶贫资金动态监控平台", "rule_code": rule.code},
             calendar=calendar,
         )
@@ -313,8 +314,10 @@ def _cases(session, rng, counties, rules, people, count, as_of) -> int:
         expired = duty_due_on if Event.BELL_DEADLINE_PASSED in steps else None
         moments = _moments(raised_at, end, len(steps), rng, expired)
         version = 1
+        # What the slips may say: 涉及金额 up to the payment, 收回金额 up to 涉及金额.
+        limits = {"involved": facts["amount"]}
         for step, at in zip(steps, moments, strict=True):
-            event, kwargs = _step_arguments(step, rng, at, handlers, handler_id)
+            event, kwargs = _step_arguments(step, rng, at, handlers, handler_id, limits)
             if event == Event.BELL_DEADLINE_PASSED:
                 actor = Actor.system()
             elif event in SUPERVISOR_EVENTS:
@@ -343,7 +346,7 @@ def _moments(start: datetime, end: datetime, n: int, rng, duty_due_on: date | No
     return [min(start + timedelta(seconds=span * p), end) for p in points]
 
 
-def _step_arguments(step, rng, at: datetime, handlers, handler_id) -> tuple[Event, dict]:
+def _step_arguments(step, rng, at: datetime, handlers, handler_id, limits) -> tuple[Event, dict]:
     handler = handlers[handler_id]
     if step in (V_NORMAL, V_VIOLATION):
         violation = step == V_VIOLATION
@@ -354,10 +357,12 @@ def _step_arguments(step, rng, at: datetime, handlers, handler_id) -> tuple[Even
                       else "经电话核实并调阅相关材料，该笔支付用途与项目批复一致，属正常支付。"),
             conclusion=Conclusion.VIOLATION if violation else Conclusion.NORMAL,
             violation_type=rng.choice(list(ViolationType)) if violation else None,
-            amount_involved=Decimal(rng.randint(2000, 300000)) if violation else None,
+            amount_involved=min(Decimal(rng.randint(2000, 300000)), limits["involved"]) if violation else None,
             filler_name=handler.name,
             filler_phone="0371-66668888",
         )
+        if violation:
+            limits["involved"] = slip.amount_involved
         return Event.SUBMIT_VERIFICATION, {"slip": slip}
     if step == Event.SUBMIT_RECTIFICATION:
         recovered = rng.random() < 0.6
@@ -367,7 +372,7 @@ def _step_arguments(step, rng, at: datetime, handlers, handler_id) -> tuple[Even
             measures=measures,
             measures_detail="已责令项目单位整改，违规资金已收回至专户并重新按规定拨付。" if recovered
             else "已督促项目单位补齐手续并完成整改。",
-            amount_recovered=Decimal(rng.randint(1000, 200000)) if recovered else None,
+            amount_recovered=min(Decimal(rng.randint(1000, 200000)), limits["involved"]) if recovered else None,
             completed_on=local_date(at),
             filler_name=handler.name,
             filler_phone="0371-66668888",

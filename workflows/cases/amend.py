@@ -18,6 +18,7 @@ from models.enums import Event, Resolution, Role, SignoffDecision, SlipKind, Sta
 from models.settings import get_settings
 from workflows.cases.lifecycle import AMENDMENT, Deadline
 from workflows.cases.review_news import tell_supervisors
+from workflows.cases.slip_rules import check_figures
 from workflows.cases.slips import SlipInput
 from workflows.core.actors import Actor
 from workflows.core.calendar import WorkingCalendar, load_calendar, local_date
@@ -59,8 +60,9 @@ def amend_slip(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput.single("reason", "required", "请填写修改原因")
-    # Same rules as filing, including "completed no later than today".
+    # Same rules as filing: "completed no later than today" and the figures' limits.
     changes.check(today=local_date(as_of))
+    check_figures(session, slip=changes, case_ids=[c.id for c in cases])
     new_version = session.connection().execute(
         sa.update(SLIPS)
         .where(SLIPS.c.id == slip_id, SLIPS.c.version == version)

@@ -32,10 +32,10 @@ FIELD_NAMES = tuple(SlipFields.model_fields)
 KIND_FIELDS = {
     SlipKind.VERIFICATION: (
         "methods", "findings", "conclusion", "violation_type", "amount_involved",
-        "filler_name", "filler_phone",
+        "multiple_payments_reason", "amount_basis", "filler_name", "filler_phone",
     ),
     SlipKind.RECTIFICATION: (
-        "measures", "measures_detail", "amount_recovered", "completed_on",
+        "measures", "measures_detail", "amount_recovered", "amount_basis", "completed_on",
         "filler_name", "filler_phone",
     ),
 }

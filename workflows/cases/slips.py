@@ -12,6 +12,7 @@ from sqlmodel import Session
 from models import CaseSlip, Slip, SlipSignoff, SlipVersion
 from models.db import pg_cast, pg_value
 from models.enums import (
+    AmountBasis,
     Conclusion,
     Measure,
     SignoffDecision,
@@ -48,6 +49,8 @@ class SlipInput(BaseModel):
     measures_detail: Text = ""
     amount_recovered: Amount | None = None
     completed_on: date | None = None
+    multiple_payments_reason: Text = ""
+    amount_basis: AmountBasis | None = None
     filler_name: ShortText = ""
     filler_phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] = ""
 

@@ -22,6 +22,7 @@ from models.db import PG_DIALECT, pg_cast
 from models.enums import Event, Level, Role, SignoffDecision, State
 from models.settings import get_settings
 from workflows.cases.lifecycle import LIFECYCLE, Branch, Deadline, Outcome, Step
+from workflows.cases.slip_rules import check_figures
 from workflows.cases.slips import (
     SlipInput,
     file_slip,
@@ -134,6 +135,8 @@ def transition(
     driver = _postgres(session)
     context = _load(session, case_id, driver)
     plan = _plan(session, context, event, actor, version, as_of, slip, comment, assignee_id, calendar)
+    if plan.step.slip:
+        check_figures(session, slip=slip, case_ids=[case_id])
     if driver is not None:
         return _write_pg(session, driver, plan, version, event, actor, as_of, slip, comment, assignee_id)
     new_version = _update(session, plan, version, as_of, assignee_id)
@@ -174,6 +177,9 @@ def transition_many(
             refused.append({"case_id": case_id, **error.as_dict()})
     if refused:
         raise BatchRefused(f"{len(refused)} 个案件不能办理，全部未提交", items=refused)
+    if plans[0].step.slip:
+        # A batch slip's figures are checked against all its cases together.
+        check_figures(session, slip=slip, case_ids=[p.context.id for p in plans])
     # The guarded UPDATEs can still lose a race: undo the whole batch if one does.
     with session.begin_nested():
         versions = [

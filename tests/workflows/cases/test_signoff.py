@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from forms.pdf import _load, slip_pdf
 from models import Case, CaseEvent, Notification
-from models.enums import Event, Resolution, SignoffDecision, State
+from models.enums import AmountBasis, Event, Resolution, SignoffDecision, State
 from models.notifications import NotificationKind
 from tests.factories import NOW, new_case, rectification_slip
 from workflows.cases.amend import REREVIEW, amend_slip, amended_in_review
@@ -47,8 +47,8 @@ def pdf_text(data: bytes, tmp_path) -> str:
     return out.stdout.replace("\n", "")
 
 
-def one_recovered(slip_id):
-    return rectification_slip().model_copy(update={"amount_recovered": Decimal("1.00")})
+def one_recovered(slip_id, basis=AmountBasis.PER_CASE):
+    return rectification_slip(basis).model_copy(update={"amount_recovered": Decimal("1.00")})
 
 
 def test_amending_an_approved_slip_voids_zhang_weis_signature_and_reopens_review(
@@ -124,7 +124,7 @@ def test_a_batch_slip_shows_each_cases_own_decision(session, world, tmp_path):
     slip_id = transition_many(
         session, cases=[(a, session.get(Case, a).version), (b, session.get(Case, b).version)],
         event=Event.SUBMIT_RECTIFICATION, actor=world.actors["li_na"], as_of=NOW,
-        slip=rectification_slip(),
+        slip=rectification_slip(AmountBasis.PER_CASE),
     )[0].slip_id  # fmt: skip
     act(session, world, a, Event.REJECT_RECTIFICATION, "zhang_wei", comment="凭证不全")
     act(session, world, b, Event.APPROVE_RECTIFICATION, "zhang_wei")
@@ -145,7 +145,7 @@ def test_amending_a_batch_slip_reopens_only_the_approved_case(session, world):
     slip_id = transition_many(
         session, cases=[(a, session.get(Case, a).version), (b, session.get(Case, b).version)],
         event=Event.SUBMIT_RECTIFICATION, actor=world.actors["li_na"], as_of=NOW,
-        slip=rectification_slip(),
+        slip=rectification_slip(AmountBasis.PER_CASE),
     )[0].slip_id  # fmt: skip
     act(session, world, a, Event.REJECT_RECTIFICATION, "zhang_wei", comment="凭证不全")
     act(session, world, b, Event.APPROVE_RECTIFICATION, "zhang_wei")
@@ -176,7 +176,7 @@ def test_every_printed_version_shows_the_decision_made_on_it_for_that_case(sessi
         slip_id = transition_many(
             session, cases=[(c, session.get(Case, c).version) for c in cases],
             event=Event.SUBMIT_RECTIFICATION, actor=world.actors["li_na"], as_of=NOW,
-            slip=rectification_slip(),
+            slip=rectification_slip(AmountBasis.PER_CASE),
         )[0].slip_id  # fmt: skip
         slips = {slip_id}
         decided: dict[tuple[int, int, int], str] = {}  # (slip, version, case) → opinion
@@ -194,7 +194,7 @@ def test_every_printed_version_shows_the_decision_made_on_it_for_that_case(sessi
                     with session.begin_nested():
                         versions[target] = amend_slip(
                             session, slip_id=target, version=versions[target],
-                            changes=rectification_slip().model_copy(update={"measures_detail": f"第{n}次修改"}),
+                            changes=rectification_slip(AmountBasis.PER_CASE).model_copy(update={"measures_detail": f"第{n}次修改"}),
                             reason=f"修改{n}", actor=world.actors["li_na"], as_of=at,
                         )  # fmt: skip
                 except DomainError:

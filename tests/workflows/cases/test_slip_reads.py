@@ -68,7 +68,7 @@ def test_a_case_lists_its_verification_then_rectification_slips(session, world):
     assert [s.number for s in slips_of_case(session, actor=world.actors["li_na"], number=number)] == [
         s.number for s in slips
     ]
-    assert slips[1].fields["completed_on"].isoformat() == "2026-11-20"
+    assert slips[1].fields["completed_on"].isoformat() == "2026-11-23"
 
 
 def test_a_batch_slip_names_every_case_it_covers(session, world):

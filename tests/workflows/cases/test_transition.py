@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models import Case, CaseEvent, CaseSlip, Slip, SlipVersion
-from models.enums import Conclusion, Event, Level, Resolution, Role, State
+from models.enums import AmountBasis, Conclusion, Event, Level, Resolution, Role, State
 from models.settings import get_settings
 from tests.factories import NOW, new_case, rectification_slip, verification_slip
 from workflows.cases.lifecycle import INITIAL, LIFECYCLE, Branch, Deadline, Outcome, Step
@@ -269,7 +269,7 @@ def test_a_batch_slip_over_three_cases_with_one_in_the_wrong_state_changes_nothi
             event=Event.SUBMIT_VERIFICATION,
             actor=world.actors["li_na"],
             as_of=NOW,
-            slip=verification_slip(Conclusion.VIOLATION),
+            slip=verification_slip(Conclusion.VIOLATION, AmountBasis.PER_CASE),
         )
     assert [item["case_id"] for item in refused.value.items] == [ids[2]]
     assert refused.value.items[0]["code"] == "invalid_state"
@@ -288,7 +288,7 @@ def test_a_batch_slip_is_one_slip_linked_to_every_case(session, world):
         event=Event.SUBMIT_VERIFICATION,
         actor=world.actors["li_na"],
         as_of=NOW,
-        slip=verification_slip(Conclusion.VIOLATION),
+        slip=verification_slip(Conclusion.VIOLATION, AmountBasis.PER_CASE),
     )
     assert {r.to_state for r in results} == {State.RED_LIGHT}
     assert len({r.slip_id for r in results}) == 1
