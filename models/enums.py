@@ -136,6 +136,8 @@ class RequestDecision(Labeled):
     EXTEND = "extend"
     ESCALATE = "escalate"
     REJECT = "reject"
+    # Not a supervisor's decision: the case closed while the request waited.
+    CLOSED_WITH_CASE = "closed_with_case"
 
 
 class AuditKind(Labeled):
@@ -234,6 +236,25 @@ STATE_LEVEL: dict[State, Level] = {
 }
 CLOSED_STATES = frozenset({State.GREEN, State.CLEARED, State.TRANSFERRED})
 OPEN_STATES = tuple(s for s in State if s not in CLOSED_STATES)
+
+
+# A case's escalation level (Changchun art. 18, 23) in the words people use.
+ESCALATION_LEVELS: dict[int, str] = {1: "一级督办", 2: "二级督办", 3: "提请监督局"}
+
+
+def escalation_words(level: int | None) -> str:
+    """"一级督办" for 1, …; empty for no escalation."""
+    if not level:
+        return ""
+    return ESCALATION_LEVELS.get(level, f"{level}级督办")
+
+
+def event_words(event: "Event", data: dict | None = None) -> str:
+    """An event as a timeline says it: an escalation names its level."""
+    level = (data or {}).get("level")
+    if event == Event.ESCALATE and level:
+        return f"{event.label}（{escalation_words(level)}）"
+    return event.label
 
 
 def states_of_level(level: Level) -> list[State]:
@@ -335,6 +356,7 @@ _LABELS: dict[type, dict] = {
         RequestDecision.EXTEND: "延长期限",
         RequestDecision.ESCALATE: "提请监督检查局督办",
         RequestDecision.REJECT: "驳回",
+        RequestDecision.CLOSED_WITH_CASE: "案件已办结，自动关闭",
     },
     AuditKind: {
         AuditKind.LOGIN: "登录",

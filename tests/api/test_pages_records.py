@@ -69,3 +69,40 @@ def test_the_review_queue_marks_an_amended_slip(world, session, client):
     assert number in queue.text and "处理单已修改，需重新审核" in queue.text
     case_page = client.get(f"/cases/{number}")
     assert "已作废" in case_page.text and "打印第 1 版" in case_page.text
+
+
+def test_a_sent_back_case_is_marked_and_zhang_weis_work_lists_what_waits(world, session, client):
+    back = new_case(session, world, "red")
+    waiting = new_case(session, world, "red")
+    for case_id in (back, waiting):
+        transition(session, case_id=case_id, event=Event.SUBMIT_RECTIFICATION,
+                   actor=world.actors["li_na"], version=session.get(Case, case_id).version,
+                   as_of=NOW, slip=rectification_slip())  # fmt: skip
+    transition(session, case_id=back, event=Event.REJECT_RECTIFICATION,
+               actor=world.actors["zhang_wei"], version=session.get(Case, back).version,
+               as_of=NOW, comment="凭证不全")  # fmt: skip
+    session.commit()
+    page_login(client, "li_na")
+    work = client.get("/work")
+    def row_of(html, case_id):
+        return html.split(f">{number_of(session, case_id)}</a>")[1].split("</tr>")[0]
+
+    assert "已退回" in row_of(work.text, back)
+    assert "已退回" not in row_of(work.text, waiting)
+    client.post("/logout", data={"csrf_token": csrf_of(work.text)})
+    page_login(client, "zhang_wei")
+    mine = client.get("/work")
+    assert "待我审核" in mine.text and number_of(session, waiting) in mine.text
+
+
+def test_a_pending_extension_request_shows_on_the_case_page(world, session, client):
+    from workflows.escalation.extensions import request_extension
+
+    case_id = new_case(session, world, "yellow")
+    request_extension(session, case_id=case_id, actor=world.actors["li_na"],
+                      version=session.get(Case, case_id).version, as_of=NOW,
+                      reason="需调阅乡镇拨付凭证")  # fmt: skip
+    session.commit()
+    page_login(client, "li_na")
+    page = client.get(f"/cases/{number_of(session, case_id)}")
+    assert "待审批的申请" in page.text and "需调阅乡镇拨付凭证" in page.text

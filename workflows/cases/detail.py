@@ -10,7 +10,17 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from models import Attachment, Case, CaseEvent, CaseSlip, Region, Rule, Slip, User
-from models.enums import Conclusion, Event, Level, Resolution, Role, RuleCategory, SlipKind, State
+from models.enums import (
+    Conclusion,
+    Event,
+    Level,
+    Resolution,
+    Role,
+    RuleCategory,
+    SlipKind,
+    State,
+    event_words,
+)
 from workflows.cases.lifecycle import events_allowed
 from workflows.cases.queries import BLIND_ROLES, CaseRow, case_row, scope_clause
 from workflows.cases.slips import SlipInput
@@ -202,6 +212,7 @@ def _timeline(session: Session, case_id: int) -> list[TimelineEntry]:
             CaseEvent.comment,
             CaseEvent.slip_id,
             CaseEvent.due_on,
+            CaseEvent.data,
             User.full_name,
             Slip.number.label("slip_number"),
         )
@@ -218,7 +229,7 @@ def _timeline(session: Session, case_id: int) -> list[TimelineEntry]:
                 seq=r.seq,
                 at=r.at,
                 event=event,
-                event_label=event.label,
+                event_label=event_words(event, r.data),
                 from_state=State(r.from_state) if r.from_state else None,
                 to_state=State(r.to_state),
                 # Events the system raised by itself have no user behind them.

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from models import User
-from models.enums import Role
+from models.enums import Event, Role
 from models.notifications import NotificationKind
 from workflows.core import notify
 
@@ -42,3 +42,35 @@ def tell_handler(
         case_id=case_id, link=f"/cases/{number}",
     )  # fmt: skip
     return notify.queue(session, items=items, as_of=as_of)
+
+
+# Which accepted events are news for whom: a review waiting (the department's supervisors)
+# or a review decided (the case's handler), and the words of the message.
+REVIEW_NEWS: dict[Event, tuple[str, str]] = {
+    Event.SUBMIT_RECTIFICATION: ("supervisors", "整改处理单待审核"),
+    Event.REQUEST_REVERIFY: ("supervisors", "重新核实申请待审核"),
+    Event.APPROVE_RECTIFICATION: ("handler", "整改审核通过"),
+    Event.REJECT_RECTIFICATION: ("handler", "整改被退回"),
+    Event.APPROVE_REVERIFY: ("handler", "同意重新核实"),
+    Event.REJECT_REVERIFY: ("handler", "重新核实申请被驳回"),
+}
+
+
+def tell_about_review(
+    session: Session, *, event: Event, case_id: int, number: str, org_unit_id: int,
+    assignee_id: int | None, version: int, comment: str | None, as_of: datetime,
+) -> None:  # fmt: skip
+    """The news an accepted event carries, if any (REVIEW_NEWS); a send-back gives its reason."""
+    news = REVIEW_NEWS.get(event)
+    if news is None:
+        return
+    whom, words = news
+    comment = (comment or "").strip()
+    text = f"案件 {number}：{words}" + (f"。理由：{comment}" if comment else "")
+    key = f"review:{case_id}:{version}"
+    if whom == "supervisors":
+        tell_supervisors(session, org_unit_id=org_unit_id, case_id=case_id, number=number,
+                         text=text, key=key, as_of=as_of)  # fmt: skip
+    else:
+        tell_handler(session, user_id=assignee_id, case_id=case_id, number=number, text=text,
+                     key=key, as_of=as_of)  # fmt: skip

@@ -21,7 +21,9 @@ from models import Case, CaseEvent, Region, Rule, User
 from models.db import PG_DIALECT, pg_cast
 from models.enums import Event, Level, Role, SignoffDecision, State
 from models.settings import get_settings
+from workflows.cases.closing import close_open_requests
 from workflows.cases.lifecycle import LIFECYCLE, Branch, Deadline, Outcome, Step
+from workflows.cases.review_news import tell_about_review
 from workflows.cases.slip_rules import check_figures
 from workflows.cases.slips import (
     SlipInput,
@@ -138,12 +140,15 @@ def transition(
     if plan.step.slip:
         check_figures(session, slip=slip, case_ids=[case_id])
     if driver is not None:
-        return _write_pg(session, driver, plan, version, event, actor, as_of, slip, comment, assignee_id)
-    new_version = _update(session, plan, version, as_of, assignee_id)
-    slip_id = None
-    if plan.step.slip:
-        slip_id = file_slip(session, slip=slip, actor=actor, case_ids=[case_id], as_of=as_of)
-    return _record(session, plan, new_version, event, actor, as_of, slip_id, comment, assignee_id)
+        result = _write_pg(session, driver, plan, version, event, actor, as_of, slip, comment, assignee_id)
+    else:
+        new_version = _update(session, plan, version, as_of, assignee_id)
+        slip_id = None
+        if plan.step.slip:
+            slip_id = file_slip(session, slip=slip, actor=actor, case_ids=[case_id], as_of=as_of)
+        result = _record(session, plan, new_version, event, actor, as_of, slip_id, comment, assignee_id)
+    _after(session, plan, result, comment, as_of)
+    return result
 
 
 def transition_many(
@@ -191,10 +196,27 @@ def transition_many(
             slip_id = file_slip(
                 session, slip=slip, actor=actor, case_ids=[p.context.id for p in plans], as_of=as_of
             )
-        return [
+        results = [
             _record(session, plan, new_version, event, actor, as_of, slip_id, comment, assignee_id)
             for plan, new_version in zip(plans, versions, strict=True)
         ]
+        for plan, result in zip(plans, results, strict=True):
+            _after(session, plan, result, comment, as_of)
+        return results
+
+
+def _after(session: Session, plan: _Plan, result: TransitionResult, comment: str | None,
+           as_of: datetime) -> None:  # fmt: skip
+    """What follows an accepted event in the same transaction: a closed case closes its
+    waiting requests; a review waiting or decided is news (review_news.REVIEW_NEWS)."""
+    context = plan.context
+    if plan.outcome.resolution is not None:
+        close_open_requests(session, case_ids=[context.id], as_of=as_of)
+    tell_about_review(
+        session, event=result.event, case_id=context.id, number=context.number,
+        org_unit_id=context.org_unit_id, assignee_id=context.assignee_id, version=result.version,
+        comment=comment, as_of=as_of,
+    )  # fmt: skip
 
 
 def _parse_event(event: Event | str) -> Event:
