@@ -158,6 +158,7 @@ def new_case(
     assignee: str | None = "li_na",
     at: datetime = NOW,
     amount: str = "12345.67",
+    duty_due_on: date | None = None,
 ) -> int:
     return raise_case(
         session,
@@ -178,7 +179,8 @@ def new_case(
             "payment_date": date(2026, 11, 18),
             "purpose": "产业扶持资金",
         },
-        duty_due_on=date(2026, 11, 30) if world.rules[rule].level == Level.YELLOW_BELL else None,
+        duty_due_on=(duty_due_on or date(2026, 11, 30))
+        if world.rules[rule].level == Level.YELLOW_BELL else None,
     )
 
 

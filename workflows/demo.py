@@ -382,6 +382,8 @@ def _step_arguments(step, rng, at: datetime, handlers, handler_id, limits) -> tu
         return step, {"comment": "整改材料不完整，请补充资金收回的银行回单后重新提交。"}
     if step == Event.TRANSFER:
         return step, {"comment": "涉嫌虚报冒领，移交县纪委监委处理。"}
+    if step == Event.COMPLETE_DUTY:
+        return step, {"comment": f"已于{local_date(at):%Y年%m月%d日}按时完成，凭证已上传平台。"}
     if step == Event.REQUEST_REVERIFY:
         return step, {"comment": "项目单位补充提供了批复变更文件，原认定违规的依据不成立，申请重新核实。"}
     return step, {}

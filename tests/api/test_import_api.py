@@ -56,3 +56,21 @@ def test_more_than_ten_thousand_warnings_are_refused_whole(world, client, login,
 def test_a_body_that_is_not_a_list_is_refused(world, client, login):
     response = client.post(URL, json={"rule_code": "ZC-001"}, headers=login("platform"))
     assert response.status_code == 422
+
+
+def test_the_platform_reports_a_bell_duty_done_and_a_person_may_not(world, client, login, session):
+    from tests.factories import new_case
+
+    case = session.get(Case, new_case(session, world, "bell"))  # duty due Monday 30 Nov
+    session.commit()
+    body = {"source": case.source, "external_id": case.external_id,
+            "done_at": "2026-11-24T10:00:00+08:00"}
+    assert client.post("/api/v1/duties/complete", headers=login("li_na"), json=body).status_code == 403
+    naive = client.post("/api/v1/duties/complete", headers=login("platform"),
+                        json={**body, "done_at": "2026-11-24T10:00:00"})
+    assert naive.status_code == 422
+    done = client.post("/api/v1/duties/complete", headers=login("platform"), json=body)
+    assert done.status_code == 200, done.text
+    assert done.json()["on_time"] is True and done.json()["state"] == "cleared"
+    again = client.post("/api/v1/duties/complete", headers=login("platform"), json=body)
+    assert again.status_code == 409 and "不是待履职的黄色警铃" in again.json()["message"]

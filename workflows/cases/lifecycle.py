@@ -71,8 +71,11 @@ VERIFY_OUTCOMES = {
 def _build() -> dict[tuple[State, Event], Step]:
     table: dict[tuple[State, Event], Step] = {
         (State.YELLOW_BELL, Event.COMPLETE_DUTY): Step(
-            # The duty may be reported done by the department, or by the platform's data.
+            # The duty may be reported done by the department, or by the platform's data
+            # (workflows/cases/duties.py: only when done on time); either way with a note
+            # saying when and on what evidence.
             roles=frozenset({Role.HANDLER, Role.SUPERVISOR, Role.INTEGRATION, Role.SYSTEM}),
+            needs_comment=True,
             outcomes=only(State.CLEARED, Deadline.CLEAR, Resolution.CLEARED),
         ),
         (State.YELLOW_BELL, Event.BELL_DEADLINE_PASSED): Step(

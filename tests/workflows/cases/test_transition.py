@@ -54,7 +54,7 @@ def arguments(world, event: Event, conclusion=Conclusion.NORMAL) -> dict:
     if event == Event.SUBMIT_RECTIFICATION:
         return {"slip": rectification_slip()}
     if event in (Event.REJECT_RECTIFICATION, Event.TRANSFER, Event.REQUEST_REVERIFY,
-                 Event.REJECT_REVERIFY):
+                 Event.REJECT_REVERIFY, Event.COMPLETE_DUTY):
         return {"comment": "整改材料不全，请补充收回资金的银行回单"}
     if event == Event.REASSIGN:
         return {"assignee_id": world.users["wang_fang"]}
