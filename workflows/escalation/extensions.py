@@ -236,6 +236,9 @@ def _decide(session, request, actor, version, as_of, event, decision, reason, va
             session, context, event, actor, version, as_of, values, reason,
             {"request_id": request.id, "decision": decision.value,
              "from_due_on": context.due_on.isoformat() if context.due_on else None},
+            # An escalation's decision is named as the supervisor chose it (延长期限), not
+            # by the event that records it (批准延期).
+            label=decision.label if request.kind == RequestKind.ESCALATION else None,
         )  # fmt: skip
         _tell_decided(session, request, context.number, event, as_of)
     return DecisionResult(
@@ -288,19 +291,20 @@ def _claim(session, request, actor, as_of, decision, reason, **extra) -> None:
         raise InvalidState("该申请已处理")
 
 
-def _write(session, context, event, actor, version, as_of, values, comment, data) -> int:
+def _write(session, context, event, actor, version, as_of, values, comment, data, label=None) -> int:
     """One event on one case, guarded like transition(): scope, version, table, state."""
     number = context.number
+    label = label or event.label
     if not actor.in_scope(region_path=context.region_path, org_unit_id=context.org_unit_id):
         raise OutOfScope(f"案件 {number} 不在您的管辖范围内")
     if version != context.version:
         raise StaleVersion(f"案件 {number} 已被他人办理（版本 {context.version}），请刷新后重试")
     step = LADDER.get((context.state, event))
     if step is None:
-        raise InvalidState(f"案件 {number} 当前状态不能执行“{event.label}”")
+        raise InvalidState(f"案件 {number} 当前状态不能执行“{label}”")
     if actor.role not in step.roles:
         allowed = "、".join(r.label for r in sorted(step.roles))
-        raise RoleNotAllowed(f"“{event.label}”只能由{allowed}办理，您的角色是{actor.role.label}")
+        raise RoleNotAllowed(f"“{label}”只能由{allowed}办理，您的角色是{actor.role.label}")
     if step.needs_comment and not (comment or "").strip():
         raise InvalidInput.single("reason", "required", "请填写原因或意见")
     to_state = step.outcomes[""].to

@@ -90,3 +90,21 @@ def test_escalation_levels_read_as_words_on_the_timeline(session, world):
                              as_of=at(2026, 12, 3, 10))  # fmt: skip
     labels = [e.event_label for e in detail.timeline if e.event == Event.ESCALATE]
     assert labels == ["逾期升级（一级督办）", "逾期升级（二级督办）"]
+
+
+def test_a_refused_extend_decision_is_named_as_chosen(session, world):
+    # A request left open on a closed case (as before this version's migration closed them):
+    # the refusal names the decision 延长期限, not the event 批准延期.
+    from datetime import date
+
+    case_id, request_id = overdue_to_level_2(session, world)
+    verified_normal(session, world, case_id, at(2026, 12, 3, 11))
+    session.execute(sa.update(EscalationRequest).where(EscalationRequest.id == request_id)
+                    .values(decision=None, decided_at=None, decision_reason=None))  # fmt: skip
+    with pytest.raises(InvalidState) as refused:
+        decide_escalation(
+            session, request_id=request_id, actor=world.actors["zhang_wei"],
+            version=case(session, case_id).version, as_of=at(2026, 12, 3, 12),
+            decision=RequestDecision.EXTEND, reason="再给一周", new_due_on=date(2026, 12, 10),
+        )  # fmt: skip
+    assert "延长期限" in refused.value.message and "批准延期" not in refused.value.message
