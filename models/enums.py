@@ -83,6 +83,8 @@ class State(Labeled):
     RED_LIGHT = "red_light"
     RECTIFYING = "rectifying"
     RECTIFICATION_REVIEW = "rectification_review"
+    # A normal conclusion on a large payment, waiting for the supervisor's sign-off.
+    NORMAL_REVIEW = "normal_review"
     # The handler asked to verify again (a wrong conclusion); the supervisor decides.
     REVERIFY_REVIEW = "reverify_review"
     GREEN = "green"
@@ -124,6 +126,9 @@ class Event(Labeled):
     REQUEST_REVERIFY = "request_reverify"
     APPROVE_REVERIFY = "approve_reverify"
     REJECT_REVERIFY = "reject_reverify"
+    # 认定正常 above the review amount: the supervisor signs the verification slip.
+    APPROVE_NORMAL = "approve_normal"
+    REJECT_NORMAL = "reject_normal"
 
 
 class RequestKind(Labeled):
@@ -229,6 +234,7 @@ STATE_LEVEL: dict[State, Level] = {
     State.RECTIFYING: Level.RED_LIGHT,
     State.RECTIFICATION_REVIEW: Level.RED_LIGHT,
     State.REVERIFY_REVIEW: Level.RED_LIGHT,
+    State.NORMAL_REVIEW: Level.YELLOW_LIGHT,
     # Handed to other authorities: still counts as red in statistics.
     State.TRANSFERRED: Level.RED_LIGHT,
     State.GREEN: Level.GREEN,
@@ -320,6 +326,7 @@ _LABELS: dict[type, dict] = {
         State.RECTIFYING: "整改中",
         State.RECTIFICATION_REVIEW: "整改待审核",
         State.REVERIFY_REVIEW: "重新核实待审核",
+        State.NORMAL_REVIEW: "认定正常待审核",
         State.GREEN: "绿灯（已办结）",
         State.CLEARED: "警铃已解除",
         State.TRANSFERRED: "已移交",
@@ -346,6 +353,8 @@ _LABELS: dict[type, dict] = {
         Event.REQUEST_REVERIFY: "申请重新核实",
         Event.APPROVE_REVERIFY: "同意重新核实",
         Event.REJECT_REVERIFY: "驳回重新核实申请",
+        Event.APPROVE_NORMAL: "同意认定正常",
+        Event.REJECT_NORMAL: "退回重新核实",
     },
     RequestKind: {
         RequestKind.ESCALATION: "逾期升级请求",

@@ -117,7 +117,7 @@ PURPOSES = ["产业扶持资金", "到户种植补贴", "小额信贷贴息", "�
 TARGET_WEIGHTS = {
     State.YELLOW_BELL: 18, State.CLEARED: 22, State.YELLOW_LIGHT: 40, State.VERIFYING: 25,
     State.RED_LIGHT: 30, State.RECTIFYING: 30, State.RECTIFICATION_REVIEW: 20,
-    State.REVERIFY_REVIEW: 6, State.GREEN: 94, State.TRANSFERRED: 8,
+    State.REVERIFY_REVIEW: 6, State.NORMAL_REVIEW: 6, State.GREEN: 88, State.TRANSFERRED: 8,
 }
 V_NORMAL, V_VIOLATION = "verify_normal", "verify_violation"
 # (level of the rule to raise, events to apply) per end state.
@@ -131,6 +131,8 @@ PATHS: dict[State, list[tuple[Level, list]]] = {
                        (Level.YELLOW_LIGHT, [V_VIOLATION, Event.START_RECTIFY])],
     State.RECTIFICATION_REVIEW: [(Level.RED_LIGHT, [Event.START_RECTIFY, Event.SUBMIT_RECTIFICATION])],
     State.REVERIFY_REVIEW: [(Level.YELLOW_LIGHT, [V_VIOLATION, Event.REQUEST_REVERIFY])],
+    # Most demo payments are above the normal-review amount.
+    State.NORMAL_REVIEW: [(Level.YELLOW_LIGHT, [Event.START_VERIFY, V_NORMAL])],
     State.GREEN: [
         (Level.YELLOW_LIGHT, [Event.START_VERIFY, V_NORMAL]),
         (Level.YELLOW_LIGHT, [V_NORMAL]),
@@ -324,8 +326,15 @@ def _cases(session, rng, counties, rules, people, count, as_of) -> int:
                 actor = supervisors[unit_id]
             else:
                 actor = handlers[handler_id]
-            version = transition(session, case_id=case_id, event=event, actor=actor, version=version,
-                                 as_of=at, calendar=calendar, **kwargs).version
+            result = transition(session, case_id=case_id, event=event, actor=actor, version=version,
+                                as_of=at, calendar=calendar, **kwargs)
+            version = result.version
+            if result.to_state == State.NORMAL_REVIEW and target != State.NORMAL_REVIEW:
+                # A normal conclusion on a large payment: the supervisor signs it.
+                version = transition(
+                    session, case_id=case_id, event=Event.APPROVE_NORMAL, actor=supervisors[unit_id],
+                    version=version, as_of=at, calendar=calendar, comment="核实材料齐全，同意认定正常。",
+                ).version  # fmt: skip
     return count
 
 

@@ -27,7 +27,9 @@ class Branch(StrEnum):
     """What picks the outcome when an event can lead to more than one state."""
 
     NONE = ""
-    CONCLUSION = "conclusion"  # the verification slip's conclusion: normal or violation
+    # the verification slip's conclusion: normal (or normal on a payment above the review
+    # amount: "normal_review") or violation
+    CONCLUSION = "conclusion"
     BELL_BECOMES = "bell_becomes"  # the rule says what an expired yellow bell becomes
 
 
@@ -64,6 +66,7 @@ def only(to: State, deadline: Deadline, resolution: Resolution | None = None) ->
 
 VERIFY_OUTCOMES = {
     "normal": Outcome(State.GREEN, Deadline.CLEAR, Resolution.NORMAL),
+    "normal_review": Outcome(State.NORMAL_REVIEW, Deadline.REVIEW),
     "violation": Outcome(State.RED_LIGHT, Deadline.RECTIFY),
 }
 
@@ -118,6 +121,15 @@ def _build() -> dict[tuple[State, Event], Step]:
             slip=SlipKind.RECTIFICATION,
             outcomes=only(State.RECTIFICATION_REVIEW, Deadline.REVIEW),
         )
+    # 认定正常 on a large payment: the supervisor signs it (closing it) or sends it back.
+    table[(State.NORMAL_REVIEW, Event.APPROVE_NORMAL)] = Step(
+        roles=SUPERVISOR, signs=SlipKind.VERIFICATION,
+        outcomes=only(State.GREEN, Deadline.CLEAR, Resolution.NORMAL),
+    )  # fmt: skip
+    table[(State.NORMAL_REVIEW, Event.REJECT_NORMAL)] = Step(
+        roles=SUPERVISOR, needs_comment=True, signs=SlipKind.VERIFICATION,
+        outcomes=only(State.VERIFYING, Deadline.VERIFY),
+    )  # fmt: skip
     # 重新核实: a violation found wrongly is verified again on a new slip (the first stays).
     for state in (State.RED_LIGHT, State.RECTIFYING):
         table[(state, Event.REQUEST_REVERIFY)] = Step(

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from models import User
-from models.enums import Event, Role
+from models.enums import Event, Role, State
 from models.notifications import NotificationKind
 from workflows.core import notify
 
@@ -49,6 +49,9 @@ def tell_handler(
 REVIEW_NEWS: dict[Event, tuple[str, str]] = {
     Event.SUBMIT_RECTIFICATION: ("supervisors", "整改处理单待审核"),
     Event.REQUEST_REVERIFY: ("supervisors", "重新核实申请待审核"),
+    Event.SUBMIT_VERIFICATION: ("supervisors", "认定正常待审核"),
+    Event.APPROVE_NORMAL: ("handler", "同意认定正常"),
+    Event.REJECT_NORMAL: ("handler", "认定正常被退回，请重新核实"),
     Event.APPROVE_RECTIFICATION: ("handler", "整改审核通过"),
     Event.REJECT_RECTIFICATION: ("handler", "整改被退回"),
     Event.APPROVE_REVERIFY: ("handler", "同意重新核实"),
@@ -59,10 +62,11 @@ REVIEW_NEWS: dict[Event, tuple[str, str]] = {
 def tell_about_review(
     session: Session, *, event: Event, case_id: int, number: str, org_unit_id: int,
     assignee_id: int | None, version: int, comment: str | None, as_of: datetime,
+    to_state: State | None = None,
 ) -> None:  # fmt: skip
     """The news an accepted event carries, if any (REVIEW_NEWS); a send-back gives its reason."""
     news = REVIEW_NEWS.get(event)
-    if news is None:
+    if news is None or (event == Event.SUBMIT_VERIFICATION and to_state != State.NORMAL_REVIEW):
         return
     whom, words = news
     comment = (comment or "").strip()

@@ -20,9 +20,15 @@ from sqlmodel import Session
 
 from models import Case, CaseSlip, Slip
 from models.enums import AmountBasis, SlipKind
+from models.settings import get_settings
 from workflows.cases.slips import SlipInput
 from workflows.core.calendar import local_date
 from workflows.core.errors import FieldError, InvalidInput
+
+
+def needs_normal_review(payment: Decimal | None) -> bool:
+    """Whether a normal conclusion on this payment waits for the supervisor's sign-off."""
+    return payment is not None and payment > get_settings().normal_review_above_yuan
 
 
 def _yuan(amount: Decimal) -> str:

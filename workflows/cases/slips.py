@@ -148,11 +148,14 @@ def _sign_latest_slip_insert() -> sa.Insert:
 _SIGN_LATEST_SLIP = _sign_latest_slip_insert()
 
 
-def signed_opinion(decision: SignoffDecision, comment: str | None) -> str:
+def signed_opinion(
+    decision: SignoffDecision, comment: str | None, kind: SlipKind = SlipKind.RECTIFICATION
+) -> str:
     """What the supervisor's review says on the slip, in the words of a signed form."""
     comment = (comment or "").strip()
     if decision == SignoffDecision.SENT_BACK:
-        return f"退回整改：{comment}"
+        again = "重新核实" if kind == SlipKind.VERIFICATION else "整改"
+        return f"退回{again}：{comment}"
     return f"同意。{comment}" if comment else "同意。"
 
 
@@ -171,7 +174,7 @@ def sign_latest_slip(
     return session.connection().execute(
         _SIGN_LATEST_SLIP,
         {"b_case_id": case_id, "b_kind": kind, "b_supervisor_id": actor.user_id,
-         "b_decision": decision, "b_opinion": signed_opinion(decision, comment), "b_at": as_of},
+         "b_decision": decision, "b_opinion": signed_opinion(decision, comment, kind), "b_at": as_of},
     ).scalar_one_or_none()
 
 
@@ -223,4 +226,4 @@ def pg_sign_latest_slip_params(
     kind: SlipKind, actor: Actor, decision: SignoffDecision, comment: str | None, as_of: datetime
 ) -> dict:
     return {"g_actor": actor.user_id, "g_decision": decision.value,
-            "g_opinion": signed_opinion(decision, comment), "g_at": as_of, "g_kind": kind.value}
+            "g_opinion": signed_opinion(decision, comment, kind), "g_at": as_of, "g_kind": kind.value}

@@ -24,7 +24,7 @@ from models.settings import get_settings
 from workflows.cases.closing import close_open_requests
 from workflows.cases.lifecycle import LIFECYCLE, Branch, Deadline, Outcome, Step
 from workflows.cases.review_news import tell_about_review
-from workflows.cases.slip_rules import check_figures
+from workflows.cases.slip_rules import check_figures, needs_normal_review
 from workflows.cases.slips import (
     SlipInput,
     file_slip,
@@ -61,6 +61,7 @@ _CONTEXT = (
         CASES.c.assignee_id,
         CASES.c.due_on,
         CASES.c.duty_due_on,
+        CASES.c.amount,
         Region.__table__.c.path.label("region_path"),
         Rule.__table__.c.verify_days,
         Rule.__table__.c.rectify_days,
@@ -215,7 +216,7 @@ def _after(session: Session, plan: _Plan, result: TransitionResult, comment: str
     tell_about_review(
         session, event=result.event, case_id=context.id, number=context.number,
         org_unit_id=context.org_unit_id, assignee_id=context.assignee_id, version=result.version,
-        comment=comment, as_of=as_of,
+        comment=comment, as_of=as_of, to_state=result.to_state,
     )  # fmt: skip
 
 
@@ -330,6 +331,8 @@ def _check_assignee(session: Session, context: Row, assignee_id: int | None) -> 
 
 def _branch_key(step: Step, context: Row, slip: SlipInput | None) -> str:
     if step.branch == Branch.CONCLUSION:
+        if slip.conclusion.value == "normal" and needs_normal_review(context.amount):
+            return "normal_review"
         return slip.conclusion.value
     if step.branch == Branch.BELL_BECOMES:
         return context.bell_becomes or Level.YELLOW_LIGHT.value
@@ -399,7 +402,8 @@ def _expire_loaded(session: Session, case_id: int) -> None:
 
 def _decision(event: Event) -> SignoffDecision:
     """The supervisor's review event as the decision signed on the slip."""
-    return SignoffDecision.SENT_BACK if event == Event.REJECT_RECTIFICATION else SignoffDecision.APPROVED
+    sending_back = event in (Event.REJECT_RECTIFICATION, Event.REJECT_NORMAL)
+    return SignoffDecision.SENT_BACK if sending_back else SignoffDecision.APPROVED
 
 
 def _record(

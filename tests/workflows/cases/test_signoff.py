@@ -256,3 +256,36 @@ def test_zhang_wei_may_refuse_a_reverification_with_a_reason(session, world):
     act(session, world, case_id, Event.REQUEST_REVERIFY, "li_na", comment="结论有误")
     refused = act(session, world, case_id, Event.REJECT_REVERIFY, "zhang_wei", comment="证据不足")
     assert refused.to_state == State.RECTIFYING and refused.due_on is not None
+
+
+# --- 认定正常 on a large payment ------------------------------------------------------------
+
+
+def test_a_normal_conclusion_on_a_large_payment_waits_for_zhang_weis_signature(session, world, tmp_path):
+    from models.enums import Conclusion
+    from tests.factories import verification_slip
+
+    case_id = new_case(session, world, "yellow", amount="500000.00")
+    filed = act(session, world, case_id, Event.SUBMIT_VERIFICATION, "li_na",
+                slip=verification_slip(Conclusion.NORMAL))  # fmt: skip
+    assert filed.to_state == State.NORMAL_REVIEW
+    assert case_id in [r.id for r in review_queue(session, actor=world.actors["zhang_wei"], as_of=NOW)]
+    sent_back = act(session, world, case_id, Event.REJECT_NORMAL, "zhang_wei", comment="补充合同")
+    assert sent_back.to_state == State.VERIFYING
+    second = act(session, world, case_id, Event.SUBMIT_VERIFICATION, "li_na",
+                 slip=verification_slip(Conclusion.NORMAL)).slip_id  # fmt: skip
+    done = act(session, world, case_id, Event.APPROVE_NORMAL, "zhang_wei", comment="材料齐全")
+    assert done.to_state == State.GREEN
+    first_text = pdf_text(slip_pdf(session, filed.slip_id), tmp_path)
+    assert "退回重新核实：补充合同" in first_text
+    assert "同意。材料齐全" in pdf_text(slip_pdf(session, second), tmp_path)
+
+
+def test_a_normal_conclusion_on_a_small_payment_closes_at_once(session, world):
+    from models.enums import Conclusion
+    from tests.factories import verification_slip
+
+    case_id = new_case(session, world, "yellow", amount="99999.99")
+    filed = act(session, world, case_id, Event.SUBMIT_VERIFICATION, "li_na",
+                slip=verification_slip(Conclusion.NORMAL))  # fmt: skip
+    assert filed.to_state == State.GREEN

@@ -42,6 +42,7 @@ PATHS: dict[State, tuple[str, list[tuple[Event, str]]]] = {
     State.RECTIFYING: ("red", [(Event.START_RECTIFY, "li_na")]),
     State.RECTIFICATION_REVIEW: ("red", [(Event.SUBMIT_RECTIFICATION, "li_na")]),
     State.REVERIFY_REVIEW: ("red", [(Event.REQUEST_REVERIFY, "li_na")]),
+    State.NORMAL_REVIEW: ("yellow_large", [(Event.SUBMIT_VERIFICATION, "li_na")]),
     State.GREEN: ("yellow", [(Event.SUBMIT_VERIFICATION, "li_na")]),
     State.CLEARED: ("bell", [(Event.COMPLETE_DUTY, "li_na")]),
     State.TRANSFERRED: ("red", [(Event.TRANSFER, "zhang_wei")]),
@@ -54,7 +55,7 @@ def arguments(world, event: Event, conclusion=Conclusion.NORMAL) -> dict:
     if event == Event.SUBMIT_RECTIFICATION:
         return {"slip": rectification_slip()}
     if event in (Event.REJECT_RECTIFICATION, Event.TRANSFER, Event.REQUEST_REVERIFY,
-                 Event.REJECT_REVERIFY, Event.COMPLETE_DUTY):
+                 Event.REJECT_REVERIFY, Event.COMPLETE_DUTY, Event.REJECT_NORMAL):
         return {"comment": "整改材料不全，请补充收回资金的银行回单"}
     if event == Event.REASSIGN:
         return {"assignee_id": world.users["wang_fang"]}
@@ -77,7 +78,9 @@ def fire(session, world, case_id, event, who, version=None, **kw):
 
 def case_in(session, world, state: State) -> int:
     rule, steps = PATHS[state]
-    case_id = new_case(session, world, rule)
+    # "yellow_large": a yellow light on a payment above the normal-review amount.
+    case_id = (new_case(session, world, "yellow", amount="500000.00") if rule == "yellow_large"
+               else new_case(session, world, rule))  # fmt: skip
     for event, who in steps:
         fire(session, world, case_id, event, who)
     assert session.get(Case, case_id).state == state
