@@ -10,6 +10,7 @@ def api_routers() -> list[APIRouter]:
         admin,
         auth,
         cases,
+        duties,
         escalations,
         federation,
         imports,
@@ -21,4 +22,5 @@ def api_routers() -> list[APIRouter]:
     )
 
     return [auth.router, cases.router, slips.router, admin.router, imports.router, inbox.router,
-            escalations.router, oversight.router, reports.router, report_chain.router, federation.router]
+            escalations.router, oversight.router, reports.router, report_chain.router, federation.router,
+            duties.router]

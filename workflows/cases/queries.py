@@ -181,8 +181,10 @@ def iter_cases(
 
 
 def review_queue(session: Session, *, actor: Actor, as_of: datetime) -> list[CaseRow]:
-    """Rectifications waiting for a supervisor's approval, in the actor's scope, oldest deadline first."""
-    filters = CaseFilters(state=[State.RECTIFICATION_REVIEW], sort="due_on")
+    """Rectifications, re-verification requests and large normal conclusions waiting for a supervisor, in the actor's scope, oldest deadline first."""
+    filters = CaseFilters(
+        state=[State.RECTIFICATION_REVIEW, State.REVERIFY_REVIEW, State.NORMAL_REVIEW], sort="due_on"
+    )
     return iter_cases(session, actor=actor, filters=filters, as_of=as_of, cap=10_000)
 
 

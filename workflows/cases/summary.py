@@ -19,7 +19,7 @@ from workflows.cases.queries import CASES, REGIONS, RULES, like_prefix, scope_cl
 from workflows.core.actors import Actor
 from workflows.core.errors import InvalidInput
 
-RED_OPEN_STATES = (State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW)
+RED_OPEN_STATES = (State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW, State.REVERIFY_REVIEW)
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def rule_summary(
             CASES.c.rule_id,
             count(track == "red", state.in_(RED_OPEN_STATES)).label("red_open"),
             count(track == "red", green).label("red_rectified"),
-            count(track == "yellow", state.in_([State.YELLOW_LIGHT, State.VERIFYING])).label(
+            count(track == "yellow", state.in_([State.YELLOW_LIGHT, State.VERIFYING, State.NORMAL_REVIEW])).label(
                 "yellow_suspicious"
             ),
             count(track == "yellow", green, CASES.c.resolution == Resolution.NORMAL).label(

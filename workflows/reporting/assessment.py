@@ -12,7 +12,7 @@ from models.enums import STATE_LEVEL, State
 from models.settings import get_settings
 from workflows.reporting.queries import GroupRow
 
-RED_OPEN = frozenset({State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW})
+RED_OPEN = frozenset({State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW, State.REVERIFY_REVIEW})
 WEIGHT_KEYS = ("on_time", "rectification", "overdue")
 TEN_THOUSAND = Decimal(10000)
 CENT = Decimal("0.01")
