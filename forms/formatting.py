@@ -13,6 +13,7 @@ from typing import Any
 
 import jinja2
 
+from models.enums import escalation_words
 from workflows.cases.detail import mask_account as masked_account
 from workflows.core.calendar import LOCAL_TZ, chinese_date
 
@@ -126,6 +127,7 @@ FILTERS = {
     "mask_account": mask_account,
     "label": label,
     "dash": dash,
+    "escalation_words": escalation_words,
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from models.enums import Conclusion, Measure, SlipKind, VerifyMethod, ViolationType
+from models.enums import AmountBasis, Conclusion, Measure, SlipKind, VerifyMethod, ViolationType
 from workflows.cases.queries import CaseFilters
 from workflows.cases.slips import SlipInput
 from workflows.core.errors import DomainError, InvalidInput
@@ -21,7 +21,8 @@ from workflows.core.errors import DomainError, InvalidInput
 SLIP_LIST_FIELDS = ("methods", "measures")
 SLIP_TEXT_FIELDS = (
     "findings", "conclusion", "violation_type", "amount_involved", "measures_detail",
-    "amount_recovered", "completed_on", "filler_name", "filler_phone",
+    "amount_recovered", "completed_on", "multiple_payments_reason", "amount_basis",
+    "filler_name", "filler_phone",
 )
 
 # The choices a slip form offers, for the templates.
@@ -30,6 +31,7 @@ SLIP_CHOICES = {
     "conclusion_choices": Conclusion.choices(),
     "violation_choices": ViolationType.choices(),
     "measure_choices": Measure.choices(),
+    "basis_choices": AmountBasis.choices(),
 }
 # A slip's fields as the forms and the case page name them.
 SLIP_LABELS = {
@@ -42,6 +44,8 @@ SLIP_LABELS = {
     "measures_detail": "整改情况",
     "amount_recovered": "收回金额（元）",
     "completed_on": "整改完成日期",
+    "multiple_payments_reason": "涉及多笔支付说明",
+    "amount_basis": "金额口径",
     "filler_name": "填报人",
     "filler_phone": "联系电话",
 }

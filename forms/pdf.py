@@ -19,8 +19,22 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
-from models import Attachment, Case, CaseEvent, CaseSlip, OrgUnit, Region, Rule, Slip, User, enums
-from models.enums import STATE_LEVEL, Event, SlipKind
+from models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseSlip,
+    OrgUnit,
+    Region,
+    Rule,
+    Slip,
+    SlipSignoff,
+    SlipVersion,
+    User,
+    enums,
+)
+from models.enums import STATE_LEVEL, SlipKind
+from workflows.cases.slip_reads import typed_fields
 from workflows.core.errors import NotFound
 
 from .formatting import register_filters
@@ -77,21 +91,35 @@ class _Sheet:
     attachments: list[str]
     handler: dict[str, Any]
     supervisor: dict[str, Any]
+    # Set when the printed version is not the slip's current one: it is void (已作废).
+    void: dict[str, Any] | None = None
 
 
-def slip_pdf(session: Session, slip_id: int, *, case_id: int | None = None) -> bytes:
-    """The slip as PDF bytes, one A4 page. A batch slip prints `case_id`, or lists its cases."""
-    sheet = _load(session, slip_id, case_id)
+def slip_pdf(
+    session: Session, slip_id: int, *, case_id: int | None = None, version: int | None = None
+) -> bytes:
+    """The slip as PDF bytes, one A4 page: `version` (default the current one) with that
+    version's own sign-offs. A batch slip prints `case_id`, or lists its cases, each with
+    its own decision."""
+    sheet = _load(session, slip_id, case_id, version)
     return _fit(sheet)
 
 
 # --- reading -------------------------------------------------------------------------
 
 
-def _load(session: Session, slip_id: int, case_id: int | None) -> _Sheet:
+def _load(session: Session, slip_id: int, case_id: int | None, version: int | None) -> _Sheet:
     slip = session.get(Slip, slip_id)
     if slip is None:
         raise NotFound("处理单不存在")
+    version = slip.version if version is None else version
+    stored = session.execute(
+        sa.select(SlipVersion.fields, SlipVersion.created_at)
+        .where(SlipVersion.slip_id == slip_id, SlipVersion.version == version)
+    ).one_or_none()
+    if stored is None:
+        raise NotFound(f"处理单没有第 {version} 版")
+    fields = typed_fields(stored.fields)
     covered = list(
         session.execute(
             sa.select(CaseSlip.case_id).where(CaseSlip.slip_id == slip_id).order_by(CaseSlip.case_id)
@@ -101,7 +129,8 @@ def _load(session: Session, slip_id: int, case_id: int | None) -> _Sheet:
         if case_id not in covered:
             raise NotFound("该处理单不涉及此预警")
         covered = [case_id]
-    cases = [_case_facts(session, cid, slip_id) for cid in covered]
+    signoffs = _signoffs(session, slip_id, version, covered)
+    cases = [_case_facts(session, cid, slip_id) | {"signoff": signoffs.get(cid)} for cid in covered]
     filer = session.get(User, slip.filed_by_id)
     unit = session.get(OrgUnit, filer.org_unit_id) if filer else None
     attachments = list(
@@ -109,10 +138,10 @@ def _load(session: Session, slip_id: int, case_id: int | None) -> _Sheet:
             sa.select(Attachment.filename)
             .where(
                 Attachment.slip_id == slip_id,
-                Attachment.added_in_version <= slip.version,
+                Attachment.added_in_version <= version,
                 sa.or_(
                     Attachment.removed_in_version.is_(None),
-                    Attachment.removed_in_version > slip.version,
+                    Attachment.removed_in_version > version,
                 ),
             )
             .order_by(Attachment.uploaded_at, Attachment.id)
@@ -122,27 +151,61 @@ def _load(session: Session, slip_id: int, case_id: int | None) -> _Sheet:
         slip={
             "number": slip.number,
             "kind": slip.kind,
-            "version": slip.version,
+            "version": version,
             "filed_at": slip.filed_at,
-            "methods": list(slip.methods or []),
-            "findings": slip.findings or "",
-            "conclusion": slip.conclusion,
-            "violation_type": slip.violation_type,
-            "amount_involved": slip.amount_involved,
-            "measures": list(slip.measures or []),
-            "measures_detail": slip.measures_detail or "",
-            "amount_recovered": slip.amount_recovered,
-            "completed_on": slip.completed_on,
-            "filler_name": slip.filler_name or "",
-            "filler_phone": slip.filler_phone or "",
+            "methods": list(fields.get("methods") or []),
+            "findings": fields.get("findings") or "",
+            "conclusion": fields.get("conclusion"),
+            "violation_type": fields.get("violation_type"),
+            "amount_involved": fields.get("amount_involved"),
+            "measures": list(fields.get("measures") or []),
+            "measures_detail": fields.get("measures_detail") or "",
+            "amount_recovered": fields.get("amount_recovered"),
+            "completed_on": fields.get("completed_on"),
+            "multiple_payments_reason": fields.get("multiple_payments_reason") or "",
+            "amount_basis": fields.get("amount_basis"),
+            "filler_name": fields.get("filler_name") or "",
+            "filler_phone": fields.get("filler_phone") or "",
         },
         unit_name=unit.name if unit else "",
         case=cases[0] if len(cases) == 1 else None,
         batch=_batch(cases) if len(cases) != 1 else None,
         attachments=attachments,
         handler={"name": filer.full_name if filer else "", "date": slip.filed_at},
-        supervisor=_supervisor(session, slip, covered),
+        supervisor=_supervisor([c["signoff"] for c in cases]),
+        void=_void(session, slip_id, version, slip.version, signoffs),
     )
+
+
+def _signoffs(session: Session, slip_id: int, version: int, case_ids: list[int]) -> dict[int, dict]:
+    """case id → the sign-off given on this version of the slip for that case."""
+    rows = session.execute(
+        sa.select(SlipSignoff.case_id, SlipSignoff.decision, SlipSignoff.opinion,
+                  SlipSignoff.signed_at, SlipSignoff.voided_at, SlipSignoff.void_reason,
+                  User.full_name)
+        .join(User, User.id == SlipSignoff.supervisor_id)
+        .where(SlipSignoff.slip_id == slip_id, SlipSignoff.slip_version == version,
+               SlipSignoff.case_id.in_(case_ids))
+        .order_by(SlipSignoff.signed_at, SlipSignoff.id)
+    ).all()  # fmt: skip
+    return {
+        r.case_id: {"name": r.full_name, "opinion": r.opinion, "date": r.signed_at,
+                    "decision": r.decision, "voided_at": r.voided_at, "void_reason": r.void_reason}
+        for r in rows
+    }  # fmt: skip
+
+
+def _void(session, slip_id: int, version: int, current: int, signoffs: dict) -> dict | None:
+    """What the 已作废 mark says on a version that a later one replaced."""
+    if version >= current:
+        return None
+    replaced = session.execute(
+        sa.select(SlipVersion.created_at, SlipVersion.reason)
+        .where(SlipVersion.slip_id == slip_id, SlipVersion.version == version + 1)
+    ).one()
+    signed = any(s["voided_at"] is not None for s in signoffs.values())
+    return {"by_version": version + 1, "at": replaced.created_at, "reason": replaced.reason or "",
+            "signed": signed}  # fmt: skip
 
 
 def _case_facts(session: Session, case_id: int, slip_id: int) -> dict[str, Any]:
@@ -209,36 +272,25 @@ def _batch(cases: list[dict[str, Any]]) -> dict[str, Any]:
         "cases": cases,
         "hidden": 0,
         "amount_total": sum(amounts, Decimal("0.00")) if amounts else None,
+        "signed": any(c.get("signoff") for c in cases),
     }
 
 
-def _supervisor(session: Session, slip: Slip, case_ids: list[int]) -> dict[str, Any]:
-    """The supervisor's sign-off on the slip; for a rectification slip without one, the
-    supervisor's review of the rectification (approve or send back) is that opinion."""
-    if slip.supervisor_id is not None:
-        user = session.get(User, slip.supervisor_id)
-        return {
-            "name": user.full_name if user else "",
-            "opinion": slip.supervisor_opinion or "",
-            "date": slip.supervisor_signed_at,
-        }
-    if slip.kind == SlipKind.RECTIFICATION and case_ids:
-        review = session.execute(
-            sa.select(CaseEvent.event, CaseEvent.comment, CaseEvent.at, User.full_name)
-            .join(User, User.id == CaseEvent.actor_id)
-            .where(
-                CaseEvent.case_id.in_(case_ids),
-                CaseEvent.event.in_([Event.APPROVE_RECTIFICATION, Event.REJECT_RECTIFICATION]),
-                CaseEvent.at >= slip.filed_at,
-            )
-            .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
-            .limit(1)
-        ).first()
-        if review is not None:
-            verdict = "同意" if review.event == Event.APPROVE_RECTIFICATION else "退回整改"
-            opinion = f"{verdict}。{review.comment}" if review.comment else verdict
-            return {"name": review.full_name, "opinion": opinion, "date": review.at}
-    return {"name": "", "opinion": "", "date": None}
+def _supervisor(signoffs: list[dict | None]) -> dict[str, Any]:
+    """The 处室负责人意见 block: the one sign-off of the printed cases, or — when a batch
+    slip's cases were decided differently — a pointer to each case's decision in the list."""
+    given = [s for s in signoffs if s is not None]
+    if not given:
+        return {"name": "", "opinion": "", "date": None}
+    first = given[0]
+    if len(given) == len(signoffs) and all(
+        (s["name"], s["opinion"], s["date"]) == (first["name"], first["opinion"], first["date"])
+        for s in given
+    ):
+        return {"name": first["name"], "opinion": first["opinion"], "date": first["date"]}
+    names = "、".join(dict.fromkeys(s["name"] for s in given))
+    return {"name": names, "opinion": "各预警分别审核，审核意见见上表。",
+            "date": max(s["date"] for s in given)}
 
 
 # --- fitting on one page ---------------------------------------------------------------
@@ -332,7 +384,8 @@ def _need(sheet: _Sheet, cut: _Cut) -> float:
     # The masthead's unit and the foot's 填报人 wrap in half the page width.
     half = [sheet.unit_name, sheet.slip["filler_name"], sheet.slip["filler_phone"]]
     wrapped = sum(_lines(t, f, HALF_WIDTH_MM) - 1 for t in half)
-    return need + max(0, attached - 1) + wrapped
+    void = 2 if sheet.void else 0  # the 已作废 box under the title
+    return need + max(0, attached - 1) + wrapped + void
 
 
 def _fact_rows_extra(case: dict[str, Any], font_pt: float) -> int:
@@ -407,6 +460,7 @@ def _context(sheet: _Sheet, cut: _Cut) -> dict:
         "attachments_hidden": len(names) - len(shown),
         "handler": sheet.handler,
         "supervisor": supervisor,
+        "void": sheet.void,
         "blank_date": BLANK_DATE,
         "clipped_note": CLIPPED_NOTE,
         "enums": enums,

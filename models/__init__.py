@@ -25,7 +25,7 @@ from .reports import MonthlyReport, MonthlyReportEvent, MonthlyReportPart  # noq
 from .routing import DepartmentRoute
 from .rules import Rule
 from .scheduling import JobLease, JobRun  # noqa: F401
-from .slips import Attachment, CaseSlip, Slip, SlipFields, SlipVersion
+from .slips import Attachment, CaseSlip, Slip, SlipFields, SlipSignoff, SlipVersion
 from .users import User
 from .whitelist import WhitelistEntry
 
@@ -47,6 +47,7 @@ __all__ = [
     "Rule",
     "Slip",
     "SlipFields",
+    "SlipSignoff",
     "SlipVersion",
     "User",
     "WhitelistEntry",

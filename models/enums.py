@@ -83,6 +83,10 @@ class State(Labeled):
     RED_LIGHT = "red_light"
     RECTIFYING = "rectifying"
     RECTIFICATION_REVIEW = "rectification_review"
+    # A normal conclusion on a large payment, waiting for the supervisor's sign-off.
+    NORMAL_REVIEW = "normal_review"
+    # The handler asked to verify again (a wrong conclusion); the supervisor decides.
+    REVERIFY_REVIEW = "reverify_review"
     GREEN = "green"
     CLEARED = "cleared"
     TRANSFERRED = "transferred"
@@ -118,6 +122,15 @@ class Event(Labeled):
     REQUEST_EXTENSION = "request_extension"
     APPROVE_EXTENSION = "approve_extension"
     REJECT_EXTENSION = "reject_extension"
+    # A rectification slip amended after its sign-off or while in review (workflows/cases/amend.py).
+    SLIP_AMENDED = "slip_amended"
+    # 重新核实: a wrong violation conclusion corrected by a new verification slip.
+    REQUEST_REVERIFY = "request_reverify"
+    APPROVE_REVERIFY = "approve_reverify"
+    REJECT_REVERIFY = "reject_reverify"
+    # 认定正常 above the review amount: the supervisor signs the verification slip.
+    APPROVE_NORMAL = "approve_normal"
+    REJECT_NORMAL = "reject_normal"
 
 
 class RequestKind(Labeled):
@@ -130,6 +143,8 @@ class RequestDecision(Labeled):
     EXTEND = "extend"
     ESCALATE = "escalate"
     REJECT = "reject"
+    # Not a supervisor's decision: the case closed while the request waited.
+    CLOSED_WITH_CASE = "closed_with_case"
 
 
 class AuditKind(Labeled):
@@ -174,6 +189,18 @@ class Resolution(Labeled):
 class SlipKind(Labeled):
     VERIFICATION = "verification"
     RECTIFICATION = "rectification"
+
+
+class AmountBasis(Labeled):
+    """How a batch slip's amounts are meant: for each case it covers, or for all together."""
+
+    PER_CASE = "per_case"
+    TOTAL = "total"
+
+
+class SignoffDecision(Labeled):
+    APPROVED = "approved"
+    SENT_BACK = "sent_back"
 
 
 class Conclusion(Labeled):
@@ -225,6 +252,8 @@ STATE_LEVEL: dict[State, Level] = {
     State.RED_LIGHT: Level.RED_LIGHT,
     State.RECTIFYING: Level.RED_LIGHT,
     State.RECTIFICATION_REVIEW: Level.RED_LIGHT,
+    State.REVERIFY_REVIEW: Level.RED_LIGHT,
+    State.NORMAL_REVIEW: Level.YELLOW_LIGHT,
     # Handed to other authorities: still counts as red in statistics.
     State.TRANSFERRED: Level.RED_LIGHT,
     State.GREEN: Level.GREEN,
@@ -232,6 +261,25 @@ STATE_LEVEL: dict[State, Level] = {
 }
 CLOSED_STATES = frozenset({State.GREEN, State.CLEARED, State.TRANSFERRED})
 OPEN_STATES = tuple(s for s in State if s not in CLOSED_STATES)
+
+
+# A case's escalation level (Changchun art. 18, 23) in the words people use.
+ESCALATION_LEVELS: dict[int, str] = {1: "一级督办", 2: "二级督办", 3: "提请监督局"}
+
+
+def escalation_words(level: int | None) -> str:
+    """"一级督办" for 1, …; empty for no escalation."""
+    if not level:
+        return ""
+    return ESCALATION_LEVELS.get(level, f"{level}级督办")
+
+
+def event_words(event: "Event", data: dict | None = None) -> str:
+    """An event as a timeline says it: an escalation names its level."""
+    level = (data or {}).get("level")
+    if event == Event.ESCALATE and level:
+        return f"{event.label}（{escalation_words(level)}）"
+    return event.label
 
 
 def states_of_level(level: Level) -> list[State]:
@@ -296,6 +344,8 @@ _LABELS: dict[type, dict] = {
         State.RED_LIGHT: "红灯待整改",
         State.RECTIFYING: "整改中",
         State.RECTIFICATION_REVIEW: "整改待审核",
+        State.REVERIFY_REVIEW: "重新核实待审核",
+        State.NORMAL_REVIEW: "认定正常待审核",
         State.GREEN: "绿灯（已办结）",
         State.CLEARED: "警铃已解除",
         State.TRANSFERRED: "已移交",
@@ -319,6 +369,12 @@ _LABELS: dict[type, dict] = {
         Event.REQUEST_EXTENSION: "申请延期",
         Event.APPROVE_EXTENSION: "批准延期",
         Event.REJECT_EXTENSION: "驳回延期申请",
+        Event.SLIP_AMENDED: "处理单已修改，需重新审核",
+        Event.REQUEST_REVERIFY: "申请重新核实",
+        Event.APPROVE_REVERIFY: "同意重新核实",
+        Event.REJECT_REVERIFY: "驳回重新核实申请",
+        Event.APPROVE_NORMAL: "同意认定正常",
+        Event.REJECT_NORMAL: "退回重新核实",
     },
     RequestKind: {
         RequestKind.ESCALATION: "逾期升级请求",
@@ -329,6 +385,7 @@ _LABELS: dict[type, dict] = {
         RequestDecision.EXTEND: "延长期限",
         RequestDecision.ESCALATE: "提请监督检查局督办",
         RequestDecision.REJECT: "驳回",
+        RequestDecision.CLOSED_WITH_CASE: "案件已办结，自动关闭",
     },
     AuditKind: {
         AuditKind.LOGIN: "登录",
@@ -367,6 +424,14 @@ _LABELS: dict[type, dict] = {
     SlipKind: {
         SlipKind.VERIFICATION: "核实处理单",
         SlipKind.RECTIFICATION: "整改处理单",
+    },
+    AmountBasis: {
+        AmountBasis.PER_CASE: "每件金额",
+        AmountBasis.TOTAL: "合计金额",
+    },
+    SignoffDecision: {
+        SignoffDecision.APPROVED: "同意",
+        SignoffDecision.SENT_BACK: "退回",
     },
     Conclusion: {
         Conclusion.NORMAL: "正常",

@@ -32,6 +32,9 @@ class NotificationKind(Labeled):
     DIGEST = "digest"
     # A special inspection or interview opened for the reader's bureau (three-month rule).
     OVERSIGHT = "oversight"
+    # A slip or a note waiting for the supervisor's review; the review's outcome for the handler.
+    REVIEW_REQUEST = "review_request"
+    REVIEW_DECIDED = "review_decided"
     OTHER = "other"
 
 
@@ -61,6 +64,8 @@ _LABELS[NotificationKind] = {
     NotificationKind.BELL_CONVERTED: "黄铃转灯",
     NotificationKind.DIGEST: "每日摘要",
     NotificationKind.OVERSIGHT: "督查约谈",
+    NotificationKind.REVIEW_REQUEST: "待审核",
+    NotificationKind.REVIEW_DECIDED: "审核结果",
     NotificationKind.OTHER: "其他",
 }
 _LABELS[NotificationStatus] = {

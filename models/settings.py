@@ -1,6 +1,7 @@
 """One Settings class for the whole product (environment prefix WARNFLOW_)."""
 
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     default_rectify_days: int = Field(15, ge=1, le=120)
     default_review_days: int = Field(3, ge=1, le=30)
     default_bell_lead_days: int = Field(3, ge=0, le=30)
+    # A second pair of eyes: a warning on a payment above this many yuan that is concluded
+    # normal (认定正常) waits for the supervisor's sign-off before it closes.
+    normal_review_above_yuan: Decimal = Field(Decimal("100000"), ge=0, max_digits=16, decimal_places=2)
     # The deadline ladder: a reminder this many working days before a step's deadline;
     # the supervisor is asked this many working days after it passed (rule may override).
     reminder_lead_days: int = Field(1, ge=0, le=30)

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from .enums import Conclusion, SlipKind, ViolationType
+from .enums import AmountBasis, Conclusion, SignoffDecision, SlipKind, ViolationType
 from .types import MONEY, UTCDateTime, enum_column, utcnow
 
 
@@ -26,6 +26,10 @@ class SlipFields(SQLModel):
     amount_recovered: Decimal | None = Field(default=None, sa_type=MONEY)  # 收回金额
     completed_on: date | None = None  # 整改完成日期
     # Both
+    # A 涉及金额 above the warning's own payment is allowed only with this explanation.
+    multiple_payments_reason: str = Field(default="", sa_type=sa.Text)  # 涉及多笔支付说明
+    # A batch slip's amounts: for each case, or the total of all its cases.
+    amount_basis: AmountBasis | None = Field(default=None, sa_type=enum_column(AmountBasis))
     filler_name: str = Field(default="", max_length=64)  # 填报人
     filler_phone: str = Field(default="", max_length=32)  # 联系电话
 
@@ -38,10 +42,7 @@ class Slip(SlipFields, table=True):
     filed_by_id: int = Field(foreign_key="app_user.id")
     filed_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
-    # The supervisor's sign-off (处室负责人意见).
-    supervisor_id: int | None = Field(default=None, foreign_key="app_user.id")
-    supervisor_opinion: str | None = Field(default=None, sa_type=sa.Text)
-    supervisor_signed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The supervisor's sign-offs are SlipSignoff rows: one per (version, case).
 
 
 class SlipVersion(SQLModel, table=True):
@@ -57,6 +58,32 @@ class SlipVersion(SQLModel, table=True):
     author_id: int = Field(foreign_key="app_user.id")
     created_at: datetime = Field(sa_type=UTCDateTime)
     reason: str | None = Field(default=None, sa_type=sa.Text)  # why it was amended
+
+
+class SlipSignoff(SQLModel, table=True):
+    """The supervisor's sign-off (处室负责人意见) on one version of a slip for one case.
+
+    A batch slip is signed case by case; a signature covers exactly the version it was given
+    on. Amending a signed version voids its sign-off (`voided_at`, `void_reason`); the row
+    stays, so the old version still prints as it was signed.
+    """
+
+    __tablename__ = "slip_signoff"
+    __table_args__ = (
+        sa.UniqueConstraint("slip_id", "slip_version", "case_id", name="uq_slip_signoff"),
+        sa.Index("ix_slip_signoff_case", "case_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    slip_id: int = Field(foreign_key="slip.id")
+    slip_version: int
+    case_id: int = Field(foreign_key="warning_case.id")
+    supervisor_id: int = Field(foreign_key="app_user.id")
+    decision: SignoffDecision = Field(sa_type=enum_column(SignoffDecision))
+    opinion: str = Field(sa_type=sa.Text)
+    signed_at: datetime = Field(sa_type=UTCDateTime)
+    voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    void_reason: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class CaseSlip(SQLModel, table=True):

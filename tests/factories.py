@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from models import OrgUnit, Region, Rule
 from models.enums import (
+    AmountBasis,
     Conclusion,
     Level,
     Measure,
@@ -157,6 +158,7 @@ def new_case(
     assignee: str | None = "li_na",
     at: datetime = NOW,
     amount: str = "12345.67",
+    duty_due_on: date | None = None,
 ) -> int:
     return raise_case(
         session,
@@ -177,13 +179,18 @@ def new_case(
             "payment_date": date(2026, 11, 18),
             "purpose": "产业扶持资金",
         },
-        duty_due_on=date(2026, 11, 30) if world.rules[rule].level == Level.YELLOW_BELL else None,
+        duty_due_on=(duty_due_on or date(2026, 11, 30))
+        if world.rules[rule].level == Level.YELLOW_BELL else None,
     )
 
 
-def verification_slip(conclusion: Conclusion = Conclusion.VIOLATION) -> SlipInput:
+def verification_slip(
+    conclusion: Conclusion = Conclusion.VIOLATION, basis: AmountBasis | None = None
+) -> SlipInput:
+    """Li Na's verification slip; `basis` for a batch slip (每件金额 or 合计金额)."""
     violation = conclusion == Conclusion.VIOLATION
     return SlipInput(
+        amount_basis=basis,
         kind=SlipKind.VERIFICATION,
         methods=[VerifyMethod.PHONE, VerifyMethod.DOCUMENTS],
         findings="经电话核实并调阅拨付凭证，该笔资金用途与项目批复不符。" if violation else "经核实，支付用途与批复一致。",
@@ -195,13 +202,15 @@ def verification_slip(conclusion: Conclusion = Conclusion.VIOLATION) -> SlipInpu
     )
 
 
-def rectification_slip() -> SlipInput:
+def rectification_slip(basis: AmountBasis | None = None) -> SlipInput:
+    """Li Na's rectification slip; `basis` for a batch slip (每件金额 or 合计金额)."""
     return SlipInput(
+        amount_basis=basis,
         kind=SlipKind.RECTIFICATION,
         measures=[Measure.FUNDS_RECOVERED, Measure.CORRECTED],
         measures_detail="已责令收回挪用资金并重新按批复用途拨付。",
         amount_recovered=Decimal("12345.67"),
-        completed_on=date(2026, 11, 20),
+        completed_on=date(2026, 11, 23),
         filler_name="李娜",
         filler_phone="0371-12345678",
     )

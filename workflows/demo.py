@@ -117,7 +117,7 @@ PURPOSES = ["产业扶持资金", "到户种植补贴", "小额信贷贴息", "�
 TARGET_WEIGHTS = {
     State.YELLOW_BELL: 18, State.CLEARED: 22, State.YELLOW_LIGHT: 40, State.VERIFYING: 25,
     State.RED_LIGHT: 30, State.RECTIFYING: 30, State.RECTIFICATION_REVIEW: 20,
-    State.GREEN: 100, State.TRANSFERRED: 8,
+    State.REVERIFY_REVIEW: 6, State.NORMAL_REVIEW: 6, State.GREEN: 88, State.TRANSFERRED: 8,
 }
 V_NORMAL, V_VIOLATION = "verify_normal", "verify_violation"
 # (level of the rule to raise, events to apply) per end state.
@@ -130,6 +130,9 @@ PATHS: dict[State, list[tuple[Level, list]]] = {
     State.RECTIFYING: [(Level.RED_LIGHT, [Event.START_RECTIFY]),
                        (Level.YELLOW_LIGHT, [V_VIOLATION, Event.START_RECTIFY])],
     State.RECTIFICATION_REVIEW: [(Level.RED_LIGHT, [Event.START_RECTIFY, Event.SUBMIT_RECTIFICATION])],
+    State.REVERIFY_REVIEW: [(Level.YELLOW_LIGHT, [V_VIOLATION, Event.REQUEST_REVERIFY])],
+    # Most demo payments are above the normal-review amount.
+    State.NORMAL_REVIEW: [(Level.YELLOW_LIGHT, [Event.START_VERIFY, V_NORMAL])],
     State.GREEN: [
         (Level.YELLOW_LIGHT, [Event.START_VERIFY, V_NORMAL]),
         (Level.YELLOW_LIGHT, [V_NORMAL]),
@@ -323,10 +326,11 @@ def _cases(session, rng, counties, rules, people, count, as_of) -> int:
         if level == Level.YELLOW_BELL:
             lead = rule.bell_lead_days or 3
             duty_due_on = calendar.add_working_days(local_date(raised_at), lead)
+        facts = _facts(rng, county, raised_at)
         case_id = raise_case(
             session, rule=rule, region_id=county.id, org_unit_id=unit_id, assignee_id=handler_id,
             source=DEMO_SOURCE, external_id=f"DEMO-{n:06d}", raised_at=raised_at, as_of=raised_at,
-            actor=people["platform"], facts=_facts(rng, county, raised_at), duty_due_on=duty_due_on,
+            actor=people["platform"], facts=facts, duty_due_on=duty_due_on,
             payload={"monitoring_platform": "财政扶贫资金动态监控平台", "rule_code": rule.code},
             calendar=calendar,
         )
@@ -337,16 +341,25 @@ def _cases(session, rng, counties, rules, people, count, as_of) -> int:
         expired = duty_due_on if Event.BELL_DEADLINE_PASSED in steps else None
         moments = _moments(raised_at, end, len(steps), rng, expired)
         version = 1
+        # What the slips may say: 涉及金额 up to the payment, 收回金额 up to 涉及金额.
+        limits = {"involved": facts["amount"]}
         for step, at in zip(steps, moments, strict=True):
-            event, kwargs = _step_arguments(step, rng, at, handlers, handler_id)
+            event, kwargs = _step_arguments(step, rng, at, handlers, handler_id, limits)
             if event == Event.BELL_DEADLINE_PASSED:
                 actor = Actor.system()
             elif event in SUPERVISOR_EVENTS:
                 actor = supervisors[unit_id]
             else:
                 actor = handlers[handler_id]
-            version = transition(session, case_id=case_id, event=event, actor=actor, version=version,
-                                 as_of=at, calendar=calendar, **kwargs).version
+            result = transition(session, case_id=case_id, event=event, actor=actor, version=version,
+                                as_of=at, calendar=calendar, **kwargs)
+            version = result.version
+            if result.to_state == State.NORMAL_REVIEW and target != State.NORMAL_REVIEW:
+                # A normal conclusion on a large payment: the supervisor signs it.
+                version = transition(
+                    session, case_id=case_id, event=Event.APPROVE_NORMAL, actor=supervisors[unit_id],
+                    version=version, as_of=at, calendar=calendar, comment="核实材料齐全，同意认定正常。",
+                ).version  # fmt: skip
     return count
 
 
@@ -367,7 +380,7 @@ def _moments(start: datetime, end: datetime, n: int, rng, duty_due_on: date | No
     return [min(start + timedelta(seconds=span * p), end) for p in points]
 
 
-def _step_arguments(step, rng, at: datetime, handlers, handler_id) -> tuple[Event, dict]:
+def _step_arguments(step, rng, at: datetime, handlers, handler_id, limits) -> tuple[Event, dict]:
     handler = handlers[handler_id]
     if step in (V_NORMAL, V_VIOLATION):
         violation = step == V_VIOLATION
@@ -378,10 +391,12 @@ def _step_arguments(step, rng, at: datetime, handlers, handler_id) -> tuple[Even
                       else "经电话核实并调阅相关材料，该笔支付用途与项目批复一致，属正常支付。"),
             conclusion=Conclusion.VIOLATION if violation else Conclusion.NORMAL,
             violation_type=rng.choice(list(ViolationType)) if violation else None,
-            amount_involved=Decimal(rng.randint(2000, 300000)) if violation else None,
+            amount_involved=min(Decimal(rng.randint(2000, 300000)), limits["involved"]) if violation else None,
             filler_name=handler.name,
             filler_phone="0371-66668888",
         )
+        if violation:
+            limits["involved"] = slip.amount_involved
         return Event.SUBMIT_VERIFICATION, {"slip": slip}
     if step == Event.SUBMIT_RECTIFICATION:
         recovered = rng.random() < 0.6
@@ -391,7 +406,7 @@ def _step_arguments(step, rng, at: datetime, handlers, handler_id) -> tuple[Even
             measures=measures,
             measures_detail="已责令项目单位整改，违规资金已收回至专户并重新按规定拨付。" if recovered
             else "已督促项目单位补齐手续并完成整改。",
-            amount_recovered=Decimal(rng.randint(1000, 200000)) if recovered else None,
+            amount_recovered=min(Decimal(rng.randint(1000, 200000)), limits["involved"]) if recovered else None,
             completed_on=local_date(at),
             filler_name=handler.name,
             filler_phone="0371-66668888",
@@ -401,6 +416,10 @@ def _step_arguments(step, rng, at: datetime, handlers, handler_id) -> tuple[Even
         return step, {"comment": "整改材料不完整，请补充资金收回的银行回单后重新提交。"}
     if step == Event.TRANSFER:
         return step, {"comment": "涉嫌虚报冒领，移交县纪委监委处理。"}
+    if step == Event.COMPLETE_DUTY:
+        return step, {"comment": f"已于{local_date(at):%Y年%m月%d日}按时完成，凭证已上传平台。"}
+    if step == Event.REQUEST_REVERIFY:
+        return step, {"comment": "项目单位补充提供了批复变更文件，原认定违规的依据不成立，申请重新核实。"}
     return step, {}
 
 

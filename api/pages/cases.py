@@ -19,6 +19,7 @@ from workflows.cases.actions import act_on_case
 from workflows.cases.attachments import Upload, check_upload
 from workflows.cases.detail import FACT_LABELS, CaseDetail, find_case, get_case_detail
 from workflows.cases.lifecycle import ladder_events_allowed
+from workflows.cases.marks import sent_back, waiting_requests
 from workflows.cases.queries import count_cases, iter_cases, list_cases
 from workflows.cases.slip_reads import slips_of_case
 from workflows.cases.summary import SUMMARY_COLUMNS
@@ -68,6 +69,7 @@ def tracking_list(request: Request, actor: Viewer, session: SessionDep):
     return render(request, "cases.html", {
         "page": page, "total": total, "form": parsed.values, "errors": parsed.errors, "query": query,
         "cursor": cursor, **filter_options(session, actor),
+        "sent_back": sent_back(session, case_ids=[r.id for r in page.rows]),
     })
 
 
@@ -121,6 +123,8 @@ def case_page(
         if Event.REASSIGN in detail.allowed_events else [],
         "form": form or {}, "errors": errors or {}, "active_event": event,
         "message": message, "flash": flash, "today": local_date(as_of),
+        "waiting_requests": waiting_requests(session, case_id=detail.row.id),
+        "sent_back": sent_back(session, case_ids=[detail.row.id]),
         **SLIP_CHOICES, "slip_labels": SLIP_LABELS,
     }, status_code=status_code)
 

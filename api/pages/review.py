@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Depends, Request
 
+from workflows.cases.amend import REREVIEW, amended_in_review
 from workflows.cases.queries import review_queue
 from workflows.core.clock import now_utc
 from workflows.core.roles import SUPERVISORS
@@ -12,8 +13,8 @@ from .templating import Viewer, render
 router = APIRouter(include_in_schema=False)
 
 
-
 @router.get("/review", dependencies=[Depends(allow(SUPERVISORS))])
 def review(request: Request, actor: Viewer, session: SessionDep):
     rows = review_queue(session, actor=actor, as_of=now_utc())
-    return render(request, "review.html", {"rows": rows})
+    amended = amended_in_review(session, case_ids=[r.id for r in rows])
+    return render(request, "review.html", {"rows": rows, "amended": amended, "rereview": REREVIEW})

@@ -1,13 +1,15 @@
 """A slip in the browser: print it (PDF), download its attachments, amend it (history kept)."""
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from forms.page_forms import SLIP_CHOICES, SLIP_LABELS, errors_of, parse_slip
 from forms.pdf import slip_pdf
+from workflows.cases.amend import amend_slip
 from workflows.cases.attachments import open_attachment, store_attachments
 from workflows.cases.slip_reads import check_printable, get_slip
-from workflows.cases.slips import amend_slip
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
@@ -23,9 +25,12 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/slips/{slip_id}/pdf", dependencies=[Depends(allow(CASE_READERS))])
-def print_slip(slip_id: int, actor: Viewer, session: SessionDep, case_id: int | None = None):
-    number = check_printable(session, actor=actor, slip_id=slip_id, case_id=case_id).number
-    return Response(slip_pdf(session, slip_id, case_id=case_id), media_type="application/pdf",
+def print_slip(slip_id: int, actor: Viewer, session: SessionDep, case_id: int | None = None,
+               version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None):
+    number = check_printable(session, actor=actor, slip_id=slip_id, case_id=case_id,
+                             version=version).number
+    return Response(slip_pdf(session, slip_id, case_id=case_id, version=version),
+                    media_type="application/pdf",
                     headers={"Content-Disposition": content_disposition(f"{number}.pdf", "inline"),
                              "X-Content-Type-Options": "nosniff",
                              "Cache-Control": "private, no-store"})
@@ -41,9 +46,14 @@ def download(attachment_id: int, actor: Viewer, session: SessionDep, settings: S
 def _amend_page(request, slip, *, form=None, errors=None, message=None, status_code=200):
     if form is None:
         form = {name: _as_text(value) for name, value in slip.fields.items()}
+    # The conclusion moved the case; only a re-verification (重新核实) changes it, so the
+    # form offers the one it has.
+    conclusions = [c for c in SLIP_CHOICES["conclusion_choices"] if c[0] == form.get("conclusion")]
     return render(request, "slip_amend.html", {
         "slip": slip, "form": form, "errors": errors or {}, "message": message,
         "slip_labels": SLIP_LABELS, "today": local_date(now_utc()), **SLIP_CHOICES,
+        "conclusion_choices": conclusions,
+        "signed": any(g.slip_version == slip.version and g.voided_at is None for g in slip.signoffs),
     }, status_code=status_code)
 
 

@@ -4,9 +4,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from models.enums import Role
-from workflows.cases.queries import CaseFilters, list_cases
+from workflows.cases.marks import sent_back
+from workflows.cases.queries import CaseFilters, list_cases, review_queue
 from workflows.core.clock import now_utc
 from workflows.core.roles import CASE_ACTORS, EVERYONE
+from workflows.escalation.extensions import pending_requests
 
 from ..deps import CurrentActor, SessionDep, allow
 from .templating import Viewer, render
@@ -29,8 +31,18 @@ def home(actor: CurrentActor):
 
 @router.get("/work", dependencies=[Depends(allow(CASE_ACTORS))])
 def my_work(request: Request, actor: Viewer, session: SessionDep, cursor: str | None = None):
+    now = now_utc()
     page = list_cases(
         session, actor=actor, filters=CaseFilters(mine=True, open_only=True),
-        as_of=now_utc(), limit=PAGE_SIZE, cursor=cursor or None,
+        as_of=now, limit=PAGE_SIZE, cursor=cursor or None,
     )
-    return render(request, "work.html", {"page": page, "cursor": cursor})
+    waiting, requests = None, 0
+    if actor.role == Role.SUPERVISOR:
+        # A supervisor's work is what waits for their review and their decision.
+        waiting = review_queue(session, actor=actor, as_of=now)
+        requests = len(pending_requests(session, actor=actor))
+    shown = [r.id for r in page.rows]
+    return render(request, "work.html", {
+        "page": page, "cursor": cursor, "waiting": waiting, "requests": requests,
+        "sent_back": sent_back(session, case_ids=shown),
+    })

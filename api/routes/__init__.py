@@ -11,6 +11,7 @@ def api_routers() -> list[APIRouter]:
         applications,
         auth,
         cases,
+        duties,
         escalations,
         federation,
         imports,
@@ -23,4 +24,4 @@ def api_routers() -> list[APIRouter]:
 
     return [auth.router, cases.router, slips.router, admin.router, imports.router, inbox.router,
             escalations.router, oversight.router, reports.router, report_chain.router, federation.router,
-            applications.router]
+            applications.router, duties.router]

@@ -4,12 +4,13 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field, computed_field, model_validator
 
 from forms.pdf import slip_pdf
-from models.enums import SlipKind
+from models.enums import SignoffDecision, SlipKind
+from workflows.cases.amend import amend_slip
 from workflows.cases.attachments import Upload, open_attachment, store_attachments
 from workflows.cases.slip_reads import (
     AttachmentView,
@@ -18,7 +19,7 @@ from workflows.cases.slip_reads import (
     get_slip,
     slips_of_case,
 )
-from workflows.cases.slips import SlipInput, amend_slip
+from workflows.cases.slips import SlipInput
 from workflows.core.clock import now_utc
 from workflows.core.roles import CASE_ACTORS, CASE_READERS
 
@@ -42,6 +43,26 @@ class VersionOut(Answer):
     author_name: str
     created_at: datetime
     reason: str | None
+    pdf_url: str = Field("", description="This version as printed, with its own sign-offs")
+
+
+class SignoffOut(Answer):
+    """The supervisor's sign-off on one version of the slip for one case."""
+
+    slip_version: int
+    case_id: int
+    case_number: str
+    supervisor_name: str
+    decision: SignoffDecision
+    opinion: str
+    signed_at: datetime
+    voided_at: datetime | None = Field(description="Set when that version was amended after signing")
+    void_reason: str | None
+
+    @computed_field
+    @property
+    def decision_label(self) -> str:
+        return self.decision.label
 
 
 class AttachmentOut(Answer):
@@ -68,10 +89,8 @@ class SlipOut(Answer):
     filed_by_name: str
     filed_at: datetime
     updated_at: datetime
-    supervisor_name: str | None
-    supervisor_opinion: str | None
-    supervisor_signed_at: datetime | None
     cases: list[CaseRefOut]
+    signoffs: list[SignoffOut]
     versions: list[VersionOut]
     attachments: list[AttachmentOut]
 
@@ -84,6 +103,13 @@ class SlipOut(Answer):
     @property
     def pdf_url(self) -> str:
         return f"/api/v1/slips/{self.id}/pdf"
+
+    @model_validator(mode="after")
+    def _version_pdfs(self) -> "SlipOut":
+        # Each version prints as it was, with its own sign-offs.
+        for v in self.versions:
+            v.pdf_url = f"/api/v1/slips/{self.id}/pdf?version={v.version}"
+        return self
 
 
 class AmendIn(BaseModel):
@@ -167,10 +193,13 @@ def attachment_file(attachment, path) -> FileResponse:
 @router.get("/slips/{slip_id}/pdf", summary="打印处理单（PDF，一页 A4）", dependencies=READERS,
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
 def print_slip(
-    slip_id: int, actor: CurrentActor, session: SessionDep, case_id: int | None = None
+    slip_id: int, actor: CurrentActor, session: SessionDep, case_id: int | None = None,
+    version: Annotated[int | None, Query(ge=1, le=1_000_000, description="版本（默认当前版本）")] = None,
 ) -> Response:
-    number = check_printable(session, actor=actor, slip_id=slip_id, case_id=case_id).number
-    return Response(slip_pdf(session, slip_id, case_id=case_id), media_type="application/pdf",
+    number = check_printable(session, actor=actor, slip_id=slip_id, case_id=case_id,
+                             version=version).number
+    return Response(slip_pdf(session, slip_id, case_id=case_id, version=version),
+                    media_type="application/pdf",
                     headers={"Content-Disposition": content_disposition(f"{number}.pdf", "inline"),
                              "X-Content-Type-Options": "nosniff",
                              "Cache-Control": "private, no-store"})

@@ -131,3 +131,21 @@ def test_a_control_character_stored_before_imports_stripped_them_does_not_break_
     import io
     values = [v for row in load_workbook(io.BytesIO(response.content)).active.values for v in row]
     assert "安县[31m合作社" in values
+
+
+def test_the_platform_reports_a_bell_duty_done_and_a_person_may_not(world, client, login, session):
+    from tests.factories import new_case
+
+    case = session.get(Case, new_case(session, world, "bell"))  # duty due Monday 30 Nov
+    session.commit()
+    body = {"source": case.source, "external_id": case.external_id,
+            "done_at": "2026-11-24T10:00:00+08:00"}
+    assert client.post("/api/v1/duties/complete", headers=login("li_na"), json=body).status_code == 403
+    naive = client.post("/api/v1/duties/complete", headers=login("platform"),
+                        json={**body, "done_at": "2026-11-24T10:00:00"})
+    assert naive.status_code == 422
+    done = client.post("/api/v1/duties/complete", headers=login("platform"), json=body)
+    assert done.status_code == 200, done.text
+    assert done.json()["on_time"] is True and done.json()["state"] == "cleared"
+    again = client.post("/api/v1/duties/complete", headers=login("platform"), json=body)
+    assert again.status_code == 409 and "不是待履职的黄色警铃" in again.json()["message"]

@@ -27,7 +27,7 @@ def cases(session, world):
     }  # fmt: skip
     transition(session, case_id=ids["violation"], event=Event.SUBMIT_VERIFICATION,
                actor=world.actors["li_na"], version=session.get(Case, ids["violation"]).version,
-               as_of=NOW, slip=verification_slip())  # fmt: skip
+               as_of=NOW, slip=verification_slip().model_copy(update={"amount_involved": Decimal("5000.00")}))  # fmt: skip
     session.commit()
     return ids
 

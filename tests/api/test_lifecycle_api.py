@@ -198,7 +198,7 @@ def test_a_batch_reports_foreign_cases_as_missing_and_stale_ones_by_number(
 def test_a_batch_that_succeeds_files_one_slip_for_every_case(api, client, login, session, world):
     numbers = [session.get(Case, new_case(session, world, "yellow")).number for _ in range(3)]
     response = batch(client, login, "li_na", "submit_verification",
-                     [(n, 1) for n in numbers], slip=VIOLATION)  # fmt: skip
+                     [(n, 1) for n in numbers], slip={**VIOLATION, "amount_basis": "per_case"})  # fmt: skip
     assert response.status_code == 200, response.text
     body = response.json()
     assert [i["number"] for i in body["items"]] == numbers

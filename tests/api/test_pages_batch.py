@@ -28,7 +28,8 @@ def test_li_na_files_one_verification_slip_for_two_cases(world, session, client)
     boxes = re.findall(r'name="case" value="(\d+:\d+)"', page.text)
     assert len(boxes) == 2
     response = client.post("/batch", data={"csrf_token": csrf_of(page.text), "kind": "verification",
-                                           "case": boxes, **VIOLATION}, follow_redirects=False)
+                                           "case": boxes, **VIOLATION, "amount_basis": "per_case"},
+                           follow_redirects=False)
     assert response.status_code == 303
     assert "已为 2 条预警提交一张核实处理单" in client.get(response.headers["location"]).text
     for case_id in ids:

@@ -78,7 +78,7 @@ def test_li_na_takes_a_yellow_light_to_red_and_zhang_wei_approves_it_green(site,
     form.get_by_role("checkbox", name="已纠正").check()
     form.get_by_label("整改情况").fill("已责令收回挪用资金并重新按批复用途拨付。")
     form.get_by_label("收回金额（元）").fill("12345.67")
-    form.get_by_label("整改完成日期").fill("2026-11-20")
+    form.get_by_label("整改完成日期").fill("2026-11-23")
     form.get_by_role("button", name="提交整改处理单，送审核").click()
     expect(page.locator(".case-head .state")).to_have_text("整改待审核")
     shot("rectification-sent-for-review")

@@ -8,7 +8,7 @@ import pytest
 
 from forms.pdf import CLIPPED_NOTE, slip_pdf
 from models import Attachment, Case
-from models.enums import Conclusion, Event
+from models.enums import AmountBasis, Conclusion, Event
 from tests.factories import NOW, new_case, rectification_slip, verification_slip
 from workflows.cases.transition import transition, transition_many
 from workflows.core.errors import NotFound
@@ -103,7 +103,7 @@ def test_the_rectification_slip_prints_with_the_supervisors_approval(session, wo
     for expected in [
         "财政扶贫资金动态监控预警整改处理单", "编号：ZG-202611-", "红灯", "整改措施", "收回资金、已纠正",
         "整改情况", "已责令收回挪用资金", "收回金额（元）", "12,345.67", "整改完成日期",
-        "2026年11月20日", "同意。整改到位", "张伟",
+        "2026年11月23日", "同意。整改到位", "张伟",
     ]:
         assert expected in text, expected
 
@@ -113,7 +113,7 @@ def test_a_batch_slip_lists_its_cases_or_prints_the_one_asked_for(session, world
     numbers = [session.get(Case, cid).number for cid in case_ids]
     results = transition_many(
         session, cases=[(cid, version(session, cid)) for cid in case_ids],
-        event=Event.SUBMIT_VERIFICATION, actor=world.actors["li_na"], as_of=NOW, slip=verification_slip(),
+        event=Event.SUBMIT_VERIFICATION, actor=world.actors["li_na"], as_of=NOW, slip=verification_slip(basis=AmountBasis.TOTAL),
     )
     slip_id = results[0].slip_id
 
@@ -139,7 +139,7 @@ def test_a_batch_slip_over_many_cases_still_prints_on_one_page(session, world, t
     case_ids = [new_case(session, world, "yellow") for _ in range(40)]
     results = transition_many(
         session, cases=[(cid, version(session, cid)) for cid in case_ids],
-        event=Event.SUBMIT_VERIFICATION, actor=world.actors["li_na"], as_of=NOW, slip=verification_slip(),
+        event=Event.SUBMIT_VERIFICATION, actor=world.actors["li_na"], as_of=NOW, slip=verification_slip(basis=AmountBasis.PER_CASE),
     )
     data = slip_pdf(session, results[0].slip_id)
     assert page_count(data, tmp_path) == 1
@@ -196,7 +196,7 @@ def test_an_amended_slip_with_everything_long_still_prints_on_one_page(session, 
                    filename=f"第{i + 1}份拨付凭证及相关说明材料扫描件.pdf", uploaded_by_id=world.users["li_na"])
         for i in range(30)
     )
-    from workflows.cases.slips import amend_slip
+    from workflows.cases.amend import amend_slip
 
     amend_slip(
         session, slip_id=filed.slip_id, version=1, changes=long_slip, reason="补充附件",

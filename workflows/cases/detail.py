@@ -10,7 +10,16 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from models import Attachment, Case, CaseEvent, CaseSlip, Region, Rule, Slip, User
-from models.enums import Conclusion, Event, Level, Resolution, RuleCategory, SlipKind, State
+from models.enums import (
+    Conclusion,
+    Event,
+    Level,
+    Resolution,
+    RuleCategory,
+    SlipKind,
+    State,
+    event_words,
+)
 from workflows.cases.lifecycle import CASE_MACHINE, events_allowed
 from workflows.cases.queries import CaseRow, case_row, check_visible
 from workflows.core import machine
@@ -169,8 +178,8 @@ def get_case_detail(
 
 def _timeline(session: Session, case_id: int) -> list[TimelineEntry]:
     return machine.timeline(
-        session, CASE_MACHINE, case_id, label=lambda r: Event(r.event).label, state_of=State,
-        event_of=Event, extra=(Slip.number.label("slip_number"),),
+        session, CASE_MACHINE, case_id, label=lambda r: event_words(Event(r.event), r.data),
+        state_of=State, event_of=Event, extra=(Slip.number.label("slip_number"),),
         joins=((Slip.__table__, Slip.id == CaseEvent.slip_id),),
     )  # fmt: skip
 

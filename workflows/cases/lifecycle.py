@@ -11,7 +11,7 @@ from models import Case, CaseEvent
 from models.enums import OPEN_STATES, Event, Level, Resolution, Role, SlipKind, State
 from workflows.core.machine import Machine, Outcome, Step, Wording, goes
 
-__all__ = ["INITIAL", "LADDER", "LIFECYCLE", "Branch", "Deadline", "Outcome", "Step", "only"]
+__all__ = ["AMENDMENT", "INITIAL", "LADDER", "LIFECYCLE", "Branch", "Deadline", "Outcome", "Step", "only"]
 
 
 class Deadline(StrEnum):
@@ -29,7 +29,9 @@ class Branch(StrEnum):
     """What picks the outcome when an event can lead to more than one state."""
 
     NONE = ""
-    CONCLUSION = "conclusion"  # the verification slip's conclusion: normal or violation
+    # the verification slip's conclusion: normal (or normal on a payment above the review
+    # amount: "normal_review") or violation
+    CONCLUSION = "conclusion"
     BELL_BECOMES = "bell_becomes"  # the rule says what an expired yellow bell becomes
 
 
@@ -43,6 +45,7 @@ def only(to: State, deadline: Deadline, resolution: Resolution | None = None) ->
 
 VERIFY_OUTCOMES = {
     "normal": Outcome(State.GREEN, Deadline.CLEAR, Resolution.NORMAL),
+    "normal_review": Outcome(State.NORMAL_REVIEW, Deadline.REVIEW),
     "violation": Outcome(State.RED_LIGHT, Deadline.RECTIFY),
 }
 
@@ -50,8 +53,11 @@ VERIFY_OUTCOMES = {
 def _build() -> dict[tuple[State, Event], Step]:
     table: dict[tuple[State, Event], Step] = {
         (State.YELLOW_BELL, Event.COMPLETE_DUTY): Step(
-            # The duty may be reported done by the department, or by the platform's data.
+            # The duty may be reported done by the department, or by the platform's data
+            # (workflows/cases/duties.py: only when done on time); either way with a note
+            # saying when and on what evidence.
             roles=frozenset({Role.HANDLER, Role.SUPERVISOR, Role.INTEGRATION, Role.SYSTEM}),
+            needs_comment=True,
             outcomes=only(State.CLEARED, Deadline.CLEAR, Resolution.CLEARED),
         ),
         (State.YELLOW_BELL, Event.BELL_DEADLINE_PASSED): Step(
@@ -94,6 +100,27 @@ def _build() -> dict[tuple[State, Event], Step]:
             slip=SlipKind.RECTIFICATION,
             outcomes=only(State.RECTIFICATION_REVIEW, Deadline.REVIEW),
         )
+    # 认定正常 on a large payment: the supervisor signs it (closing it) or sends it back.
+    table[(State.NORMAL_REVIEW, Event.APPROVE_NORMAL)] = Step(
+        roles=SUPERVISOR, signs=SlipKind.VERIFICATION,
+        outcomes=only(State.GREEN, Deadline.CLEAR, Resolution.NORMAL),
+    )  # fmt: skip
+    table[(State.NORMAL_REVIEW, Event.REJECT_NORMAL)] = Step(
+        roles=SUPERVISOR, needs_comment=True, signs=SlipKind.VERIFICATION,
+        outcomes=only(State.VERIFYING, Deadline.VERIFY),
+    )  # fmt: skip
+    # 重新核实: a violation found wrongly is verified again on a new slip (the first stays).
+    for state in (State.RED_LIGHT, State.RECTIFYING):
+        table[(state, Event.REQUEST_REVERIFY)] = Step(
+            roles=HANDLER, needs_comment=True,
+            outcomes=only(State.REVERIFY_REVIEW, Deadline.REVIEW),
+        )  # fmt: skip
+    table[(State.REVERIFY_REVIEW, Event.APPROVE_REVERIFY)] = Step(
+        roles=SUPERVISOR, outcomes=only(State.VERIFYING, Deadline.VERIFY)
+    )
+    table[(State.REVERIFY_REVIEW, Event.REJECT_REVERIFY)] = Step(
+        roles=SUPERVISOR, needs_comment=True, outcomes=only(State.RECTIFYING, Deadline.RECTIFY)
+    )
     for state in (State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW):
         table[(state, Event.TRANSFER)] = Step(
             roles=SUPERVISOR,
@@ -137,6 +164,21 @@ def _build_ladder() -> dict[tuple[State, Event], Step]:
 
 
 LADDER: dict[tuple[State, Event], Step] = _build_ladder()
+
+# Amending the case's latest rectification slip (workflows/cases/amend.py), by the case's
+# state: a signed approval is voided and the case goes back to review (a green case that was
+# rectified); amending while in review marks the review as changed. Kept out of LIFECYCLE:
+# fired by itself the event would leave no amended version behind it.
+AMENDMENT: dict[State, Step] = {
+    State.GREEN: Step(
+        roles=HANDLER, needs_comment=True,
+        outcomes=only(State.RECTIFICATION_REVIEW, Deadline.REVIEW),
+    ),
+    State.RECTIFICATION_REVIEW: Step(
+        roles=HANDLER, needs_comment=True,
+        outcomes=only(State.RECTIFICATION_REVIEW, Deadline.KEEP),
+    ),
+}  # fmt: skip
 
 # The two machines over a case's row and its timeline. The ladder's refusal of a state does
 # not name the state: its events are asked for from the supervisor's queue, not the case page.

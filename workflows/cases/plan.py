@@ -13,9 +13,10 @@ from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from models import Case, Region, Rule, User
-from models.enums import Event, Level, Role, State
+from models.enums import Event, Level, Role, SignoffDecision, State
 from models.settings import get_settings
 from workflows.cases.lifecycle import CASE_MACHINE, Branch, Deadline, Outcome, Step
+from workflows.cases.slip_rules import needs_normal_review
 from workflows.cases.slips import SlipInput
 from workflows.core import machine
 from workflows.core.actors import Actor
@@ -35,6 +36,7 @@ CONTEXT = (
         CASES.c.assignee_id,
         CASES.c.due_on,
         CASES.c.duty_due_on,
+        CASES.c.amount,
         CASES.c.entered_step_at,
         CASES.c.escalation_level,
         Region.__table__.c.path.label("region_path"),
@@ -149,6 +151,9 @@ def _check_assignee(session: Session, context: Row, assignee_id: int | None) -> 
 
 def _branch_key(step: Step, context: Row, slip: SlipInput | None) -> str:
     if step.branch == Branch.CONCLUSION:
+        # 认定正常 on a payment above the review amount waits for the supervisor's signature.
+        if slip.conclusion.value == "normal" and needs_normal_review(context.amount):
+            return "normal_review"
         return slip.conclusion.value
     if step.branch == Branch.BELL_BECOMES:
         return context.bell_becomes or Level.YELLOW_LIGHT.value
@@ -190,12 +195,11 @@ def case_values(plan: Plan, as_of: datetime, assignee_id: int | None) -> dict:
     return values
 
 
-def opinion(event: Event, comment: str | None) -> str:
-    """What the supervisor's review says on the slip, in the words of a signed form."""
-    comment = (comment or "").strip()
-    if event == Event.REJECT_RECTIFICATION:
-        return f"退回整改：{comment}"
-    return f"同意。{comment}" if comment else "同意。"
+def decision(event: Event) -> SignoffDecision:
+    """The supervisor's review event as the decision signed on the slip (slips.signed_opinion
+    words it)."""
+    sending_back = event in (Event.REJECT_RECTIFICATION, Event.REJECT_NORMAL)
+    return SignoffDecision.SENT_BACK if sending_back else SignoffDecision.APPROVED
 
 
 def event_values(

@@ -59,7 +59,7 @@ MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 # -- the per-rule summary's columns (workflows/cases/summary.py) -----------------------------
 # Each case is counted on the track it came in on (see that module); the same conditions
 # count the summary's cells and filter the list a cell links to, so the two always agree.
-RED_OPEN_STATES = (State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW)
+RED_OPEN_STATES = (State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW, State.REVERIFY_REVIEW)
 
 
 def summary_track() -> sa.ColumnElement[str]:
@@ -81,7 +81,7 @@ def summary_buckets() -> dict[str, sa.ColumnElement[bool]]:
         "red_open": sa.and_(track == "red", state.in_(RED_OPEN_STATES)),
         "red_rectified": sa.and_(track == "red", green),
         "yellow_suspicious": sa.and_(
-            track == "yellow", state.in_([State.YELLOW_LIGHT, State.VERIFYING])
+            track == "yellow", state.in_([State.YELLOW_LIGHT, State.VERIFYING, State.NORMAL_REVIEW])
         ),
         "yellow_normal": sa.and_(track == "yellow", green, CASES.c.resolution == Resolution.NORMAL),
         "yellow_violation_open": sa.and_(track == "yellow", state.in_(RED_OPEN_STATES)),
@@ -242,8 +242,10 @@ def iter_cases(
 
 
 def review_queue(session: Session, *, actor: Actor, as_of: datetime) -> list[CaseRow]:
-    """Rectifications waiting for a supervisor's approval, in the actor's scope, oldest deadline first."""
-    filters = CaseFilters(state=[State.RECTIFICATION_REVIEW], sort="due_on")
+    """Rectifications, re-verification requests and large normal conclusions waiting for a supervisor, in the actor's scope, oldest deadline first."""
+    filters = CaseFilters(
+        state=[State.RECTIFICATION_REVIEW, State.REVERIFY_REVIEW, State.NORMAL_REVIEW], sort="due_on"
+    )
     return iter_cases(session, actor=actor, filters=filters, as_of=as_of, cap=10_000)
 
 

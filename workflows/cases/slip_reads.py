@@ -11,8 +11,18 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from models import Attachment, Case, CaseSlip, Region, Slip, SlipFields, SlipVersion, User
-from models.enums import Conclusion, SlipKind
+from models import (
+    Attachment,
+    Case,
+    CaseSlip,
+    Region,
+    Slip,
+    SlipFields,
+    SlipSignoff,
+    SlipVersion,
+    User,
+)
+from models.enums import Conclusion, SignoffDecision, SlipKind
 from workflows.cases.attachments import NON_READERS
 from workflows.core.actors import Actor
 from workflows.core.errors import NotFound, OutOfScope, RoleNotAllowed
@@ -22,10 +32,10 @@ FIELD_NAMES = tuple(SlipFields.model_fields)
 KIND_FIELDS = {
     SlipKind.VERIFICATION: (
         "methods", "findings", "conclusion", "violation_type", "amount_involved",
-        "filler_name", "filler_phone",
+        "multiple_payments_reason", "amount_basis", "filler_name", "filler_phone",
     ),
     SlipKind.RECTIFICATION: (
-        "measures", "measures_detail", "amount_recovered", "completed_on",
+        "measures", "measures_detail", "amount_recovered", "amount_basis", "completed_on",
         "filler_name", "filler_phone",
     ),
 }
@@ -34,6 +44,20 @@ KIND_FIELDS = {
 class CaseRef(NamedTuple):
     id: int
     number: str
+
+
+class SignoffView(NamedTuple):
+    """The supervisor's sign-off on one version of the slip for one case."""
+
+    slip_version: int
+    case_id: int
+    case_number: str
+    supervisor_name: str
+    decision: SignoffDecision
+    opinion: str
+    signed_at: datetime
+    voided_at: datetime | None
+    void_reason: str | None
 
 
 class SlipVersionView(NamedTuple):
@@ -66,10 +90,9 @@ class SlipView:
     filed_by_name: str
     filed_at: datetime
     updated_at: datetime
-    supervisor_name: str | None
-    supervisor_opinion: str | None
-    supervisor_signed_at: datetime | None
     cases: list[CaseRef] = field(default_factory=list)
+    # Per (version, case), oldest first; only the cases in the reader's scope.
+    signoffs: list[SignoffView] = field(default_factory=list)
     versions: list[SlipVersionView] = field(default_factory=list)  # 1..n in order
     attachments: list[AttachmentView] = field(default_factory=list)  # current ones, oldest first
 
@@ -80,6 +103,12 @@ class SlipView:
     @property
     def conclusion(self) -> Conclusion | None:
         return self.fields.get("conclusion")
+
+    def signoff(self, *, case_id: int, version: int | None = None) -> SignoffView | None:
+        """The sign-off on `version` (default: the current one) for this case, if any."""
+        version = self.version if version is None else version
+        found = [s for s in self.signoffs if s.case_id == case_id and s.slip_version == version]
+        return found[-1] if found else None
 
     @property
     def shown_fields(self) -> dict[str, Any]:
@@ -124,7 +153,7 @@ def _check_reader(actor: Actor) -> None:
         raise RoleNotAllowed("您的角色无权查看处理单")
 
 
-def _typed(raw: dict[str, Any]) -> dict[str, Any]:
+def typed_fields(raw: dict[str, Any]) -> dict[str, Any]:
     """A stored version's JSON fields as Python values, like the current ones."""
     known = {k: v for k, v in (raw or {}).items() if k in FIELD_NAMES}
     try:
@@ -166,7 +195,11 @@ def _views(session: Session, *, actor: Actor, slip_ids: list[int]) -> list[SlipV
             Attachment.slip_id.in_(readable), Attachment.removed_in_version.is_(None)
         ).order_by(Attachment.uploaded_at, Attachment.id)
     ).all()
-    user_ids = {s.filed_by_id for s in slips} | {s.supervisor_id for s in slips if s.supervisor_id}
+    signoffs = conn.execute(
+        sa.select(SlipSignoff.__table__).where(SlipSignoff.slip_id.in_(readable))
+        .order_by(SlipSignoff.slip_id, SlipSignoff.slip_version, SlipSignoff.signed_at, SlipSignoff.id)
+    ).all()
+    user_ids = {s.filed_by_id for s in slips} | {g.supervisor_id for g in signoffs}
     user_ids |= {v.author_id for v in versions} | {a.uploaded_by_id for a in attachments}
     names = dict(
         conn.execute(sa.select(User.id, User.full_name).where(User.id.in_(user_ids))).all()
@@ -174,7 +207,7 @@ def _views(session: Session, *, actor: Actor, slip_ids: list[int]) -> list[SlipV
     versions_of: dict[int, list[SlipVersionView]] = {}
     for v in versions:
         versions_of.setdefault(v.slip_id, []).append(
-            SlipVersionView(v.version, _typed(v.fields), names.get(v.author_id, ""), v.created_at, v.reason)
+            SlipVersionView(v.version, typed_fields(v.fields), names.get(v.author_id, ""), v.created_at, v.reason)
         )
     attachments_of: dict[int, list[AttachmentView]] = {}
     for a in attachments:
@@ -185,6 +218,18 @@ def _views(session: Session, *, actor: Actor, slip_ids: list[int]) -> list[SlipV
                 added_in_version=a.added_in_version, removed_in_version=a.removed_in_version,
             )
         )
+    numbers = {c.id: c.number for refs in cases_of.values() for c in refs}
+    signoffs_of: dict[int, list[SignoffView]] = {}
+    for g in signoffs:
+        if g.case_id in numbers:
+            signoffs_of.setdefault(g.slip_id, []).append(
+                SignoffView(
+                    slip_version=g.slip_version, case_id=g.case_id, case_number=numbers[g.case_id],
+                    supervisor_name=names.get(g.supervisor_id, ""),
+                    decision=SignoffDecision(g.decision), opinion=g.opinion, signed_at=g.signed_at,
+                    voided_at=g.voided_at, void_reason=g.void_reason,
+                )
+            )
     return [
         SlipView(
             id=s.id,
@@ -195,10 +240,8 @@ def _views(session: Session, *, actor: Actor, slip_ids: list[int]) -> list[SlipV
             filed_by_name=names.get(s.filed_by_id, ""),
             filed_at=s.filed_at,
             updated_at=s.updated_at,
-            supervisor_name=names.get(s.supervisor_id) if s.supervisor_id else None,
-            supervisor_opinion=s.supervisor_opinion,
-            supervisor_signed_at=s.supervisor_signed_at,
             cases=cases_of[s.id],
+            signoffs=signoffs_of.get(s.id, []),
             versions=versions_of.get(s.id, []),
             attachments=attachments_of.get(s.id, []),
         )
@@ -207,11 +250,15 @@ def _views(session: Session, *, actor: Actor, slip_ids: list[int]) -> list[SlipV
 
 
 def check_printable(
-    session: Session, *, actor: Actor, slip_id: int, case_id: int | None = None
-) -> SlipView:
-    """The slip, if this reader may print it (for one of its cases when `case_id` is given)."""
+    session: Session, *, actor: Actor, slip_id: int, case_id: int | None = None,
+    version: int | None = None,
+) -> SlipView:  # fmt: skip
+    """The slip, if this reader may print it (for one of its cases when `case_id` is given,
+    as version `version` when given)."""
     view = get_slip(session, actor=actor, slip_id=slip_id)
     if case_id is not None and case_id not in {c.id for c in view.cases}:
         # Another case, or one of a batch outside the reader's scope: as if absent.
         raise NotFound("该处理单不涉及此预警")
+    if version is not None and not 1 <= version <= view.version:
+        raise NotFound(f"处理单没有第 {version} 版")
     return view

@@ -9,18 +9,21 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import Session
 
-from models import Case, CaseSlip, Region, Slip, SlipVersion
+from models import CaseSlip, Slip, SlipSignoff, SlipVersion
 from models.db import pg_cast, pg_value
-from models.enums import Conclusion, Measure, Role, SlipKind, VerifyMethod, ViolationType
+from models.enums import (
+    AmountBasis,
+    Conclusion,
+    Measure,
+    SignoffDecision,
+    SlipKind,
+    VerifyMethod,
+    ViolationType,
+)
 from workflows.core.actors import Actor
-from workflows.core.calendar import local_date
 from workflows.core.errors import (
     FieldError,
     InvalidInput,
-    NotFound,
-    OutOfScope,
-    RoleNotAllowed,
-    StaleVersion,
 )
 from workflows.core.numbering import allocate_numbers, counter_key, pg_allocate_one_sql
 
@@ -46,6 +49,8 @@ class SlipInput(BaseModel):
     measures_detail: Text = ""
     amount_recovered: Amount | None = None
     completed_on: date | None = None
+    multiple_payments_reason: Text = ""
+    amount_basis: AmountBasis | None = None
     filler_name: ShortText = ""
     filler_phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] = ""
 
@@ -116,27 +121,42 @@ def file_slip(
     return slip_id
 
 
-def _latest_slip_update() -> sa.Update:
+def _latest_slip_id(case_id, kind) -> sa.ScalarSelect:
     slips, links = Slip.__table__, CaseSlip.__table__
-    latest = (
+    return (
         sa.select(sa.func.max(slips.c.id))
         .join(links, links.c.slip_id == slips.c.id)
-        .where(links.c.case_id == sa.bindparam("b_case_id"), slips.c.kind == sa.bindparam("b_kind"))
+        .where(links.c.case_id == case_id, slips.c.kind == kind)
         .scalar_subquery()
     )
-    return (
-        sa.update(slips)
-        .where(slips.c.id == latest)
-        .values(
-            supervisor_id=sa.bindparam("b_supervisor_id"),
-            supervisor_opinion=sa.bindparam("b_opinion"),
-            supervisor_signed_at=sa.bindparam("b_at", type_=slips.c.updated_at.type),
-        )
-        .returning(slips.c.id)
-    )
 
 
-_SIGN_LATEST_SLIP = _latest_slip_update()
+def _sign_latest_slip_insert() -> sa.Insert:
+    """The sign-off row on the current version of the case's latest slip of a kind."""
+    slips, signoffs = Slip.__table__, SlipSignoff.__table__
+    source = sa.select(
+        slips.c.id, slips.c.version, sa.bindparam("b_case_id", type_=sa.Integer),
+        sa.bindparam("b_supervisor_id", type_=sa.Integer),
+        sa.bindparam("b_decision", type_=signoffs.c.decision.type),
+        sa.bindparam("b_opinion", type_=sa.Text),
+        sa.bindparam("b_at", type_=signoffs.c.signed_at.type),
+    ).where(slips.c.id == _latest_slip_id(sa.bindparam("b_case_id"), sa.bindparam("b_kind")))
+    columns = ["slip_id", "slip_version", "case_id", "supervisor_id", "decision", "opinion", "signed_at"]
+    return sa.insert(signoffs).from_select(columns, source).returning(signoffs.c.slip_id)
+
+
+_SIGN_LATEST_SLIP = _sign_latest_slip_insert()
+
+
+def signed_opinion(
+    decision: SignoffDecision, comment: str | None, kind: SlipKind = SlipKind.RECTIFICATION
+) -> str:
+    """What the supervisor's review says on the slip, in the words of a signed form."""
+    comment = (comment or "").strip()
+    if decision == SignoffDecision.SENT_BACK:
+        again = "重新核实" if kind == SlipKind.VERIFICATION else "整改"
+        return f"退回{again}：{comment}"
+    return f"同意。{comment}" if comment else "同意。"
 
 
 def sign_latest_slip(
@@ -145,14 +165,16 @@ def sign_latest_slip(
     case_id: int,
     kind: SlipKind,
     actor: Actor,
-    opinion: str,
+    decision: SignoffDecision,
+    comment: str | None,
     as_of: datetime,
 ) -> int | None:
-    """Put the supervisor's opinion, name and date on the case's latest slip of this kind."""
+    """The supervisor's sign-off, for this case, on the current version of its latest slip
+    of this kind; returns the slip's id (None when the case has no such slip)."""
     return session.connection().execute(
         _SIGN_LATEST_SLIP,
         {"b_case_id": case_id, "b_kind": kind, "b_supervisor_id": actor.user_id,
-         "b_opinion": opinion, "b_at": as_of},
+         "b_decision": decision, "b_opinion": signed_opinion(decision, comment, kind), "b_at": as_of},
     ).scalar_one_or_none()
 
 
@@ -190,80 +212,18 @@ def pg_file_slip_params(slip: SlipInput, actor: Actor, as_of: datetime) -> dict:
 
 
 def pg_sign_latest_slip_cte(case_cte: str) -> str:
+    at = pg_cast(SlipSignoff.__table__.c.signed_at)
     return f"""signed_slip AS (
-    UPDATE slip SET supervisor_id = %(g_actor)s::INTEGER, supervisor_opinion = %(g_opinion)s::TEXT,
-        supervisor_signed_at = %(g_at)s::{pg_cast(Slip.__table__.c.supervisor_signed_at)}
-    WHERE id = (SELECT max(s.id) FROM slip AS s JOIN case_slip AS l ON l.slip_id = s.id
-                WHERE l.case_id = (SELECT id FROM {case_cte}) AND s.kind = %(g_kind)s::VARCHAR(32)))"""
+    INSERT INTO slip_signoff (slip_id, slip_version, case_id, supervisor_id, decision, opinion, signed_at)
+    SELECT s.id, s.version, {case_cte}.id, %(g_actor)s::INTEGER, %(g_decision)s::VARCHAR(32),
+           %(g_opinion)s::TEXT, %(g_at)s::{at}
+    FROM {case_cte} JOIN slip AS s ON s.id = (
+        SELECT max(m.id) FROM slip AS m JOIN case_slip AS l ON l.slip_id = m.id
+        WHERE l.case_id = {case_cte}.id AND m.kind = %(g_kind)s::VARCHAR(32)))"""
 
 
-def pg_sign_latest_slip_params(kind: SlipKind, actor: Actor, opinion: str, as_of: datetime) -> dict:
-    return {"g_actor": actor.user_id, "g_opinion": opinion, "g_at": as_of, "g_kind": kind.value}
-
-
-def amend_slip(
-    session: Session,
-    *,
-    slip_id: int,
-    version: int,
-    changes: SlipInput,
-    reason: str,
-    actor: Actor,
-    as_of: datetime,
-) -> int:
-    """Amend a slip (修改): a new version; the earlier ones stay. Returns the new version.
-
-    The conclusion cannot change here: it moved the case, and only a new verification may.
-    """
-    current = session.get(Slip, slip_id)
-    if current is None:
-        raise NotFound("处理单不存在")
-    _check_slip_scope(session, slip_id=slip_id, actor=actor)
-    if changes.kind != current.kind:
-        raise InvalidInput.single("slip.kind", "immutable", "处理单类型不能修改")
-    if current.kind == SlipKind.VERIFICATION and changes.conclusion != current.conclusion:
-        raise InvalidInput.single(
-            "slip.conclusion", "immutable", "认定结论不能通过修改处理单变更，请重新核实"
-        )
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput.single("reason", "required", "请填写修改原因")
-    # Same rules as filing, including "completed no later than today".
-    changes.check(today=local_date(as_of))
-    slips = Slip.__table__
-    new_version = session.connection().execute(
-        sa.update(slips)
-        .where(slips.c.id == slip_id, slips.c.version == version)
-        .values(version=slips.c.version + 1, updated_at=as_of, **changes.model_dump(exclude={"kind"}))
-        .returning(slips.c.version)
-    ).scalar_one_or_none()
-    if new_version is None:
-        raise StaleVersion("处理单已被他人修改，请刷新后重试")
-    session.connection().execute(
-        sa.insert(SlipVersion.__table__).values(
-            slip_id=slip_id,
-            version=new_version,
-            fields=changes.fields(),
-            author_id=actor.user_id,
-            created_at=as_of,
-            reason=reason,
-        )
-    )
-    session.expire(current)
-    return new_version
-
-
-def _check_slip_scope(session: Session, *, slip_id: int, actor: Actor) -> None:
-    """A slip may be amended only by a handler who may act on every case it covers."""
-    rows = session.connection().execute(
-        sa.select(Case.org_unit_id, Region.path)
-        .join(CaseSlip, CaseSlip.case_id == Case.id)
-        .join(Region, Region.id == Case.region_id)
-        .where(CaseSlip.slip_id == slip_id)
-    ).all()
-    if not rows or not all(
-        actor.in_scope(region_path=r.path, org_unit_id=r.org_unit_id) for r in rows
-    ):
-        raise OutOfScope("无权修改该处理单")
-    if actor.role != Role.HANDLER:
-        raise RoleNotAllowed("只有经办人可以修改处理单")
+def pg_sign_latest_slip_params(
+    kind: SlipKind, actor: Actor, decision: SignoffDecision, comment: str | None, as_of: datetime
+) -> dict:
+    return {"g_actor": actor.user_id, "g_decision": decision.value,
+            "g_opinion": signed_opinion(decision, comment, kind), "g_at": as_of, "g_kind": kind.value}

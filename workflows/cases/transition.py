@@ -16,19 +16,22 @@ from sqlmodel import Session
 
 from models.enums import Event
 from workflows.cases import transition_pg
+from workflows.cases.closing import close_open_requests
 from workflows.cases.lifecycle import CASE_MACHINE
 from workflows.cases.plan import (
     Plan,
     TransitionResult,
     case_values,
+    decision,
     event_values,
     load_context,
-    opinion,
     parse_event,
     plan,
     result,
     who,
 )
+from workflows.cases.review_news import tell_about_review
+from workflows.cases.slip_rules import check_figures
 from workflows.cases.slips import SlipInput, file_slip, sign_latest_slip
 from workflows.core import machine
 from workflows.core.actors import Actor
@@ -60,13 +63,18 @@ def transition(
     if context is None:
         context = transition_pg.load(driver, case_id) if driver else load_context(session, case_id)
     step = plan(session, context, event, actor, version, as_of, slip, comment, assignee_id, calendar)
-    if driver is not None:
-        return transition_pg.write(session, driver, step, version, event, actor, as_of, slip, comment, assignee_id)
-    new_version = _update(session, step, version, as_of, assignee_id)
-    slip_id = None
     if step.step.slip:
-        slip_id = file_slip(session, slip=slip, actor=actor, case_ids=[context.id], as_of=as_of)
-    return _record(session, step, new_version, event, actor, as_of, slip_id, comment, assignee_id)
+        check_figures(session, slip=slip, case_ids=[context.id])
+    if driver is not None:
+        written = transition_pg.write(session, driver, step, version, event, actor, as_of, slip, comment, assignee_id)
+    else:
+        new_version = _update(session, step, version, as_of, assignee_id)
+        slip_id = None
+        if step.step.slip:
+            slip_id = file_slip(session, slip=slip, actor=actor, case_ids=[context.id], as_of=as_of)
+        written = _record(session, step, new_version, event, actor, as_of, slip_id, comment, assignee_id)
+    _after(session, step, written, comment, as_of)
+    return written
 
 
 def transition_many(
@@ -103,6 +111,9 @@ def transition_many(
             refused.append({"case_id": case_id, **error.as_dict()})
     if refused:
         raise BatchRefused(f"{len(refused)} 个案件不能办理，全部未提交", items=refused)
+    if plans[0].step.slip:
+        # A batch slip's figures are checked against all its cases together.
+        check_figures(session, slip=slip, case_ids=[p.context.id for p in plans])
     # The guarded UPDATEs can still lose a race: undo the whole batch if one does.
     with session.begin_nested():
         versions = [
@@ -114,10 +125,27 @@ def transition_many(
             slip_id = file_slip(
                 session, slip=slip, actor=actor, case_ids=[p.context.id for p in plans], as_of=as_of
             )
-        return [
+        results = [
             _record(session, p, new_version, event, actor, as_of, slip_id, comment, assignee_id)
             for p, new_version in zip(plans, versions, strict=True)
         ]
+        for p, written in zip(plans, results, strict=True):
+            _after(session, p, written, comment, as_of)
+        return results
+
+
+def _after(session: Session, plan: Plan, written: TransitionResult, comment: str | None,
+           as_of: datetime) -> None:  # fmt: skip
+    """What follows an accepted event in the same transaction, on either path: a closed case
+    closes its waiting requests; a review waiting or decided is news (review_news)."""
+    context = plan.context
+    if plan.outcome.resolution is not None:
+        close_open_requests(session, case_ids=[context.id], as_of=as_of)
+    tell_about_review(
+        session, event=written.event, case_id=context.id, number=context.number,
+        org_unit_id=context.org_unit_id, assignee_id=context.assignee_id, version=written.version,
+        comment=comment, as_of=as_of, to_state=written.to_state,
+    )  # fmt: skip
 
 
 def _update(session: Session, plan: Plan, version: int, as_of: datetime, assignee_id: int | None) -> int:
@@ -138,7 +166,7 @@ def _record(
     if plan.step.signs is not None:
         sign_latest_slip(
             session, case_id=plan.context.id, kind=plan.step.signs, actor=actor,
-            opinion=opinion(event, comment), as_of=as_of,
+            decision=decision(event), comment=comment, as_of=as_of,
         )  # fmt: skip
     row = event_values(plan, event, actor, as_of, comment, assignee_id, seq=new_version, slip_id=slip_id)
     machine.record(session, CASE_MACHINE, [row])

@@ -23,8 +23,8 @@ from workflows.cases.plan import (
     Plan,
     TransitionResult,
     case_values,
+    decision,
     event_values,
-    opinion,
     result,
     who,
 )
@@ -113,7 +113,7 @@ def write(
     if step.slip is not None:
         params.update(pg_file_slip_params(slip, actor, as_of))
     if step.signs is not None:
-        params.update(pg_sign_latest_slip_params(step.signs, actor, opinion(event, comment), as_of))
+        params.update(pg_sign_latest_slip_params(step.signs, actor, decision(event), comment, as_of))
     written = driver.execute(_write_sql(columns, step.slip is not None, step.signs is not None), params).fetchone()
     if written is None:
         raise StaleVersion(CASE_MACHINE.wording.lost_race.format(who=who(context)))

@@ -39,6 +39,9 @@ OFFICE_READERS = frozenset(
 OVERSIGHT_ACTORS = frozenset({Role.SUPERVISION, Role.LEADER})
 # The province-level roles that receive the monthly reports pushed up from below.
 PROVINCE_RECIPIENTS = frozenset({Role.PROVINCE, Role.SUPERVISION, Role.TREASURY})
+# The monitoring platform's integration account: it sends warnings in and reports a yellow
+# bell's duty done from its own data.
+PLATFORM = frozenset({Role.INTEGRATION})
 # Who may send warnings in: the monitoring platform's integration account, or an
 # administrator uploading a file.
 IMPORTERS = frozenset({Role.INTEGRATION, Role.ADMIN})

@@ -215,6 +215,9 @@ def _decide(session, request, actor, version, as_of, event, decision, reason, va
             session, context, event, actor, version, as_of, values, reason,
             {"request_id": request.id, "decision": decision.value,
              "from_due_on": context.due_on.isoformat() if context.due_on else None},
+            # An escalation's decision is named as the supervisor chose it (延长期限), not
+            # by the event that records it (批准延期).
+            label=decision.label if request.kind == RequestKind.ESCALATION else None,
         )  # fmt: skip
         _tell_decided(session, request, context.number, event, as_of)
     return DecisionResult(
@@ -267,11 +270,12 @@ def _claim(session, request, actor, as_of, decision, reason, **extra) -> None:
         raise InvalidState("该申请已处理")
 
 
-def _write(session, context, event, actor, version, as_of, values, comment, data) -> int:
-    """One event on one case through the ladder's table (the same core as transition())."""
+def _write(session, context, event, actor, version, as_of, values, comment, data, label=None) -> int:
+    """One event on one case through the ladder's table (the same core as transition()).
+    `label` names the event in refusals when the user chose it by another name."""
     step = machine.check(
-        LADDER_MACHINE, who=who(context), state=context.state, event=event, event_label=event.label,
-        actor=actor, version=version, current=context.version,
+        LADDER_MACHINE, who=who(context), state=context.state, event=event,
+        event_label=label or event.label, actor=actor, version=version, current=context.version,
         in_scope=actor.in_scope(region_path=context.region_path, org_unit_id=context.org_unit_id),
     )  # fmt: skip
     if step.needs_comment and not (comment or "").strip():

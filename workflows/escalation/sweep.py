@@ -90,8 +90,10 @@ class SweepResult:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The run's dates: a deadline before `passed` has passed (level 1, bells convert);
-    reminders go out for deadlines in [passed, remind_until]."""
+    """The run's dates: a deadline before `passed` has passed (level 1); a bell's duty
+    deadline before `today` has passed (it converts the first moment after its deadline day
+    ends, working day or not: Changchun art. 19, 22); reminders go out for deadlines in
+    [passed, remind_until]."""
 
     today: date
     passed: date
@@ -177,7 +179,7 @@ def _convert_bells(runner: "_Runner", result: SweepResult, rules, calendar, t: T
     for (to_state, due_on), rule_ids in groups.items():
         where = sa.and_(
             CASES.c.state == State.YELLOW_BELL,
-            CASES.c.due_on < t.passed,
+            CASES.c.due_on < t.today,
             CASES.c.rule_id.in_(rule_ids),
         )
         values = dict(state=to_state, due_on=due_on, entered_step_at=runner.as_of, escalation_level=0)

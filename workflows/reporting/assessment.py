@@ -12,7 +12,7 @@ from models.enums import STATE_LEVEL, State
 from models.settings import get_settings
 from workflows.reporting.queries import GroupRow
 
-RED_OPEN = frozenset({State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW})
+RED_OPEN = frozenset({State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW, State.REVERIFY_REVIEW})
 WEIGHT_KEYS = ("on_time", "rectification", "overdue")
 # What each weight is called in print (the setting's own names stay out of the document).
 WEIGHT_NAMES = {"on_time": "按期办结率权重", "rectification": "整改率权重", "overdue": "超期控制权重"}

@@ -19,12 +19,14 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from models import CaseEvent, CaseSlip, Slip
-from models.enums import Conclusion, Event, Resolution, SlipKind, State
+from models.enums import AmountBasis, Conclusion, Event, Resolution, SlipKind, State
 from workflows.cases.queries import CASES, REGIONS, RULES, UNITS, like_prefix
 
 EVENTS = CaseEvent.__table__
 SLIPS = Slip.__table__
 CASE_SLIPS = CaseSlip.__table__
+# The same table again, to count the cases a slip covers beside the join that picks one.
+COVERED = CaseSlip.__table__.alias("covered")
 OPEN = tuple(s.value for s in State if s.is_open)
 _EPOCH = date(1970, 1, 1)
 
@@ -322,17 +324,27 @@ def closed_cases(session: Session, window: Window, path: str | None) -> list[Clo
     ]
 
 
+def _basis_factor() -> sa.ColumnElement:
+    """How many times a slip's amounts count: the cases it covers when they are per case."""
+    covered = (
+        sa.select(sa.func.count()).select_from(COVERED)
+        .where(COVERED.c.slip_id == SLIPS.c.id).scalar_subquery()
+    )  # fmt: skip
+    return sa.case((SLIPS.c.amount_basis == AmountBasis.PER_CASE.value, covered), else_=1)
+
+
 def slip_amounts(session: Session, window: Window, path: str | None) -> list[SlipAmount]:
     """Amounts on slips filed in the month: involved (verification slips concluding a
-    violation) and recovered (rectification slips). A batch slip counts once, for the
-    region and department of the first case it covers."""
+    violation) and recovered (rectification slips). A batch slip counts for the region and
+    department of the first case it covers, the way it says its amounts are meant: a total
+    once, an amount per case once for each case it covers."""
     per_slip = _joined_regions(
         sa.select(
             SLIPS.c.id,
             SLIPS.c.kind,
             SLIPS.c.conclusion,
-            SLIPS.c.amount_involved,
-            SLIPS.c.amount_recovered,
+            (SLIPS.c.amount_involved * _basis_factor()).label("amount_involved"),
+            (SLIPS.c.amount_recovered * _basis_factor()).label("amount_recovered"),
             sa.func.min(CASE_SLIPS.c.case_id).label("case_id"),
         )
         .select_from(SLIPS)

@@ -8,6 +8,7 @@ from sqlmodel import select
 from models import Attachment, Case
 from models.enums import Event
 from tests.factories import NOW, new_case, verification_slip
+from workflows.cases.amend import amend_slip
 from workflows.cases.attachments import (
     Upload,
     blob_path,
@@ -17,7 +18,6 @@ from workflows.cases.attachments import (
     store_attachment,
     store_attachments,
 )
-from workflows.cases.slips import amend_slip
 from workflows.cases.transition import transition
 from workflows.core.errors import InvalidInput, NotFound, OutOfScope, RoleNotAllowed
 

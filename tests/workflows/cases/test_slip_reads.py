@@ -8,9 +8,9 @@ import pytest
 from models import Case
 from models.enums import Conclusion, Event, SlipKind, VerifyMethod
 from tests.factories import NOW, new_case, rectification_slip, verification_slip
+from workflows.cases.amend import amend_slip
 from workflows.cases.attachments import store_attachment
 from workflows.cases.slip_reads import get_slip, slips_of_case
-from workflows.cases.slips import amend_slip
 from workflows.cases.transition import transition, transition_many
 from workflows.core.errors import NotFound, OutOfScope, RoleNotAllowed
 
@@ -68,7 +68,7 @@ def test_a_case_lists_its_verification_then_rectification_slips(session, world):
     assert [s.number for s in slips_of_case(session, actor=world.actors["li_na"], number=number)] == [
         s.number for s in slips
     ]
-    assert slips[1].fields["completed_on"].isoformat() == "2026-11-20"
+    assert slips[1].fields["completed_on"].isoformat() == "2026-11-23"
 
 
 def test_a_batch_slip_names_every_case_it_covers(session, world):

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models import Case, CaseEvent, CaseSlip, Slip, SlipVersion
-from models.enums import Conclusion, Event, Level, Resolution, Role, State
+from models.enums import AmountBasis, Conclusion, Event, Level, Resolution, Role, State
 from models.settings import get_settings
 from tests.factories import NOW, new_case, rectification_slip, verification_slip
 from workflows.cases.lifecycle import INITIAL, LIFECYCLE, Branch, Deadline, Outcome, Step
@@ -41,6 +41,8 @@ PATHS: dict[State, tuple[str, list[tuple[Event, str]]]] = {
     State.RED_LIGHT: ("red", []),
     State.RECTIFYING: ("red", [(Event.START_RECTIFY, "li_na")]),
     State.RECTIFICATION_REVIEW: ("red", [(Event.SUBMIT_RECTIFICATION, "li_na")]),
+    State.REVERIFY_REVIEW: ("red", [(Event.REQUEST_REVERIFY, "li_na")]),
+    State.NORMAL_REVIEW: ("yellow_large", [(Event.SUBMIT_VERIFICATION, "li_na")]),
     State.GREEN: ("yellow", [(Event.SUBMIT_VERIFICATION, "li_na")]),
     State.CLEARED: ("bell", [(Event.COMPLETE_DUTY, "li_na")]),
     State.TRANSFERRED: ("red", [(Event.TRANSFER, "zhang_wei")]),
@@ -52,7 +54,8 @@ def arguments(world, event: Event, conclusion=Conclusion.NORMAL) -> dict:
         return {"slip": verification_slip(conclusion)}
     if event == Event.SUBMIT_RECTIFICATION:
         return {"slip": rectification_slip()}
-    if event in (Event.REJECT_RECTIFICATION, Event.TRANSFER):
+    if event in (Event.REJECT_RECTIFICATION, Event.TRANSFER, Event.REQUEST_REVERIFY,
+                 Event.REJECT_REVERIFY, Event.COMPLETE_DUTY, Event.REJECT_NORMAL):
         return {"comment": "整改材料不全，请补充收回资金的银行回单"}
     if event == Event.REASSIGN:
         return {"assignee_id": world.users["wang_fang"]}
@@ -75,7 +78,9 @@ def fire(session, world, case_id, event, who, version=None, **kw):
 
 def case_in(session, world, state: State) -> int:
     rule, steps = PATHS[state]
-    case_id = new_case(session, world, rule)
+    # "yellow_large": a yellow light on a payment above the normal-review amount.
+    case_id = (new_case(session, world, "yellow", amount="500000.00") if rule == "yellow_large"
+               else new_case(session, world, rule))  # fmt: skip
     for event, who in steps:
         fire(session, world, case_id, event, who)
     assert session.get(Case, case_id).state == state
@@ -267,7 +272,7 @@ def test_a_batch_slip_over_three_cases_with_one_in_the_wrong_state_changes_nothi
             event=Event.SUBMIT_VERIFICATION,
             actor=world.actors["li_na"],
             as_of=NOW,
-            slip=verification_slip(Conclusion.VIOLATION),
+            slip=verification_slip(Conclusion.VIOLATION, AmountBasis.PER_CASE),
         )
     assert [item["case_id"] for item in refused.value.items] == [ids[2]]
     assert refused.value.items[0]["code"] == "invalid_state"
@@ -286,7 +291,7 @@ def test_a_batch_slip_is_one_slip_linked_to_every_case(session, world):
         event=Event.SUBMIT_VERIFICATION,
         actor=world.actors["li_na"],
         as_of=NOW,
-        slip=verification_slip(Conclusion.VIOLATION),
+        slip=verification_slip(Conclusion.VIOLATION, AmountBasis.PER_CASE),
     )
     assert {r.to_state for r in results} == {State.RED_LIGHT}
     assert len({r.slip_id for r in results}) == 1

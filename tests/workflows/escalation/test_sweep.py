@@ -98,7 +98,7 @@ def test_wang_fangs_bell_cleared_in_time_is_left_alone(session, world):
     case_id = new_case(session, world, "bell", assignee="wang_fang")
     transition(
         session, case_id=case_id, event=Event.COMPLETE_DUTY, actor=world.actors["wang_fang"],
-        version=1, as_of=NOW,
+        version=1, as_of=NOW, comment="扫描件已于11月23日上传",
     )  # fmt: skip
     result = sweep(session, as_of=at(2026, 12, 1))
     assert result.bells_converted == 0
