@@ -287,11 +287,9 @@ class _Runner:
         """Apply the UPDATE to batches of matching cases until none is left; yields each batch's
         changed rows (id, number, assignee_id, org_unit_id, due_on, requested)."""
         write: Callable = self._batch_pg if self.postgres else self._batch_sqlite
-        while True:
-            # No ORDER BY: any batch will do, and the planner is free to read the matching
-            # cases off ix_case_state_due_on (no index on the level: see models/escalation.py).
+        for pick in self._picks(where):
             # Another sweep's locked rows are its to finish; this one takes the rest.
-            picked = batch_ids(sa.select(CASES.c.id).where(where).limit(self.batch_size), postgres=self.postgres)
+            picked = batch_ids(pick, postgres=self.postgres)
             update = (
                 sa.update(CASES)
                 .where(CASES.c.id.in_(picked), where)
@@ -301,8 +299,31 @@ class _Runner:
             if rows:
                 yield rows  # the caller records the batch's notices before it is committed
             self.end_batch()
-            if len(rows) < self.batch_size:
+            if not self.postgres and len(rows) < self.batch_size:
                 return
+
+    def _picks(self, where) -> Iterable[sa.Select]:
+        """Each batch's pick (one id column).
+
+        On PostgreSQL the step's matching cases are read once (ids only, no lock), then taken
+        in batches of consecutive ids by primary key: a pick `WHERE … LIMIT n` would re-read
+        every case the previous batches already escalated (the level is not indexed), which
+        made a 500,000-case sweep quadratic. A case that starts matching during the run is
+        the next run's. On SQLite (small databases) each batch is picked by the WHERE alone,
+        until a batch comes back short."""
+        if not self.postgres:
+            while True:
+                yield sa.select(CASES.c.id).where(where).limit(self.batch_size)
+        ids = self.session.connection().execute(sa.select(CASES.c.id).where(where).order_by(CASES.c.id)).scalars().all()
+        if not ids:
+            yield sa.select(CASES.c.id).where(sa.false())  # one empty batch: end_batch as before
+            return
+        for start in range(0, len(ids), self.batch_size):
+            chunk = ids[start : start + self.batch_size]
+            yield sa.select(CASES.c.id).where(
+                CASES.c.id == sa.any_(sa.literal(chunk, postgresql.ARRAY(sa.Integer))),
+                where,
+            )
 
     def _returning(self, update):
         return update.returning(
