@@ -9,9 +9,11 @@ UPDATE waits for the first's row lock, re-checks its WHERE and skips the row. Ea
 bumps the case's version like transition() does, so a person acting on the case with the
 version they read before the sweep gets a "refresh" refusal instead of overwriting it.
 
-On PostgreSQL a batch is one statement (UPDATE … RETURNING feeding INSERT … SELECT of the
-events and escalation requests); SQLite has no data-modifying CTEs: UPDATE … RETURNING, then
-executemany of the same rows.
+On PostgreSQL a step first reads the ids of the cases it applies to, then each batch is one
+statement over the next ids (UPDATE … RETURNING feeding INSERT … SELECT of the events and
+escalation requests), which returns the batch's changed cases grouped per department and
+handler — what the notices need, not a row per case. SQLite has no data-modifying CTEs:
+UPDATE … RETURNING, then executemany of the same rows, grouped in Python.
 """
 
 import heapq
