@@ -16,6 +16,8 @@ ladder escalates) newly overdue at that moment, committed before timing:
 Each run times `workflows.escalation.sweep.sweep(session, as_of=…, commit=True)` end to end (fresh
 session, batches committed, outbox rows included), then resets the scenario (deletes the
 run's events, requests and outbox rows, restores the cases; VACUUM ANALYZE; CHECKPOINT).
+With --baseline, each run is preceded by the bare one-statement bound on the same scenario
+(timed_bound), and each run's sweep/bound ratio is printed.
 After the runs, the same sweep again with nothing to do (`--runs` times). Prints the counts,
 the medians, and EXPLAIN (ANALYZE, BUFFERS) summaries of each distinct statement the sweep
 sent (executed in a transaction that is rolled back).
