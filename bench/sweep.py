@@ -16,12 +16,15 @@ ladder escalates) newly overdue at that moment, committed before timing:
 Each run times `workflows.escalation.sweep.sweep(session, as_of=…, commit=True)` end to end (fresh
 session, batches committed, outbox rows included), then resets the scenario (deletes the
 run's events, requests and outbox rows, restores the cases; VACUUM ANALYZE; CHECKPOINT).
+With --baseline, each run is preceded by the bare one-statement bound on the same scenario
+(timed_bound), and each run's sweep/bound ratio is printed.
 After the runs, the same sweep again with nothing to do (`--runs` times). Prints the counts,
 the medians, and EXPLAIN (ANALYZE, BUFFERS) summaries of each distinct statement the sweep
 sent (executed in a transaction that is rolled back).
 """
 
 import argparse
+import os
 import re
 import time
 from datetime import date, datetime
@@ -156,6 +159,32 @@ class Recorder:
             self.statements.setdefault(statement, parameters)
 
 
+def timed_bound(pg: str, due_passed: date, due_level2: date) -> tuple[float, int]:
+    """The bare one-statement bound: the scenario's cases found by the same predicates
+    (ladder state, level, deadline), UPDATE … RETURNING feeding INSERT … SELECT of their
+    events into case_event (its foreign keys and indexes included), one commit — no batches,
+    no escalation requests, no notices. Returns (seconds, events written)."""
+    states = [s.value for s in LADDER_STATES]
+    start = time.perf_counter()
+    with psycopg.connect(pg) as conn:
+        written = conn.execute(
+            """WITH changed AS (
+                   UPDATE warning_case SET escalation_level = escalation_level + 1,
+                          version = version + 1, updated_at = %(at)s
+                   WHERE state = ANY(%(states)s)
+                     AND ((escalation_level = 0 AND due_on < %(passed)s)
+                          OR (escalation_level = 1 AND due_on < %(level2)s))
+                   RETURNING id, version, state, due_on, escalation_level)
+               INSERT INTO case_event (case_id, seq, event, from_state, to_state, actor_role, at,
+                                       due_on, data)
+               SELECT id, version, 'escalate', state, state, 'system', %(at)s, due_on,
+                      json_build_object('level', escalation_level)
+               FROM changed""",
+            {"at": AS_OF, "states": states, "passed": due_passed, "level2": due_level2},
+        ).rowcount
+    return time.perf_counter() - start, written
+
+
 def timed_sweep(engine, batch_size: int) -> tuple[float, object]:
     start = time.perf_counter()
     with Session(engine) as session:
@@ -200,6 +229,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=20_000, help="sweep()'s batch_size")
     parser.add_argument("--clustered", action="store_true", help="overdue cases with consecutive ids")
+    parser.add_argument("--baseline", action="store_true",
+                        help="before each sweep run, time the bare one-statement bound on the same scenario")
     parser.add_argument("--no-plans", action="store_true", help="skip the EXPLAIN ANALYZE part")
     parser.add_argument("--no-migrate", action="store_true")
     args = parser.parse_args()
@@ -219,9 +250,22 @@ def main() -> None:
           f"{args.level2} level 1 due {due2} (→ level 2)")
 
     reset(pg, due1, due2)
-    busy, quiet = [], []
+    # The bound's thresholds: the sweep's own (a deadline before `passed` → level 1; before
+    # the grace's working day → level 2).
+    with Session(engine) as session:
+        calendar = load_calendar(session)
+    t = thresholds(calendar, AS_OF)
+    from models.settings import get_settings
+
+    before2 = working_days_before(calendar, t.passed, get_settings().escalation_grace_days)
+    busy, quiet, bounds = [], [], []
     recorder_busy = recorder_quiet = None
     for run in range(args.runs):
+        if args.baseline:
+            bound, written = timed_bound(pg, t.passed, before2)
+            bounds.append(bound)
+            print(f"bound {run + 1}: {bound:.3f} s  ({written} events; load average {os.getloadavg()[0]:.1f})")
+            reset(pg, due1, due2)
         if run == 0:
             recorder_busy = Recorder(engine)
         breakdown = Breakdown(engine) if run == args.runs - 1 else None
@@ -230,7 +274,9 @@ def main() -> None:
             sa.event.remove(engine, "before_cursor_execute", recorder_busy._record)
         found = counts(pg)
         busy.append(seconds)
-        print(f"run {run + 1}: {seconds:.3f} s  {result.counts()}  in the database: {found}")
+        ratio = f"  = {seconds / bounds[-1]:.2f}× the bound" if args.baseline else ""
+        print(f"run {run + 1}: {seconds:.3f} s{ratio}  {result.counts()}  in the database: {found}"
+              f"  load average {os.getloadavg()[0]:.1f}")
         if breakdown:
             breakdown.close()
             breakdown.print(seconds)
@@ -247,6 +293,12 @@ def main() -> None:
         print(f"nothing to do, run {run + 1}: {seconds:.3f} s  {result.counts()}")
     print(f"\nbatch_size {args.batch_size}; median with {args.overdue} newly overdue: {median(busy):.3f} s  (runs: "
           f"{', '.join(f'{s:.3f}' for s in busy)})")
+    if args.baseline:
+        ratios = [s / b for s, b in zip(busy, bounds, strict=True)]
+        print(f"bound (one statement, no batches/requests/notices): median {median(bounds):.3f} s  (runs: "
+              f"{', '.join(f'{s:.3f}' for s in bounds)}); sweep/bound per run: "
+              f"{', '.join(f'{r:.2f}' for r in ratios)}; median ratio {median(ratios):.2f}; "
+              f"ratio of medians {median(busy) / median(bounds):.2f}")
     print(f"median with nothing to do: {median(quiet):.3f} s  (runs: {', '.join(f'{s:.3f}' for s in quiet)})")
 
     if args.no_plans:

@@ -9,11 +9,15 @@ UPDATE waits for the first's row lock, re-checks its WHERE and skips the row. Ea
 bumps the case's version like transition() does, so a person acting on the case with the
 version they read before the sweep gets a "refresh" refusal instead of overwriting it.
 
-On PostgreSQL a batch is one statement (UPDATE … RETURNING feeding INSERT … SELECT of the
-events and escalation requests); SQLite has no data-modifying CTEs: UPDATE … RETURNING, then
-executemany of the same rows.
+On PostgreSQL a step first reads the ids of the cases it applies to, then each batch is one
+statement over the next ids (UPDATE … RETURNING feeding INSERT … SELECT of the events and
+escalation requests), which returns the batch's changed cases grouped per department and
+handler — what the notices need, not a row per case. SQLite has no data-modifying CTEs:
+UPDATE … RETURNING, then executemany of the same rows, grouped in Python.
 """
 
+import heapq
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -45,8 +49,12 @@ _BELL_STEP = LIFECYCLE[(State.YELLOW_BELL, Event.BELL_DEADLINE_PASSED)]
 
 
 class Notice(NamedTuple):
-    """Someone must be told about a case; workflows/core/notify.py turns these into outbox rows.
-    (A tuple: a busy sweep makes 100,000 of them.)"""
+    """The handler and department of `count` cases of one batch must be told;
+    workflows/core/notify.py turns these into outbox rows. The first case (lowest id) names
+    the message; `listed` holds the first cases' (id, number) in id order, as many as a
+    message names. (Built from a batch's groups, which PostgreSQL aggregates in the batch's
+    statement: a busy sweep changes 100,000 cases, and a Python object per case cost more
+    than the rest of the sweep's Python.)"""
 
     kind: str  # "reminder" | "overdue" (level 1) | "escalation_request" (level 2) | "bell_converted"
     case_id: int
@@ -55,6 +63,8 @@ class Notice(NamedTuple):
     org_unit_id: int
     due_on: date | None
     level: int = 0
+    count: int = 1
+    listed: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass
@@ -184,7 +194,7 @@ def _convert_bells(runner: "_Runner", result: SweepResult, rules, calendar, t: T
         )
         values = dict(state=to_state, due_on=due_on, entered_step_at=runner.as_of, escalation_level=0)
         for rows in runner.batches(where, values, Event.BELL_DEADLINE_PASSED, {}, request_level=None):
-            result.bells_converted += len(rows)
+            result.bells_converted += sum(g.count for g in rows)
             result.notices.extend(_notices("bell_converted", rows, 0))
 
 
@@ -193,7 +203,7 @@ def _level1(runner: "_Runner", result: SweepResult, t: Thresholds) -> None:
         CASES.c.state.in_(LADDER_STATES), CASES.c.escalation_level == 0, CASES.c.due_on < t.passed
     )
     for rows in runner.batches(where, {"escalation_level": 1}, Event.ESCALATE, {"level": 1}):
-        result.level1 += len(rows)
+        result.level1 += sum(g.count for g in rows)
         result.notices.extend(_notices("overdue", rows, 1))
 
 
@@ -213,8 +223,8 @@ def _level2(runner: "_Runner", result: SweepResult, rules, calendar, t: Threshol
             CASES.c.rule_id.in_(rule_ids),
         )
         for rows in runner.batches(where, {"escalation_level": 2}, Event.ESCALATE, {"level": 2}, request_level=2):
-            result.level2 += len(rows)
-            result.requests += sum(1 for r in rows if r.requested)
+            result.level2 += sum(g.count for g in rows)
+            result.requests += sum(g.requested for g in rows)
             result.notices.extend(_notices("escalation_request", rows, 2))
 
 
@@ -252,16 +262,43 @@ def _remind(runner: "_Runner", result: SweepResult, t: Thresholds) -> None:
                 .where(CASES.c.id.in_(ids))
             ).all()
             result.reminders += len(rows)
-            result.notices.extend(_notices("reminder", rows, 0))
+            result.notices.extend(_notices("reminder", _group(rows), 0))
         runner.end_batch()
         if len(ids) < runner.batch_size:
             return
 
 
-def _notices(kind: str, rows: Iterable, level: int) -> list[Notice]:
+class _Group(NamedTuple):
+    """A batch's changed cases of one department and handler."""
+
+    org_unit_id: int
+    assignee_id: int | None
+    count: int
+    ids: list[int]  # the first _LISTED, in id order
+    numbers: list[str]  # theirs
+    due_on: date | None  # the first case's
+    requested: int = 0  # escalation requests added
+
+
+def _group(rows: Iterable) -> list[_Group]:
+    """The groups of changed rows (id, number, assignee_id, org_unit_id, due_on[, requested]),
+    as PostgreSQL's batch statement returns them (SQLite and the reminders)."""
+    groups: dict[tuple[int, int | None], list] = defaultdict(list)
+    for r in sorted(rows, key=lambda r: r.id):
+        groups[(r.org_unit_id, r.assignee_id)].append(r)
     return [
-        Notice(kind, r.id, r.number, r.assignee_id, r.org_unit_id, r.due_on, level) for r in rows
-    ]
+        _Group(unit, assignee, len(rs), [r.id for r in rs[:_LISTED]], [r.number for r in rs[:_LISTED]],
+               rs[0].due_on, sum(1 for r in rs if getattr(r, "requested", False)))
+        for (unit, assignee), rs in groups.items()
+    ]  # fmt: skip
+
+
+def _notices(kind: str, groups: Iterable[_Group], level: int) -> list[Notice]:
+    return [
+        Notice(kind, g.ids[0], g.numbers[0], g.assignee_id, g.org_unit_id, g.due_on, level, g.count,
+               tuple(zip(g.ids, g.numbers, strict=True)))
+        for g in groups
+    ]  # fmt: skip
 
 
 # -- one batch: the guarded UPDATE and the rows it implies ---------------------------------
@@ -289,22 +326,43 @@ class _Runner:
         """Apply the UPDATE to batches of matching cases until none is left; yields each batch's
         changed rows (id, number, assignee_id, org_unit_id, due_on, requested)."""
         write: Callable = self._batch_pg if self.postgres else self._batch_sqlite
-        while True:
-            # No ORDER BY: any batch will do, and the planner is free to read the matching
-            # cases off ix_case_state_due_on (no index on the level: see models/escalation.py).
+        for pick in self._picks(where):
             # Another sweep's locked rows are its to finish; this one takes the rest.
-            picked = batch_ids(sa.select(CASES.c.id).where(where).limit(self.batch_size), postgres=self.postgres)
+            picked = batch_ids(pick, postgres=self.postgres)
             update = (
                 sa.update(CASES)
                 .where(CASES.c.id.in_(picked), where)
                 .values(version=CASES.c.version + 1, updated_at=self.as_of, **values)
             )
-            rows = write(update, event, data, request_level)
-            if rows:
-                yield rows  # the caller records the batch's notices before it is committed
+            groups = write(update, event, data, request_level)
+            if groups:
+                yield groups  # the caller records the batch's notices before it is committed
             self.end_batch()
-            if len(rows) < self.batch_size:
+            if not self.postgres and sum(g.count for g in groups) < self.batch_size:
                 return
+
+    def _picks(self, where) -> Iterable[sa.Select]:
+        """Each batch's pick (one id column).
+
+        On PostgreSQL the step's matching cases are read once (ids only, no lock), then taken
+        in batches of consecutive ids by primary key: a pick `WHERE … LIMIT n` would re-read
+        every case the previous batches already escalated (the level is not indexed), which
+        made a 500,000-case sweep quadratic. A case that starts matching during the run is
+        the next run's. On SQLite (small databases) each batch is picked by the WHERE alone,
+        until a batch comes back short."""
+        if not self.postgres:
+            while True:
+                yield sa.select(CASES.c.id).where(where).limit(self.batch_size)
+        ids = self.session.connection().execute(sa.select(CASES.c.id).where(where).order_by(CASES.c.id)).scalars().all()
+        if not ids:
+            yield sa.select(CASES.c.id).where(sa.false())  # one empty batch: end_batch as before
+            return
+        for start in range(0, len(ids), self.batch_size):
+            chunk = ids[start : start + self.batch_size]
+            yield sa.select(CASES.c.id).where(
+                CASES.c.id == sa.any_(sa.literal(chunk, postgresql.ARRAY(sa.Integer))),
+                where,
+            )
 
     def _returning(self, update):
         return update.returning(
@@ -350,9 +408,9 @@ class _Runner:
                 .returning(REQUESTS.c.case_id)
             )
             requested.update(connection.execute(stmt).scalars())
-        return [
+        return _group(
             _Changed(r.id, r.number, r.due_on, r.assignee_id, r.org_unit_id, r.id in requested) for r in changed
-        ]
+        )
 
     def _batch_pg(self, update, event: Event, data: dict, request_level: int | None) -> list:
         changed = self._returning(update).cte("changed")
@@ -396,13 +454,24 @@ class _Runner:
             ctes.append(requests)
             requested_ids = sa.select(requests.c.case_id)
         requested = requested_ids.subquery("requested")
-        final = sa.select(
-            changed.c.id, changed.c.number, changed.c.due_on, changed.c.assignee_id,
-            changed.c.org_unit_id,
-            changed.c.id.in_(sa.select(requested.c.case_id)).label("requested"),
-        ).add_cte(*ctes)  # fmt: skip
-        # The rows already have _Changed's fields, in its order.
-        return self.session.connection().execute(final).all()
+        def by_id(column):
+            return postgresql.aggregate_order_by(column, changed.c.id)
+
+        final = (
+            sa.select(
+                changed.c.org_unit_id, changed.c.assignee_id, sa.func.count(),
+                postgresql.array_agg(by_id(changed.c.id))[1:_LISTED],
+                postgresql.array_agg(by_id(changed.c.number))[1:_LISTED],
+                postgresql.array_agg(by_id(changed.c.due_on))[1],
+                # A hashed subplan: a join of the two CTEs may be planned as a nested loop
+                # (the planner does not know a batch's size), 20,000 × 20,000 comparisons.
+                sa.func.count().filter(changed.c.id.in_(sa.select(requested.c.case_id))),
+            )
+            .group_by(changed.c.org_unit_id, changed.c.assignee_id)
+            .add_cte(*ctes)
+        )  # fmt: skip
+        # The rows have _Group's fields, in its order.
+        return [_Group._make(row) for row in self.session.connection().execute(final)]
 
 
 class _Changed(NamedTuple):
@@ -459,21 +528,22 @@ def queue_notices(session: Session, notices: list[Notice], *, as_of: datetime) -
             per_person[(user_id, n.kind)].append(n)
     # The fullest list first: a supervisor's covers the department's cases of the batch, and
     # the department robot posts only the first item of its robot_key.
-    ordered = sorted(per_person.items(), key=lambda entry: -len(entry[1]))
-    batch = notices[0].case_id
-    items = [_item(user_id, kind, cases, batch) for (user_id, kind), cases in ordered]
+    messages = [(user_id, kind, groups, sum(g.count for g in groups)) for (user_id, kind), groups in per_person.items()]
+    messages.sort(key=lambda m: (-m[3], min(g.case_id for g in m[2]), m[0], m[1]))
+    batch = min(n.case_id for n in notices)
+    items = [_item(user_id, kind, groups, count, batch) for user_id, kind, groups, count in messages]
     return notify.queue(session, items=items, as_of=as_of)
 
 
-def _item(user_id: int, kind: str, cases: list[Notice], batch: int) -> notify.NotificationItem:
+def _item(user_id: int, kind: str, groups: list[Notice], count: int, batch: int) -> notify.NotificationItem:
     notification_kind, subject = _SUBJECTS[kind]
-    first = cases[0]
+    first = min(groups, key=lambda g: g.case_id)
     # Overdue and escalation news goes to the handler and the supervisors alike: the
     # department robot posts it once. Reminders and bells are each handler's own.
     robot_key = (
         f"sweep:{kind}:{batch}:{first.org_unit_id}" if kind in ("overdue", "escalation_request") else None
     )
-    if len(cases) == 1:
+    if count == 1:
         text = subject.format(number=first.number, due_on=chinese_date(first.due_on) if first.due_on else "")
         return notify.NotificationItem(
             user_id=user_id, kind=NotificationKind(notification_kind), subject=text, body=text,
@@ -482,13 +552,14 @@ def _item(user_id: int, kind: str, cases: list[Notice], batch: int) -> notify.No
             robot_key=robot_key,
         )  # fmt: skip
     group_subject, link = _GROUP_SUBJECTS[kind]
-    numbers = [n.number for n in cases[:_LISTED]]
-    more = f"等 {len(cases)} 件" if len(cases) > _LISTED else ""
-    body = f"{group_subject.format(count=len(cases))}：{'、'.join(numbers)}{more}。"
+    listed = heapq.merge(*(g.listed for g in groups)) if len(groups) > 1 else groups[0].listed
+    numbers = [number for _, number in itertools.islice(listed, _LISTED)]
+    more = f"等 {count} 件" if count > _LISTED else ""
+    body = f"{group_subject.format(count=count)}：{'、'.join(numbers)}{more}。"
     # The batch's cases are escalated once, so the batch (its first case) names the message.
     return notify.NotificationItem(
         user_id=user_id, kind=NotificationKind(notification_kind),
-        subject=group_subject.format(count=len(cases)), body=body,
+        subject=group_subject.format(count=count), body=body,
         dedupe_key=f"sweep:{kind}:batch:{first.case_id}:{first.due_on}:{first.level}:{user_id}",
-        link=link, payload={"level": first.level, "count": len(cases)}, robot_key=robot_key,
+        link=link, payload={"level": first.level, "count": count}, robot_key=robot_key,
     )  # fmt: skip

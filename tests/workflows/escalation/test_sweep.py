@@ -295,6 +295,31 @@ def test_zhang_wei_gets_one_message_for_three_overdue_cases_not_three(session, w
     assert again.notifications_queued == 0
 
 
+def test_zhang_weis_message_over_two_handlers_23_cases_names_the_first_20_raised(session, world):
+    """Li Na's and Wang Fang's cases pass their deadline together: Zhang Wei (their supervisor)
+    gets one message counting all 23 and naming the 20 raised first, whichever handler has
+    them; each handler's own message counts only theirs."""
+    from models.notifications import Notification
+
+    ids = [new_case(session, world, "yellow", assignee=("li_na", "wang_fang")[i % 3 == 0]) for i in range(23)]
+    numbers = [case(session, i).number for i in sorted(ids)]
+    result = sweep(session, as_of=at(2026, 12, 1))
+    assert result.level1 == 23
+
+    def message(who):
+        return session.scalars(
+            sa.select(Notification).where(
+                Notification.user_id == world.users[who], Notification.kind == "overdue",
+                Notification.channel == "inbox",
+            )
+        ).one()  # fmt: skip
+
+    boss = message("zhang_wei")
+    assert boss.payload["count"] == 23 and boss.subject.startswith("23 件")
+    assert boss.body.endswith(f"{'、'.join(numbers[:20])}等 23 件。")
+    assert message("li_na").payload["count"] == 15 and message("wang_fang").payload["count"] == 8
+
+
 def test_a_sweep_that_dies_between_batches_leaves_whole_cases_and_the_next_run_finishes(cli_db, monkeypatch):
     from models.db import session_scope
     from models.notifications import Notification
