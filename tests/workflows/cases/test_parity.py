@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel
 
 from models import Case, EscalationRequest
 from models.db import make_engine
-from models.enums import Conclusion, Event, Role
+from models.enums import AmountBasis, Conclusion, Event, Role
 from models.migrate import upgrade
 from tests.conftest import BACKENDS, create_pg_database, drop_pg_database, require_postgres
 from tests.factories import NOW, build_world, new_case, rectification_slip, verification_slip
@@ -165,7 +165,7 @@ def story(session: Session, world) -> list[tuple]:
         step(normal, Event.SUBMIT_VERIFICATION, slip=verification_slip(Conclusion.NORMAL)),
         step(red, Event.REASSIGN, "zhang_wei", assignee_id=world.users["wang_fang"]),
         step(red, Event.TRANSFER, "zhang_wei", comment="涉嫌违纪，移交纪检监察机关"),
-        step(bell, Event.COMPLETE_DUTY),
+        step(bell, Event.COMPLETE_DUTY, comment="已按时拨付，附拨付凭证"),
         step(expiring, Event.BELL_DEADLINE_PASSED, "system"),
         # Refusals write nothing, on either database, with the same words.
         step(normal, Event.START_VERIFY),
@@ -175,11 +175,12 @@ def story(session: Session, world) -> list[tuple]:
                                    version=version(batch1) + 1, as_of=next(at))),
         outcome(lambda: transition_many(
             session, cases=[(batch1, version(batch1)), (batch2, version(batch2))],
-            event=Event.SUBMIT_VERIFICATION, actor=actors["li_na"], as_of=next(at), slip=verification_slip(),
+            event=Event.SUBMIT_VERIFICATION, actor=actors["li_na"], as_of=next(at),
+            slip=verification_slip(basis=AmountBasis.PER_CASE),
         )),
         outcome(lambda: act_on_cases(
             session, actor=actors["li_na"], cases=[(number(batch1), version(batch1)), (number(batch2), version(batch2))],
-            event=Event.SUBMIT_RECTIFICATION, as_of=next(at), slip=rectification_slip(),
+            event=Event.SUBMIT_RECTIFICATION, as_of=next(at), slip=rectification_slip(AmountBasis.PER_CASE),
         )),
         outcome(lambda: act_on_case(
             session, actor=actors["zhang_wei"], number=number(batch1), event=Event.APPROVE_RECTIFICATION,
