@@ -6,37 +6,13 @@ prints as text) on one shared stylesheet, laid out by WeasyPrint with no network
 Callers pass plain values; scope is the caller's business.
 """
 
-from pathlib import Path
 from typing import Any
 
-import jinja2
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher
+from .weasy import layout, stylesheet, template_environment
 
-from .formatting import register_filters
-
-TEMPLATES = Path(__file__).parent / "templates" / "pdf"
-
-
-class _NoNetwork(URLFetcher):
-    def fetch(self, url, headers=None):
-        raise ValueError(f"external resources are not allowed in official documents: {url[:80]}")
-
-
-_env = register_filters(
-    jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-)
-_fonts = FontConfiguration()
-_css = CSS(string=(TEMPLATES / "official.css").read_text("utf-8"), font_config=_fonts)
+_env = template_environment()
+_css = stylesheet("official.css")
 
 
 def official_pdf(template: str, context: dict[str, Any]) -> bytes:
-    html = _env.get_template(template).render(**context)
-    return HTML(string=html, url_fetcher=_NoNetwork()).write_pdf(stylesheets=[_css], font_config=_fonts)
+    return layout(_env.get_template(template).render(**context), _css).write_pdf()

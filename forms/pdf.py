@@ -9,15 +9,10 @@ Scope is the caller's business (the route checks the actor before asking for the
 
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import jinja2
 import sqlalchemy as sa
 from sqlmodel import Session
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher
 
 from models import (
     Attachment,
@@ -37,9 +32,8 @@ from models.enums import STATE_LEVEL, SlipKind
 from workflows.cases.slip_reads import typed_fields
 from workflows.core.errors import NotFound
 
-from .formatting import register_filters
+from .weasy import layout, stylesheet, template_environment
 
-TEMPLATES = Path(__file__).parent / "templates" / "pdf"
 TITLES = {
     SlipKind.VERIFICATION: "财政扶贫资金动态监控预警核实处理单",
     SlipKind.RECTIFICATION: "财政扶贫资金动态监控预警整改处理单",
@@ -60,24 +54,8 @@ BATCH_BOX_LINES = 4.8
 PT_MM = 0.3528
 
 
-class _NoNetwork(URLFetcher):
-    """A slip never needs anything from outside; refuse every URL (no network, no files)."""
-
-    def fetch(self, url, headers=None):
-        raise ValueError(f"external resources are not allowed in slips: {url[:80]}")
-
-
-_env = register_filters(
-    jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-)
-_fonts = FontConfiguration()
-_css = CSS(string=(TEMPLATES / "slip.css").read_text("utf-8"), font_config=_fonts)
+_env = template_environment()
+_css = stylesheet("slip.css")
 
 
 @dataclass
@@ -469,9 +447,7 @@ def _context(sheet: _Sheet, cut: _Cut) -> dict:
 
 def _layout(context: dict):
     html = _env.get_template("slip.html").render(context)
-    return HTML(string=html, base_url=str(TEMPLATES), url_fetcher=_NoNetwork()).render(
-        stylesheets=[_css], font_config=_fonts
-    )
+    return layout(html, _css)
 
 
 def _fit(sheet: _Sheet) -> bytes:

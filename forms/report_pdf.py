@@ -5,20 +5,13 @@ forms/templates/pdf/monthly_report.html with inline SVG charts; no network, no f
 """
 
 from datetime import date, datetime
-from pathlib import Path
-
-import jinja2
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
 
 from workflows.reporting.reads import ReportView
 
-from .formatting import register_filters
-from .pdf import BLANK_DATE, _NoNetwork
+from .pdf import BLANK_DATE
 from .report_charts import report_charts
 from .report_tables import printable
-
-TEMPLATES = Path(__file__).parent / "templates" / "pdf"
+from .weasy import layout, stylesheet, template_environment
 
 
 def _iso_cn(text: str) -> str:
@@ -26,18 +19,9 @@ def _iso_cn(text: str) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-_env = register_filters(
-    jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-)
+_env = template_environment()
 _env.filters["iso_cn"] = _iso_cn
-_fonts = FontConfiguration()
-_css = CSS(string=(TEMPLATES / "monthly_report.css").read_text("utf-8"), font_config=_fonts)
+_css = stylesheet("monthly_report.css")
 
 
 def report_html(view: ReportView) -> str:
@@ -53,7 +37,4 @@ def report_html(view: ReportView) -> str:
 
 def monthly_report_pdf(view: ReportView) -> bytes:
     """The report as PDF bytes (as many A4 pages as its tables need, numbered)."""
-    document = HTML(
-        string=report_html(view), base_url=str(TEMPLATES), url_fetcher=_NoNetwork()
-    ).render(stylesheets=[_css], font_config=_fonts)
-    return document.write_pdf()
+    return layout(report_html(view), _css).write_pdf()

@@ -171,13 +171,13 @@ def test_one_long_paragraph_without_line_breaks_fits_too(session, world, tmp_pat
     assert CLIPPED_NOTE in pdf_text(data, tmp_path)
 
 
-def test_slips_never_fetch_anything_from_outside():
-    from forms.pdf import _NoNetwork
+def test_printed_documents_never_fetch_anything_from_outside():
+    from forms.weasy import NoNetwork
 
     with pytest.raises(ValueError):
-        _NoNetwork().fetch("http://example.com/logo.png")
+        NoNetwork().fetch("http://example.com/logo.png")
     with pytest.raises(ValueError):
-        _NoNetwork().fetch("file:///etc/passwd")
+        NoNetwork().fetch("file:///etc/passwd")
 
 
 def test_an_amended_slip_with_everything_long_still_prints_on_one_page(session, world, tmp_path):
