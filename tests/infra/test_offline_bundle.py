@@ -85,7 +85,8 @@ def test_it_installs_with_no_registry_serves_and_upgrades_keeping_the_data(bundl
     assert (target / "infra" / "prefect.yaml").is_file() and (target / "runtime" / "flows.py").is_file()
 
     port = free_port()
-    serve_env = {**env, "WARNFLOW_SECRET_KEY": "0" * 64, "WARNFLOW_SCHEDULER": "off"}
+    serve_env = {**env, "WARNFLOW_SECRET_KEY": "0" * 64, "WARNFLOW_ID_NUMBER_KEY": "1" * 64,
+                 "WARNFLOW_SCHEDULER": "off"}
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         server = subprocess.Popen([str(warnflow), "serve", "--port", str(port)], cwd=target,

@@ -41,7 +41,7 @@ def test_the_section_has_every_step_and_only_commands_that_exist():
     script = "\n".join(section_blocks())
     for step in ("createdb", "warnflow migrate", "prefect server start", "infra/prefect-setup.sh",
                  "prefect worker start --pool warnflow", "warnflow serve", "warnflow jobs wait",
-                 "WARNFLOW_SECRET_KEY", "PREFECT_API_URL", "WARNFLOW_PROJECT_DIR"):
+                 "WARNFLOW_SECRET_KEY", "WARNFLOW_ID_NUMBER_KEY", "PREFECT_API_URL", "WARNFLOW_PROJECT_DIR"):
         assert step in script, step
     text = README.read_text(encoding="utf-8")
     assert "jobs deploy" not in text and "jobs prefect-serve" not in text and "../shared" not in text
