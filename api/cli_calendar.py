@@ -116,11 +116,14 @@ def show(
     )
     if calendar.uncovered_years([year_no]):
         entered = sum(1 for e in entries if e.source == "override")
+        missing = calendar.missing_holidays(year_no)
         console.print(
             f"[bold yellow]警告：{year_no} 年没有官方放假安排数据，除已录入的 {entered} 天外，"
             "工作日按周一至周五计算，期限可能不准确。请按国务院办公厅放假通知录入节假日和"
             "调休上班日：warnflow calendar set 日期 holiday|workday --name 名称[/]"
         )
+        if missing:
+            console.print(f"[bold yellow]尚未录入：{'、'.join(missing)}。[/]")
 
 
 @calendar_app.command("set")
@@ -141,14 +144,15 @@ def set_(
             replaced = previous and previous.kind.label + (
                 f"：{previous.name}" if previous.name else ""
             )
-            set_calendar_day(session, actor=operator(), day=the_day, kind=the_kind, name=name,
-                             as_of=utcnow())
+            change = set_calendar_day(session, actor=operator(), day=the_day, kind=the_kind,
+                                      name=name, as_of=utcnow())
     except InvalidInput as exc:
         _fail(exc.message)
     typer.echo(f"已设置 {_day_label(the_day)}为{the_kind.label}" + (f"：{name}" if name else ""))
     if replaced:
         typer.echo(f"（替换了原设置：{replaced}）")
     typer.echo(f"不设置时该日为{default}。")
+    typer.echo(change.replanned.summary + "。")
 
 
 @calendar_app.command("unset")
@@ -157,8 +161,9 @@ def unset(day: str = typer.Argument(..., metavar="DATE", help="日期，YYYY-MM-
     the_day = _parse_date(day)
     try:
         with session_scope() as session:
-            unset_calendar_day(session, actor=operator(), day=the_day, as_of=utcnow())
+            replanned = unset_calendar_day(session, actor=operator(), day=the_day, as_of=utcnow())
     except NotFound:
         typer.echo(f"{_day_label(the_day)}没有管理员设置，未作更改。", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"已取消 {_day_label(the_day)}的设置；该日现为{_without_override(the_day)}。")
+    typer.echo(replanned.summary + "。")

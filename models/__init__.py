@@ -4,7 +4,7 @@ Every table module is imported here so that `SQLModel.metadata` (Alembic's targe
 """
 
 from .audit import AuditEvent
-from .calendar import CalendarDay
+from .calendar import CalendarDay, CalendarStamp  # noqa: F401
 from .cases import Case, CaseEvent, CaseFacts, CaseNumberCounter
 from .escalation import DeadlineReminder, EscalationRequest
 from .federation import FederationKey, FederationPeer, FederationPush, ReceivedReport  # noqa: F401

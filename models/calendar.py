@@ -16,3 +16,13 @@ class CalendarDay(SQLModel, table=True):
     name: str = Field(default="", max_length=64)
     set_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     set_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CalendarStamp(SQLModel, table=True):
+    """One row whose version every calendar change bumps: each process compares it with the
+    version its cached calendar was read at, so a change applies everywhere at once."""
+
+    __tablename__ = "calendar_stamp"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    version: int = 1

@@ -56,6 +56,11 @@ class Case(CaseFacts, table=True):
     duty_due_on: date | None = None
     # The current step's deadline, a local date in Asia/Shanghai; empty once closed.
     due_on: date | None = None
+    # What due_on was counted from: `due_days` working days after `due_from` (0: the next
+    # working day on or after it). A calendar change re-plans open deadlines from these
+    # (workflows/cases/replan.py); None: a date someone chose, never moved.
+    due_from: date | None = None
+    due_days: int | None = None
     entered_step_at: datetime = Field(sa_type=UTCDateTime)
     escalation_level: int = 0
     resolution: Resolution | None = Field(default=None, sa_type=enum_column(Resolution))

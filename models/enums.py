@@ -131,6 +131,8 @@ class Event(Labeled):
     # 认定正常 above the review amount: the supervisor signs the verification slip.
     APPROVE_NORMAL = "approve_normal"
     REJECT_NORMAL = "reject_normal"
+    # An administrator's calendar change moved the open deadline (workflows/escalation/replan.py).
+    DEADLINE_REPLANNED = "deadline_replanned"
 
 
 class RequestKind(Labeled):
@@ -145,6 +147,8 @@ class RequestDecision(Labeled):
     REJECT = "reject"
     # Not a supervisor's decision: the case closed while the request waited.
     CLOSED_WITH_CASE = "closed_with_case"
+    # Nor this: a calendar change moved the deadline, so the case is no longer that late.
+    WITHDRAWN = "withdrawn"
 
 
 class AuditKind(Labeled):
@@ -375,6 +379,7 @@ _LABELS: dict[type, dict] = {
         Event.REJECT_REVERIFY: "驳回重新核实申请",
         Event.APPROVE_NORMAL: "同意认定正常",
         Event.REJECT_NORMAL: "退回重新核实",
+        Event.DEADLINE_REPLANNED: "节假日调整期限",
     },
     RequestKind: {
         RequestKind.ESCALATION: "逾期升级请求",
@@ -386,6 +391,7 @@ _LABELS: dict[type, dict] = {
         RequestDecision.ESCALATE: "提请监督检查局督办",
         RequestDecision.REJECT: "驳回",
         RequestDecision.CLOSED_WITH_CASE: "案件已办结，自动关闭",
+        RequestDecision.WITHDRAWN: "节假日调整期限，自动撤回",
     },
     AuditKind: {
         AuditKind.LOGIN: "登录",

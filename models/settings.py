@@ -47,7 +47,6 @@ class Settings(BaseSettings):
     # the supervisor is asked this many working days after it passed (rule may override).
     reminder_lead_days: int = Field(1, ge=0, le=30)
     escalation_grace_days: int = Field(2, ge=0, le=30)
-    calendar_cache_seconds: float = 30.0
     # How long a login lasts (a working day by default).
     session_minutes: int = Field(480, ge=5, le=7 * 24 * 60)
     # Cookies marked Secure need HTTPS; turn on behind a TLS proxy.

@@ -23,7 +23,7 @@ from workflows.admin import rules as admin_rules
 from workflows.admin import users as admin_users
 from workflows.admin.handover import Handover, count_open_cases
 from workflows.core.actors import Actor, active_handlers
-from workflows.core.calendar import local_date
+from workflows.core.calendar import load_calendar, local_date
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
 from workflows.core.roles import ADMINS
@@ -356,8 +356,11 @@ def change_rule(request: Request, rule_id: int, actor: Viewer, session: SessionD
 
 
 def _calendar_page(request, session, year, *, form=None, errors=None, message=None, status_code=200):
+    moved = _int_or_none(request.query_params.get("moved"))
     return _page(request, "calendar.html", {
         "year": year, "days": admin_calendar.list_calendar_overrides(session, year=year),
+        "missing": load_calendar(session).missing_holidays(year),
+        "moved": moved if request.query_params.get("done") and moved is not None and moved >= 0 else None,
         "form": form or {}, "errors": errors or {}, "message": message,
         "kinds": DayKind.choices(), "years": range(year - 2, year + 3),
     }, status_code=status_code)
@@ -375,20 +378,20 @@ def set_day(request: Request, actor: Viewer, session: SessionDep, form: PostedFo
     values = {name: _text(form, name) for name in ("day", "kind", "name")}
     try:
         with session.begin_nested():
-            row = admin_calendar.set_calendar_day(session, actor=actor, day=values["day"],
-                                               kind=values["kind"], name=values["name"],
-                                               as_of=now_utc())
+            change = admin_calendar.set_calendar_day(session, actor=actor, day=values["day"],
+                                                  kind=values["kind"], name=values["name"],
+                                                  as_of=now_utc())
     except DomainError as error:
         year = _int_or_none(_text(form, "year")) or local_date(now_utc()).year
         return _calendar_page(request, session, year, form=values, errors=_refused(error),
                               message=error.message, status_code=error.status)
-    return _go(f"/admin/calendar?year={row.day.year}", "day_set")
+    return _go(f"/admin/calendar?year={change.day.day.year}&moved={change.replanned.moved}", "day_set")
 
 
 @router.post("/admin/calendar/{day}/remove", dependencies=WRITE)
 def remove_day(request: Request, day: date, actor: Viewer, session: SessionDep):
-    admin_calendar.unset_calendar_day(session, actor=actor, day=day, as_of=now_utc())
-    return _go(f"/admin/calendar?year={day.year}", "day_removed")
+    replanned = admin_calendar.unset_calendar_day(session, actor=actor, day=day, as_of=now_utc())
+    return _go(f"/admin/calendar?year={day.year}&moved={replanned.moved}", "day_removed")
 
 
 # -- whitelist --------------------------------------------------------------------------

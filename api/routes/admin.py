@@ -23,6 +23,7 @@ from workflows.reporting.staffing import keeps_chains_staffed
 
 from ..deps import CurrentActor, SessionDep, allow
 from .admin_schemas import (
+    CalendarChangeOut,
     CalendarDayIn,
     CalendarDayOut,
     PasswordReset,
@@ -144,12 +145,17 @@ def list_calendar(session: SessionDep, year: int | None = None):
     return [CalendarDayOut.model_validate(d) for d in admin_calendar.list_calendar_overrides(session, year=year)]
 
 
-@router.put("/calendar/{day}", response_model=CalendarDayOut, summary="设定节假日或调休上班日",
+@router.put("/calendar/{day}", response_model=CalendarChangeOut, summary="设定节假日或调休上班日",
+            description="在办案件的办理期限随之重新计算（案件时间线记录“节假日调整”）。",
             dependencies=[Depends(allow(ADMINS))])
 def set_calendar_day(day: date, body: CalendarDayIn, actor: CurrentActor, session: SessionDep):
-    row = admin_calendar.set_calendar_day(session, actor=actor, day=day, kind=body.kind, name=body.name,
-                                       as_of=now_utc())
-    return CalendarDayOut.model_validate(row)
+    change = admin_calendar.set_calendar_day(session, actor=actor, day=day, kind=body.kind,
+                                             name=body.name, as_of=now_utc())
+    return CalendarChangeOut.model_validate({
+        **CalendarDayOut.model_validate(change.day).model_dump(),
+        "cases_replanned": change.replanned.moved,
+        "escalations_withdrawn": change.replanned.withdrawn,
+    })
 
 
 @router.delete("/calendar/{day}", status_code=204, summary="取消日历调整",

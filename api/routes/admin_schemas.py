@@ -139,6 +139,11 @@ class CalendarDayOut(BaseModel):
     set_at: datetime
 
 
+class CalendarChangeOut(CalendarDayOut):
+    cases_replanned: int = Field(description="随之调整办理期限的在办案件数")
+    escalations_withdrawn: int = Field(description="其中因原期限产生、现已撤回督办的案件数")
+
+
 class WhitelistIn(Strict):
     kind: WhitelistKind = Field(description="payee 收款人 / account 账户")
     value: str = Field(description="收款人名称（至少 2 个字）或账户（8–32 位数字，可含空格或连字符）")

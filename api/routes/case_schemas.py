@@ -191,6 +191,10 @@ class CaseOut(CaseItem):
     resolution: Annotated[str | None, BeforeValidator(_text)]
     resolution_label: OptionalLabel = Field(validation_alias="resolution")
     escalation_level: int
+    deadline_provisional: bool = Field(
+        description="期限跨越尚未录入法定节假日安排的年份：暂按周一至周五计算，录入后自动调整"
+    )
+    deadline_note: str | None = Field(description="期限为暂定时的说明")
     duty_due_on: date | None
     closed_at: datetime | None
     timeline: list[TimelineOut]

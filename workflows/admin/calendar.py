@@ -1,10 +1,13 @@
-"""Calendar overrides entered by administrators (节假日与调休), each change audited.
+"""Calendar overrides entered by administrators (节假日与调休), each change audited and
+followed, in the same transaction, by the re-plan of every open deadline it moves
+(workflows/escalation/replan.py).
 
 The working-day arithmetic itself lives in workflows.core.calendar; this module is the
 administrators' door to it.
 """
 
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlmodel import Session
 
@@ -14,6 +17,7 @@ from workflows.core.actors import Actor
 from workflows.core.audit import record
 from workflows.core.calendar import list_overrides, parse_date, set_day, unset_day
 from workflows.core.errors import NotFound
+from workflows.escalation.replan import ReplanResult, replan_deadlines
 
 
 def list_calendar_overrides(session: Session, *, year: int | None = None) -> list[CalendarDay]:
@@ -21,20 +25,27 @@ def list_calendar_overrides(session: Session, *, year: int | None = None) -> lis
     return list_overrides(session, year=year)
 
 
+class CalendarChange(NamedTuple):
+    day: CalendarDay
+    replanned: ReplanResult  # the open deadlines the change moved
+
+
 def set_calendar_day(
     session: Session, *, actor: Actor, day: date | str, kind: DayKind | str, name: str = "", as_of: datetime
-) -> CalendarDay:
+) -> CalendarChange:
     """Mark a day a holiday or a working day (调休), replacing any earlier override."""
     day = parse_date(day, "day", "日期")
     before = session.get(CalendarDay, day)
     old = [DayKind(before.kind).value if before else None, before.name if before else None]
     row = set_day(session, day=day, kind=kind, name=name, actor_id=actor.user_id)
+    replanned = replan_deadlines(session, changed=[day], actor=actor, as_of=as_of)
     record(session, AuditKind.CALENDAR_CHANGED, as_of=as_of, actor=actor, action="set",
-           day=day.isoformat(), day_kind=[old[0], DayKind(row.kind).value], name=[old[1], row.name])
-    return row
+           day=day.isoformat(), day_kind=[old[0], DayKind(row.kind).value], name=[old[1], row.name],
+           cases_replanned=replanned.moved)  # fmt: skip
+    return CalendarChange(row, replanned)
 
 
-def unset_calendar_day(session: Session, *, actor: Actor, day: date | str, as_of: datetime) -> None:
+def unset_calendar_day(session: Session, *, actor: Actor, day: date | str, as_of: datetime) -> ReplanResult:
     """Drop a day's override so the official calendar applies again (NotFound if none)."""
     day = parse_date(day, "day", "日期")
     before = session.get(CalendarDay, day)
@@ -42,5 +53,9 @@ def unset_calendar_day(session: Session, *, actor: Actor, day: date | str, as_of
         raise NotFound(f"{day.isoformat()} 没有调整记录")
     kind, name = DayKind(before.kind).value, before.name
     unset_day(session, day=day)
+    replanned = replan_deadlines(session, changed=[day], actor=actor, as_of=as_of)
     record(session, AuditKind.CALENDAR_CHANGED, as_of=as_of, actor=actor, action="unset",
-           day=day.isoformat(), day_kind=[kind, None], name=[name, None])
+           day=day.isoformat(), day_kind=[kind, None], name=[name, None],
+           cases_replanned=replanned.moved)  # fmt: skip
+    return replanned
+

@@ -151,7 +151,8 @@ def _back_to_review(session, case, slip_id, old_version, new_version, reason, ac
     if outcome.deadline == Deadline.REVIEW:
         days = case.review_days or get_settings().default_review_days
         values.update(
-            due_on=calendar.add_working_days(local_date(as_of), days), entered_step_at=as_of,
+            due_on=calendar.add_working_days(local_date(as_of), days), due_from=local_date(as_of),
+            due_days=days, entered_step_at=as_of,
             escalation_level=0, resolution=None, closed_at=None,
         )  # fmt: skip
     new_case_version = machine.advance(

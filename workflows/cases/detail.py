@@ -24,6 +24,7 @@ from workflows.cases.lifecycle import CASE_MACHINE, events_allowed
 from workflows.cases.queries import CaseRow, case_row, check_visible
 from workflows.core import machine
 from workflows.core.actors import Actor
+from workflows.core.calendar import load_calendar
 from workflows.core.machine import TimelineEntry
 
 # The monitored facts in the order a slip prints them, with the words users read.
@@ -72,6 +73,8 @@ class CaseDetail:
     resolution: Resolution | None
     escalation_level: int
     due_on: date | None
+    # Set when the open deadline crosses a year whose holidays nobody has entered.
+    deadline_note: str | None
     duty_due_on: date | None
     closed_at: datetime | None
     timeline: list[TimelineEntry]
@@ -81,6 +84,16 @@ class CaseDetail:
     @property
     def version(self) -> int:
         return self.row.version
+
+    @property
+    def deadline_provisional(self) -> bool:
+        return self.deadline_note is not None
+
+
+def _provisional_note(session: Session, case) -> str | None:
+    if case.due_on is None or case.closed_at is not None:
+        return None
+    return load_calendar(session).provisional_note(case.due_from or case.due_on, case.due_on)
 
 
 def mask_account(account: str | None) -> str | None:
@@ -131,6 +144,7 @@ def get_case_detail(
                 Case.resolution,
                 Case.escalation_level,
                 Case.due_on,
+                Case.due_from,
                 Case.duty_due_on,
                 Case.closed_at,
                 Rule.code,
@@ -168,6 +182,7 @@ def get_case_detail(
         resolution=Resolution(case.resolution) if case.resolution else None,
         escalation_level=case.escalation_level,
         due_on=case.due_on,
+        deadline_note=_provisional_note(session, case),
         duty_due_on=case.duty_due_on,
         closed_at=case.closed_at,
         timeline=_timeline(session, case_id),

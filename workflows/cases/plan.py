@@ -73,6 +73,9 @@ class Plan:
     step: Step
     outcome: Outcome
     due_on: date | None
+    # What due_on counts from (models/cases.py); unused when the step keeps its deadline.
+    due_from: date | None = None
+    due_days: int | None = None
 
 
 def who(context) -> str:
@@ -108,8 +111,15 @@ def plan(
     )  # fmt: skip
     _check_input(session, context, step, as_of, slip, comment, assignee_id)
     outcome = step.outcomes[_branch_key(step, context, slip)]
-    due_on = _deadline(outcome.deadline, context, local_date(as_of), calendar)
-    return Plan(context=context, step=step, outcome=outcome, due_on=due_on)
+    due_from, due_days = _deadline_basis(outcome.deadline, context, local_date(as_of))
+    if outcome.deadline == Deadline.KEEP:
+        due_on = context.due_on
+    elif due_from is None:
+        due_on = None
+    else:
+        due_on = calendar.add_working_days(due_from, due_days)
+    return Plan(context=context, step=step, outcome=outcome, due_on=due_on, due_from=due_from,
+                due_days=due_days)  # fmt: skip
 
 
 def _check_input(
@@ -160,28 +170,30 @@ def _branch_key(step: Step, context: Row, slip: SlipInput | None) -> str:
     return ""
 
 
-def _deadline(kind: Deadline, context: Row, today: date, calendar: WorkingCalendar) -> date | None:
+def _deadline_basis(kind: Deadline, context: Row, today: date) -> tuple[date | None, int | None]:
+    """(due_from, due_days): the deadline is due_days working days after due_from (0: the
+    next working day on or after it); (None, None) when the step has none or keeps its own."""
     settings = get_settings()
     match kind:
-        case Deadline.KEEP:
-            return context.due_on
-        case Deadline.CLEAR:
-            return None
+        case Deadline.KEEP | Deadline.CLEAR:
+            return None, None
         case Deadline.DUTY:
-            return calendar.next_working_day(context.duty_due_on)
+            return context.duty_due_on, 0
         case Deadline.VERIFY:
             days = context.verify_days or settings.default_verify_days
         case Deadline.RECTIFY:
             days = context.rectify_days or settings.default_rectify_days
         case Deadline.REVIEW:
             days = context.review_days or settings.default_review_days
-    return calendar.add_working_days(today, days)
+    return today, days
 
 
 def case_values(plan: Plan, as_of: datetime, assignee_id: int | None) -> dict:
     """What the guarded UPDATE sets, besides version + 1."""
     context, outcome = plan.context, plan.outcome
     values: dict = {"state": outcome.to, "due_on": plan.due_on, "updated_at": as_of}
+    if outcome.deadline != Deadline.KEEP:
+        values.update(due_from=plan.due_from, due_days=plan.due_days)
     if outcome.to != context.state:
         values["entered_step_at"] = as_of
         # A step that keeps the deadline (e.g. starting verification) keeps its escalation:

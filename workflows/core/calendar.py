@@ -9,7 +9,6 @@ because a deadline computed that way may be off by a whole holiday week.
 import logging
 import re
 import threading
-import time
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Literal, NamedTuple, overload
@@ -20,9 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session
 
-from models.calendar import CalendarDay
+from models.calendar import CalendarDay, CalendarStamp
 from models.enums import DayKind
-from models.settings import get_settings
 from models.types import utcnow
 from workflows.core.errors import InvalidInput
 
@@ -33,6 +31,8 @@ Source = Literal["override", "official", "fallback"]
 log = logging.getLogger("warnflow.calendar")
 
 _ONE_DAY = timedelta(days=1)
+# The holidays every State Council notice schedules (国务院办公厅关于部分节假日安排的通知).
+STATUTORY_HOLIDAYS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
 _HOLIDAY_NAMES = {
     "New Year's Day": "元旦",
     "Spring Festival": "春节",
@@ -242,6 +242,31 @@ class WorkingCalendar:
 
     # -- coverage and listings ------------------------------------------------------
 
+    def missing_holidays(self, year: int) -> list[str]:
+        """For a year without official data, the statutory holidays (国务院 schedule) no
+        override names yet; [] for an official year or one entered in full."""
+        if year in _OFFICIAL_YEARS:
+            return []
+        names = "".join(
+            name for d, (kind, name) in self._overrides.items()
+            if d.year == year and kind == DayKind.HOLIDAY
+        )  # fmt: skip
+        return [h for h in STATUTORY_HOLIDAYS if h.removesuffix("节") not in names]
+
+    def is_provisional(self, start: date, end: date) -> bool:
+        """Whether a deadline counted over [start, end] crosses a year whose holidays nobody
+        has entered: it may then be off by a whole holiday week."""
+        return any(self.missing_holidays(y) for y in range(start.year, end.year + 1))
+
+    def provisional_note(self, start: date, end: date) -> str | None:
+        """The case page's and the API's warning for such a deadline."""
+        years = [y for y in range(start.year, end.year + 1) if self.missing_holidays(y)]
+        if not years:
+            return None
+        listed = "、".join(str(y) for y in years)
+        return (f"{listed} 年尚无法定节假日安排，此期限暂按周一至周五计算，"
+                "节假日录入后将自动调整")
+
     def uncovered_years(self, years: Iterable[int]) -> list[int]:
         return sorted({y for y in years if y not in _OFFICIAL_YEARS})
 
@@ -285,60 +310,63 @@ def _refuse_datetime(d: date) -> None:
         raise TypeError("pass a date (use local_date(ts) for timestamps), not a datetime")
 
 
-# -- loading from the database, with a short process-wide cache -----------------------
+# -- loading from the database, cached per process until the stamp moves ----------------
 
-_cache: dict[object, tuple[float, WorkingCalendar]] = {}
+_cache: dict[object, tuple[int, WorkingCalendar]] = {}
 _cache_lock = threading.Lock()
 _DIRTY = "warnflow.calendar.dirty"
-
-
-_generation = 0  # bumped on every invalidation, so a read that raced an edit is not cached
+_STAMP = CalendarStamp.__table__
+_READ_STAMP = sa.select(_STAMP.c.version).where(_STAMP.c.id == 1)
+_BUMP_STAMP = _STAMP.update().where(_STAMP.c.id == 1).values(version=_STAMP.c.version + 1)
 
 
 def invalidate_calendar_cache() -> None:
-    global _generation
     with _cache_lock:
-        _generation += 1
         _cache.clear()
 
 
+def calendar_version(session: Session) -> int:
+    """The database's calendar version: every committed change bumps it (0: no stamp row)."""
+    return session.connection().execute(_READ_STAMP).scalar() or 0
+
+
 def load_calendar(session: Session, *, max_age: float | None = None) -> WorkingCalendar:
-    """The calendar with this database's overrides, reused for `max_age` seconds."""
-    max_age = get_settings().calendar_cache_seconds if max_age is None else max_age
+    """The calendar with this database's overrides. Cached per process while the database's
+    stamp stays the same: one primary-key read per call, and a change made by any process is
+    seen by the next request or job everywhere. max_age=0 skips the cache."""
     # The engine itself, not its URL: rendering the URL costs more than the lookup saves.
     key = session.get_bind().engine
     # A session that edited overrides must see its own edits, and must not publish them
     # to other sessions before they are committed.
     private = session.info.get(_DIRTY, False)
-    if not private and max_age > 0:
+    version = calendar_version(session)
+    if not private and max_age != 0:
         hit = _cache.get(key)
-        if hit is not None and time.monotonic() - hit[0] < max_age:
+        if hit is not None and hit[0] == version:
             return hit[1]
-    generation = _generation
     rows = session.connection().execute(
         sa.select(CalendarDay.day, CalendarDay.kind, CalendarDay.name)
     )
     calendar = WorkingCalendar({r.day: (DayKind(r.kind), r.name or "") for r in rows})
     if not private:
         with _cache_lock:
-            if generation == _generation:
-                _cache[key] = (time.monotonic(), calendar)
+            _cache[key] = (version, calendar)
     return calendar
 
 
 def _mark_dirty(session: Session) -> None:
-    invalidate_calendar_cache()
-    if _DIRTY not in session.info:
-        event.listen(session, "after_commit", _after_commit)
+    # Bumped inside the editing transaction: other processes see the new version exactly
+    # when they can see the new rows.
+    session.connection().execute(_BUMP_STAMP)
     # Stays set through rollbacks (a savepoint's rollback says nothing about the outer
     # transaction); the only cost is that this session skips the cache until it commits.
     session.info[_DIRTY] = True
+    if not event.contains(session, "after_commit", _after_commit):
+        event.listen(session, "after_commit", _after_commit)
 
 
 def _after_commit(session: Session) -> None:
-    if session.info.get(_DIRTY):
-        session.info[_DIRTY] = False
-        invalidate_calendar_cache()
+    session.info[_DIRTY] = False
 
 
 def set_day(

@@ -200,10 +200,13 @@ def _extend(session, request, actor, version, as_of, reason, new_due_on, calenda
     if new_due_on <= local_date(as_of):
         raise InvalidInput.single("new_due_on", "not_future", "新的办理期限须晚于今天")
     # A deadline falling on a holiday moves to the next working day (DOMAIN.md).
+    chosen = new_due_on
     new_due_on = (calendar or load_calendar(session)).next_working_day(new_due_on)
     return _decide(
         session, request, actor, version, as_of, Event.APPROVE_EXTENSION, decision, reason,
-        {"due_on": new_due_on, "escalation_level": 0}, new_due_on=new_due_on,
+        # The chosen date is the basis: a holiday entered on it later moves it again.
+        {"due_on": new_due_on, "due_from": chosen, "due_days": 0, "escalation_level": 0},
+        new_due_on=new_due_on,
     )  # fmt: skip
 
 

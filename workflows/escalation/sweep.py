@@ -181,18 +181,19 @@ def _deadline_days(kind: Deadline, rule) -> int | None:
 
 def _convert_bells(runner: "_Runner", result: SweepResult, rules, calendar, t: Thresholds) -> None:
     """Overdue yellow bells become what their rule says, with the lifecycle table's deadline."""
-    groups: dict[tuple[State, date], list[int]] = defaultdict(list)
+    groups: dict[tuple[State, int, date], list[int]] = defaultdict(list)
     for rule in rules:
         outcome = _BELL_STEP.outcomes[rule.bell_becomes or Level.YELLOW_LIGHT.value]
-        due = calendar.add_working_days(t.today, _deadline_days(outcome.deadline, rule))
-        groups[(outcome.to, due)].append(rule.id)
-    for (to_state, due_on), rule_ids in groups.items():
+        days = _deadline_days(outcome.deadline, rule)
+        groups[(outcome.to, days, calendar.add_working_days(t.today, days))].append(rule.id)
+    for (to_state, days, due_on), rule_ids in groups.items():
         where = sa.and_(
             CASES.c.state == State.YELLOW_BELL,
             CASES.c.due_on < t.today,
             CASES.c.rule_id.in_(rule_ids),
         )
-        values = dict(state=to_state, due_on=due_on, entered_step_at=runner.as_of, escalation_level=0)
+        values = dict(state=to_state, due_on=due_on, due_from=t.today, due_days=days,
+                      entered_step_at=runner.as_of, escalation_level=0)  # fmt: skip
         for rows in runner.batches(where, values, Event.BELL_DEADLINE_PASSED, {}, request_level=None):
             result.bells_converted += sum(g.count for g in rows)
             result.notices.extend(_notices("bell_converted", rows, 0))

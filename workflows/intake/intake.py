@@ -218,19 +218,20 @@ def _raise(
     after_today: dict[int, date] = {}
     next_working: dict[date, date] = {}
 
-    def due_on_of(item: NewCase, level: Level) -> date:
+    def due_on_of(item: NewCase, level: Level) -> tuple[date, int, date]:
+        """(due_from, due_days, due_on): what the deadline counts from, and the deadline."""
         match INITIAL[level].deadline:
             case Deadline.DUTY:
                 if item.duty_due_on not in next_working:
                     next_working[item.duty_due_on] = calendar.next_working_day(item.duty_due_on)
-                return next_working[item.duty_due_on]
+                return item.duty_due_on, 0, next_working[item.duty_due_on]
             case Deadline.VERIFY:
                 days = item.rule.verify_days or settings.default_verify_days
             case _:
                 days = item.rule.rectify_days or settings.default_rectify_days
         if days not in after_today:
             after_today[days] = calendar.add_working_days(today, days)
-        return after_today[days]
+        return today, days, after_today[days]
 
     # raise_cases gets its own SAVEPOINT, so an unexpected database error (a warning sent
     # concurrently, a bad reference) leaves no case, event or used-up number behind and the
@@ -247,14 +248,14 @@ def _write(
     *,
     as_of: datetime,
     actor: Actor,
-    due_on_of: Callable[[NewCase, Level], date],
+    due_on_of: Callable[[NewCase, Level], tuple[date, int, date]],
 ) -> list[int]:
     numbers = _numbers(session, items)
     no_facts = dict.fromkeys(FACT_FIELDS)
     case_rows, levels, due_ons = [], [], []
     for item, number in zip(items, numbers, strict=True):
         level = item.level or item.rule.level
-        due_on = due_on_of(item, level)
+        due_from, due_days, due_on = due_on_of(item, level)
         levels.append(level)
         due_ons.append(due_on)
         # Every row names every column: a multi-row INSERT takes one shape of row.
@@ -274,6 +275,8 @@ def _write(
             "raised_at": item.raised_at,
             "duty_due_on": item.duty_due_on,
             "due_on": due_on,
+            "due_from": due_from,
+            "due_days": due_days,
             "entered_step_at": as_of,
             "version": 1,
             "escalation_level": 0,

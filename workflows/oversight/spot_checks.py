@@ -195,6 +195,7 @@ def _reopen(session: Session, *, actor: Actor, case_id: int, check: SpotCheck, d
     assignee = session.get(User, case.assignee_id) if case.assignee_id else None
     case.version += 1
     case.state, case.resolution, case.closed_at, case.due_on = State.RECTIFYING, None, None, due
+    case.due_from, case.due_days = local_date(as_of), days
     case.entered_step_at = case.updated_at = as_of
     if assignee is None or not assignee.is_active:
         case.assignee_id = None  # the department's queue
