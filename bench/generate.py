@@ -128,13 +128,13 @@ def templates(rules, defaults) -> tuple[list[Template], list[float]]:
             if Event.BELL_DEADLINE_PASSED in steps:
                 candidates = [r for r in candidates if r.bell_becomes == target.level]
             for rule in candidates:
-                out.append(walk(rule, level, steps, defaults))
+                out.append(walk(rule, level, steps, defaults, target))
                 weights.append(TARGET_WEIGHTS[target] / len(paths) / len(candidates))
                 assert out[-1].final == target, (target, steps)
     return out, weights
 
 
-def walk(rule, level: Level, steps, defaults) -> Template:
+def walk(rule, level: Level, steps, defaults, target: State | None = None) -> Template:
     """Apply the lifecycle table's steps, as transition() would, and note each deadline."""
     start = INITIAL[level]
     state, plans, resolution = start.to, [], None
@@ -146,6 +146,9 @@ def walk(rule, level: Level, steps, defaults) -> Template:
         if marker in (V_NORMAL, V_VIOLATION):
             conclusion = Conclusion.NORMAL if marker == V_NORMAL else Conclusion.VIOLATION
             key = conclusion.value
+            # 认定正常 above the review amount waits for the supervisor (the demo's path).
+            if conclusion == Conclusion.NORMAL and target == State.NORMAL_REVIEW and k == len(steps):
+                key = "normal_review"
         elif step.branch == "bell_becomes":
             key = rule.bell_becomes or Level.YELLOW_LIGHT.value
         else:

@@ -138,7 +138,9 @@ def build_world(connection: sa.Connection, seed_names, counties_per_city: int = 
             world.platform_id = p.id
     kinds = {"NC": OrgKind.AGRI_FINANCE, "YS": OrgKind.BUDGET, "GK": OrgKind.TREASURY}
     for county_id, _code, section, unit_id in county_units:
-        world.units[(county_id, kinds[section])] = by_unit[unit_id]
+        # Only the departments warnings are routed to; the poverty office countersigns reports.
+        if section in kinds:
+            world.units[(county_id, kinds[section])] = by_unit[unit_id]
 
     rule_rows = []
     for code, name, category, level, warning_type, becomes, description in RULES:

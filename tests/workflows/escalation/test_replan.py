@@ -164,3 +164,29 @@ def test_after_any_sequence_of_changes_every_open_deadline_matches_its_basis(ses
                                    .order_by(CaseEvent.seq)).all()  # fmt: skip
             assert seqs == list(range(1, c.version + 1))  # one event per version, none lost
         savepoint.rollback()
+
+
+def test_the_re_plan_sends_the_same_statements_for_three_cases_as_for_thirty(session, world, engine):
+    """Set-based: the number of statements does not grow with the cases moved."""
+
+    def statements_for(count: int, day: date) -> int:
+        for n in range(count):
+            new_case(session, world, "yellow", at=at(2026, 12, 25))
+        sent = []
+        listener = lambda *args: sent.append(args[2])  # noqa: E731
+        sa.event.listen(engine, "before_cursor_execute", listener)
+        try:
+            change = set_calendar_day(session, actor=world.actors["sun_hao"], day=day,
+                                      kind=DayKind.HOLIDAY, name="测试", as_of=at(2026, 12, 20))  # fmt: skip
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", listener)
+        assert change.replanned.moved == count
+        return len(sent)
+
+    with session.begin_nested() as first:
+        few = statements_for(3, date(2027, 1, 1))
+        first.rollback()
+    with session.begin_nested() as second:
+        many = statements_for(30, date(2027, 1, 1))
+        second.rollback()
+    assert few == many
