@@ -170,7 +170,7 @@ def test_the_re_plan_sends_the_same_statements_for_three_cases_as_for_thirty(ses
     """Set-based: the number of statements does not grow with the cases moved."""
 
     def statements_for(count: int, day: date) -> int:
-        for n in range(count):
+        for _ in range(count):
             new_case(session, world, "yellow", at=at(2026, 12, 25))
         sent = []
         listener = lambda *args: sent.append(args[2])  # noqa: E731
