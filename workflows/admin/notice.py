@@ -23,6 +23,7 @@ from models import CalendarDay
 from models.enums import AuditKind, DayKind
 from workflows.core.actors import Actor
 from workflows.core.audit import record
+from workflows.core.calendar import WorkingCalendar
 from workflows.core.errors import InvalidInput
 
 from .calendar import set_calendar_day
@@ -312,3 +313,15 @@ def apply_notice(session: Session, *, actor: Actor, notice: ParsedNotice, as_of:
 def existing_overrides(session: Session, notice: ParsedNotice) -> dict[date, CalendarDay]:
     """The overrides the notice would replace, by day (shown before confirming)."""
     return {e.day: row for e in notice.entries if (row := session.get(CalendarDay, e.day)) is not None}
+
+
+def official_differences(notice: ParsedNotice) -> list[tuple[date, DayKind | None, DayKind | None]] | None:
+    """Days of the notice's year where it and the built-in official calendar disagree, as
+    (day, official kind, notice kind); None when the built-in data does not cover the year."""
+    calendar = WorkingCalendar()
+    if calendar.uncovered_years([notice.year]):
+        return None
+    official = {e.day: e.kind for e in calendar.year_entries(notice.year)}
+    parsed = {e.day: e.kind for e in notice.entries if e.day.year == notice.year}
+    return sorted((d, official.get(d), parsed.get(d)) for d in official.keys() | parsed.keys()
+                  if official.get(d) != parsed.get(d))
