@@ -94,6 +94,14 @@ def test_the_real_2025_notice_agrees_with_the_built_in_calendar(world, sun_hao):
     assert cell(preview.text, "2025-10-06") == "holiday"
 
 
+def test_a_notice_that_disagrees_with_the_built_in_calendar_says_where(world, sun_hao):
+    moved = NOTICE_2025.replace("10月11日（周六）上班", "10月12日（周日）上班")
+    preview = post_form(sun_hao, "/admin/calendar", "/admin/calendar/notice", {"notice": moved})
+    assert preview.status_code == 200
+    assert ("与内置的国家日历有 2 天不一致，请核对通知原文：2025年10月11日（国家日历：工作日（调休上班），"
+            "通知：普通日）；2025年10月12日（国家日历：普通日，通知：工作日（调休上班））") in preview.text
+
+
 def test_saving_reads_the_text_again_and_a_changed_text_is_refused(world, sun_hao, session):
     wrong = NOTICE_2027.replace("5月8日（周六）", "5月8日（周五）")
     refused = post_form(sun_hao, "/admin/calendar", "/admin/calendar/notice/save", {"notice": wrong})

@@ -42,7 +42,7 @@ _TITLE_YEAR = re.compile(r"关于\s*(\d{4})\s*年[^\n]{0,12}?节假日安排")
 _BODY_YEAR = re.compile(r"现将\s*(\d{4})\s*年")
 _ITEM_HEAD = re.compile(
     rf"(?:(?<=[\n。])|^)[ \t]*(?:[{_NUMERALS}]+[、.]|\(\s*[{_NUMERALS}]+\s*\)|\d+[、.])?[ \t]*"
-    r"(?P<name>[^\s:，,。;；()\d]{2,40}?)[ \t]*:"
+    r"(?P<name>[^\s:，,。;；()\d][^\s:，,。;；()]{1,39}?)[ \t]*:"
 )
 _DATE = re.compile(
     r"(?:(?P<year>\d{4})\s*年\s*)?(?:(?P<month>\d{1,2})\s*月\s*)?(?P<day>\d{1,2})\s*日"
@@ -135,7 +135,11 @@ class _Lines:
 
 
 def _find_year(text: str) -> int:
-    match = _TITLE_YEAR.search(text) or _BODY_YEAR.search(text)
+    title, body = _TITLE_YEAR.search(text), _BODY_YEAR.search(text)
+    if title and body and title.group(1) != body.group(1):
+        raise _refuse(f"通知标题写的是 {title.group(1)} 年，正文写的是 {body.group(1)} 年，"
+                      "请核对是否粘贴了同一份通知")
+    match = title or body
     if match is None:
         raise _refuse("未找到年份：通知标题应为“国务院办公厅关于YYYY年部分节假日安排的通知”，"
                       "或正文写明“现将YYYY年……安排通知如下”；请粘贴通知全文")
@@ -230,13 +234,18 @@ class _Reader:
             i += 1
         return days
 
-    def _add(self, day: date, kind: DayKind, name: str, pos: int) -> None:
+    def _add(self, day: date, kind: DayKind, name: str, pos: int) -> bool:
+        """Record a day; False when the item already said the same ("9月3日至5日调休放假…
+        其中，9月3日放假"), refused when it contradicts an earlier line."""
         line = self.lines.number(pos)
         earlier = self.entries.get(day)
+        if earlier is not None and (earlier.kind, earlier.name) == (kind, name):
+            return False
         if earlier is not None:
             raise _refuse(f"{self.lines.where(pos)}：{day.year}年{day.month}月{day.day}日"
                           f"已在第 {earlier.line} 行出现（{earlier.name}），同一天不能安排两次")
         self.entries[day] = NoticeEntry(day, kind, name, line)
+        return True
 
     def item(self, name: str, body: str, pos: int) -> None:
         holidays = 0
@@ -245,15 +254,14 @@ class _Reader:
             for c_pos, clause in _split_outside_parens(sentence, s_pos, ",，"):
                 if "上班" in clause:
                     for day, d_pos in self._days(clause, c_pos):
-                        self._add(day, DayKind.WORKDAY, f"{name}调休上班", d_pos)
-                        if day.weekday() < 5:
+                        added = self._add(day, DayKind.WORKDAY, f"{name}调休上班", d_pos)
+                        if added and day.weekday() < 5:
                             self.warnings.append(
                                 f"{self.lines.where(d_pos)}：{day.month}月{day.day}日"
                                 f"（{weekday_label(day)}）本来就是工作日")
-                elif "放假" in clause:
+                elif "放假" in clause or "连休" in clause:  # 2024: "6月10日与周末连休"
                     for day, d_pos in self._days(clause, c_pos):
-                        self._add(day, DayKind.HOLIDAY, name, d_pos)
-                        holidays += 1
+                        holidays += self._add(day, DayKind.HOLIDAY, name, d_pos)
                 for total in _TOTAL.finditer(clause):
                     stated.append((int(total.group(1) or total.group(2)), c_pos))
         for count, s_pos in stated:

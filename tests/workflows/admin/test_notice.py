@@ -11,7 +11,7 @@ from sqlmodel import select
 from models import AuditEvent, CalendarDay
 from models.enums import AuditKind, DayKind
 from tests.factories import NOW
-from tests.workflows.admin.notice_texts import NOTICE_2025, NOTICE_2026, NOTICE_2027
+from tests.workflows.admin.notice_texts import NOTICE_2024, NOTICE_2025, NOTICE_2026, NOTICE_2027
 from workflows.admin.calendar import set_calendar_day
 from workflows.admin.notice import apply_notice, decode_notice, parse_notice
 from workflows.core.calendar import load_calendar
@@ -31,7 +31,7 @@ def official_days(year: int) -> dict[date, DayKind]:
     return days
 
 
-@pytest.mark.parametrize("text, year", [(NOTICE_2025, 2025), (NOTICE_2026, 2026)])
+@pytest.mark.parametrize("text, year", [(NOTICE_2024, 2024), (NOTICE_2025, 2025), (NOTICE_2026, 2026)])
 def test_the_real_notice_reads_day_by_day_as_the_published_calendar(text, year):
     notice = parse_notice(text)
     assert notice.year == year
@@ -124,6 +124,17 @@ def test_a_day_given_twice_and_a_date_without_a_month_are_refused():
     assert "已在第 6 行出现（春节调休上班）" in refusal(twice)
     assert "没有写月份" in refusal("关于2027年部分节假日安排的通知\n一、元旦：1日至3日放假，共3天。")
     assert "不是有效日期" in refusal("关于2027年部分节假日安排的通知\n一、元旦：2月30日放假1天。")
+
+
+def test_a_title_and_a_body_of_different_years_are_refused():
+    mixed = NOTICE_2026.replace("现将2026年", "现将2025年")
+    assert "通知标题写的是 2026 年，正文写的是 2025 年" in refusal(mixed)
+
+
+def test_a_day_an_item_repeats_counts_once():
+    text = ("关于2027年部分节假日安排的通知\n"
+            "一、国庆节：10月1日（周五）至3日（周日）放假，共3天。其中，10月1日（周五）放假。\n")
+    assert [e.day.day for e in parse_notice(text).entries] == [1, 2, 3]
 
 
 def test_a_working_day_that_is_already_one_is_read_with_a_warning():
