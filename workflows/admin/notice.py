@@ -129,8 +129,8 @@ class _Lines:
     def where(self, pos: int) -> str:
         n = self.number(pos)
         line = self.text[self.starts[n - 1]:].split("\n", 1)[0].strip()
-        if len(line) > 40:
-            line = line[:40] + "…"
+        if len(line) > 60:
+            line = line[:60] + "…"
         return f"第 {n} 行“{line}”"
 
 
@@ -167,9 +167,9 @@ def _split_outside_parens(text: str, start: int, separators: str) -> list[tuple[
 
 class _Reader:
     def __init__(self, original: str):
-        # Messages quote the normalized text: the same lines, only half-width.
-        self.text = original.translate(_HALF_WIDTH).replace("\r\n", "\n").replace("\r", "\n")
-        self.lines = _Lines(self.text)
+        pasted = original.replace("\r\n", "\n").replace("\r", "\n")
+        self.lines = _Lines(pasted)  # messages quote the lines as pasted
+        self.text = pasted.translate(_HALF_WIDTH)
         self.year = _find_year(self.text)
         self.entries: dict[date, NoticeEntry] = {}
         self.warnings: list[str] = []

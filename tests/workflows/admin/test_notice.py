@@ -100,8 +100,8 @@ def refusal(text) -> str:
 def test_a_weekday_that_contradicts_its_date_is_refused_naming_the_line():
     wrong = NOTICE_2025.replace("4月27日（周日）", "4月27日（周六）")
     message = refusal(wrong)
-    assert message.startswith("第 9 行“四、劳动节")
-    assert "2025年4月27日是周日，通知中写的是周六" in message
+    assert message == ("第 9 行“四、劳动节：5月1日（周四）至5日（周一）放假调休，共5天。4月27日（周六）上班。”："
+                       "2025年4月27日是周日，通知中写的是周六，请核对年份和日期")
     # The 2026 notice pasted under a 2025 title: the weekdays give it away.
     assert "是周" in refusal(NOTICE_2026.replace("2026年", "2025年"))
 
