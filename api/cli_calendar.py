@@ -2,6 +2,7 @@
 
 import re
 from datetime import date
+from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -14,6 +15,13 @@ from models.db import session_scope
 from models.enums import DayKind
 from models.types import utcnow
 from workflows.admin.calendar import set_calendar_day, unset_calendar_day
+from workflows.admin.notice import (
+    ParsedNotice,
+    apply_notice,
+    decode_notice,
+    existing_overrides,
+    parse_notice,
+)
 from workflows.core.calendar import (
     NAME_MAX,
     WorkingCalendar,
@@ -120,7 +128,8 @@ def show(
         console.print(
             f"[bold yellow]警告：{year_no} 年没有官方放假安排数据，除已录入的 {entered} 天外，"
             "工作日按周一至周五计算，期限可能不准确。请按国务院办公厅放假通知录入节假日和"
-            "调休上班日：warnflow calendar set 日期 holiday|workday --name 名称[/]"
+            "调休上班日：warnflow calendar import-notice 通知全文.txt（或逐日 warnflow calendar "
+            "set 日期 holiday|workday --name 名称）[/]"
         )
         if missing:
             console.print(f"[bold yellow]尚未录入：{'、'.join(missing)}。[/]")
@@ -167,3 +176,62 @@ def unset(day: str = typer.Argument(..., metavar="DATE", help="日期，YYYY-MM-
         raise typer.Exit(1) from None
     typer.echo(f"已取消 {_day_label(the_day)}的设置；该日现为{_without_override(the_day)}。")
     typer.echo(replanned.summary + "。")
+
+
+def _read_notice(path: Path) -> str:
+    """The notice file's text; each way it can fail is said in Chinese (exit 2)."""
+    if not path.exists():
+        _fail(f"文件（FILE）不存在：{path}")
+    if not path.is_file():
+        _fail(f"文件（FILE）不是普通文件：{path}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        _fail(f"无法读取文件（FILE）{path}：{exc.strerror or exc}")
+    try:
+        return decode_notice(data)
+    except InvalidInput as exc:
+        _fail(f"文件（FILE）{path}：{exc.message}")
+
+
+def _notice_table(notice: ParsedNotice, existing: dict[date, CalendarDay]) -> Table:
+    table = Table(title=f"{notice.year} 年节假日安排（国务院办公厅通知）")
+    for column in ("日期", "类别", "名称", "原有设置"):
+        table.add_column(column, overflow="fold")
+    for e in notice.entries:
+        before = existing.get(e.day)
+        was = "—" if before is None else before.kind.label + (f"：{escape(before.name)}" if before.name else "")
+        table.add_row(_day_label(e.day), e.kind.label, escape(e.name), was)
+    return table
+
+
+@calendar_app.command("import-notice")
+def import_notice(
+    file: Path = typer.Argument(..., metavar="FILE", help="通知全文的文本文件（UTF-8 或 GB18030/GBK）"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="不询问，直接保存"),
+) -> None:
+    """按国务院办公厅《关于YYYY年部分节假日安排的通知》录入全年节假日和调休上班日。"""
+    try:
+        notice = parse_notice(_read_notice(file))
+    except InvalidInput as exc:
+        _fail(f"通知无法识别：{exc.message}")
+    console = Console()
+    with session_scope() as session:
+        existing = existing_overrides(session, notice)
+    console.print(_notice_table(notice, existing))
+    console.print(f"共放假 {len(notice.holidays)} 天、调休上班 {len(notice.workdays)} 天"
+                  + (f"；其中 {len(existing)} 天已有设置，将被替换" if existing else "") + "。")
+    for warning in notice.warnings:
+        console.print(f"[bold yellow]注意：{escape(warning)}[/]")
+    if not yes and not typer.confirm("确认按以上安排保存到工作日历？", default=False):
+        typer.echo("已取消，未作更改。", err=True)
+        raise typer.Exit(1)
+    try:
+        with session_scope() as session:
+            result = apply_notice(session, actor=operator(), notice=notice, as_of=utcnow())
+    except InvalidInput as exc:
+        _fail(exc.message)
+    typer.echo(f"已保存 {result.year} 年节假日安排：放假 {result.holidays} 天，调休上班 {result.workdays} 天"
+               + (f"（替换原有设置 {result.replaced} 天）" if result.replaced else "") + "。")
+    typer.echo(f"已按新的工作日历调整 {result.cases_replanned} 件在办案件的办理期限。"
+               if result.cases_replanned else "没有在办案件的办理期限受此调整影响。")

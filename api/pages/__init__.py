@@ -8,6 +8,7 @@ def page_routers() -> list[APIRouter]:
     # helper the CLI or a test uses) then loads without every router and its dependencies.
     from . import (
         admin,
+        admin_notice,
         applications,
         auth,
         batch,
@@ -27,6 +28,6 @@ def page_routers() -> list[APIRouter]:
     )
 
     return [auth.router, work.router, cases.router, slips.router, batch.router, review.router,
-            summary.router, admin.router, inbox.router, escalations.router, oversight.router,
+            summary.router, admin.router, admin_notice.router, inbox.router, escalations.router, oversight.router,
             report_chain.router, ledger.router, federation_admin.router, reports.router,
             imports.router, applications.router]

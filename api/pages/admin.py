@@ -49,6 +49,7 @@ _DONE = {
     "rule_changed": "规则已保存",
     "day_set": "工作日历已调整",
     "day_removed": "已删除该日调整，恢复按国家日历计算",
+    "notice_saved": "已按国务院办公厅通知保存全年节假日和调休上班日",
     "wl_added": "已加入白名单",
     "wl_withdrawn": "已撤销该白名单条目（记录保留）",
     "wl_restored": "已恢复该白名单条目",
@@ -355,7 +356,9 @@ def change_rule(request: Request, rule_id: int, actor: Viewer, session: SessionD
 # -- calendar overrides -------------------------------------------------------------------
 
 
-def _calendar_page(request, session, year, *, form=None, errors=None, message=None, status_code=200):
+def _calendar_page(request, session, year, *, form=None, errors=None, message=None, notice=None,
+                   status_code=200):
+    # `notice`: the notice form's text and errors (admin_notice.py), kept when it is refused.
     moved = _int_or_none(request.query_params.get("moved"))
     return _page(request, "calendar.html", {
         "year": year, "days": admin_calendar.list_calendar_overrides(session, year=year),
@@ -363,6 +366,7 @@ def _calendar_page(request, session, year, *, form=None, errors=None, message=No
         "moved": moved if request.query_params.get("done") and moved is not None and moved >= 0 else None,
         "form": form or {}, "errors": errors or {}, "message": message,
         "kinds": DayKind.choices(), "years": range(year - 2, year + 3),
+        "notice": notice or {"text": "", "errors": {}},
     }, status_code=status_code)
 
 

@@ -6,6 +6,7 @@ The working-day arithmetic itself lives in workflows.core.calendar; this module 
 administrators' door to it.
 """
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -34,15 +35,28 @@ def set_calendar_day(
     session: Session, *, actor: Actor, day: date | str, kind: DayKind | str, name: str = "", as_of: datetime
 ) -> CalendarChange:
     """Mark a day a holiday or a working day (调休), replacing any earlier override."""
+    row = _set(session, actor, day, kind, name, as_of)
+    replanned = replan_deadlines(session, changed=[row.day], actor=actor, as_of=as_of)
+    return CalendarChange(row, replanned)
+
+
+def set_calendar_days(
+    session: Session, *, actor: Actor, days: Iterable[tuple[date, DayKind, str]], as_of: datetime
+) -> ReplanResult:
+    """Several days at once (a State Council notice): each saved and audited, then one
+    re-plan for all of them."""
+    changed = [_set(session, actor, day, kind, name, as_of).day for day, kind, name in days]
+    return replan_deadlines(session, changed=changed, actor=actor, as_of=as_of)
+
+
+def _set(session: Session, actor: Actor, day, kind, name: str, as_of: datetime) -> CalendarDay:
     day = parse_date(day, "day", "日期")
     before = session.get(CalendarDay, day)
     old = [DayKind(before.kind).value if before else None, before.name if before else None]
     row = set_day(session, day=day, kind=kind, name=name, actor_id=actor.user_id)
-    replanned = replan_deadlines(session, changed=[day], actor=actor, as_of=as_of)
     record(session, AuditKind.CALENDAR_CHANGED, as_of=as_of, actor=actor, action="set",
-           day=day.isoformat(), day_kind=[old[0], DayKind(row.kind).value], name=[old[1], row.name],
-           cases_replanned=replanned.moved)  # fmt: skip
-    return CalendarChange(row, replanned)
+           day=day.isoformat(), day_kind=[old[0], DayKind(row.kind).value], name=[old[1], row.name])
+    return row
 
 
 def unset_calendar_day(session: Session, *, actor: Actor, day: date | str, as_of: datetime) -> ReplanResult:
