@@ -65,7 +65,7 @@ def setup(pg: str, moved: int) -> None:
         conn.execute(f"DROP TABLE IF EXISTS {SCENARIO}")
         conn.execute(
             f"""CREATE TABLE {SCENARIO} AS
-                SELECT id, version, updated_at, (row_number() OVER (ORDER BY md5(id::text))) % 200 AS b
+                SELECT id, version, updated_at, (row_number() OVER (ORDER BY md5(id::text))) %% 200 AS b
                 FROM warning_case WHERE state = ANY(%s) AND due_on IS NOT NULL
                 ORDER BY md5(id::text) LIMIT %s""",
             (list(OPEN), moved),

@@ -50,7 +50,7 @@ def _notice_text(form: FormData) -> str:
     return admin_notice.decode_notice(data)
 
 
-def _refused(request, session, form: FormData, error: InvalidInput, text: str):
+def _refused(request, session, error: InvalidInput, text: str):
     year = local_date(now_utc()).year
     errors = {e.field: e.message for e in error.errors} or {admin_notice.FIELD: error.message}
     return _calendar_page(request, session, year, notice={"text": text, "errors": errors},
@@ -98,7 +98,7 @@ def preview_notice(request: Request, actor: Viewer, session: SessionDep, form: P
         text = _notice_text(form)
         notice = admin_notice.parse_notice(text)
     except InvalidInput as error:
-        return _refused(request, session, form, error, typed)
+        return _refused(request, session, error, typed)
     return _preview(request, session, notice, text)
 
 
@@ -117,7 +117,7 @@ def save_notice(request: Request, actor: Viewer, session: SessionDep, form: Post
             notice = admin_notice.parse_notice(text)
             result = admin_notice.apply_notice(session, actor=actor, notice=notice, as_of=now_utc())
     except InvalidInput as error:
-        return _refused(request, session, form, error, text)
+        return _refused(request, session, error, text)
     return RedirectResponse(
         f"/admin/calendar?year={notice.year}&done=notice_saved&moved={result.cases_replanned}", status_code=303
     )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Response
 
 from models.enums import Level, Role, RuleCategory, WarningType, WhitelistKind
 from workflows.admin import calendar as admin_calendar
+from workflows.admin import notice as admin_notice
 from workflows.admin import rules as admin_rules
 from workflows.admin import users as admin_users
 from workflows.admin.handover import Handover
@@ -26,6 +27,8 @@ from .admin_schemas import (
     CalendarChangeOut,
     CalendarDayIn,
     CalendarDayOut,
+    NoticeIn,
+    NoticeOut,
     PasswordReset,
     PasswordResetDone,
     RouteIn,
@@ -143,6 +146,21 @@ def change_rule(rule_id: int, body: RuleChange, actor: CurrentActor, session: Se
             dependencies=[Depends(allow(ADMINS))])
 def list_calendar(session: SessionDep, year: int | None = None):
     return [CalendarDayOut.model_validate(d) for d in admin_calendar.list_calendar_overrides(session, year=year)]
+
+
+@router.post("/calendar/notice", response_model=NoticeOut, summary="按国务院办公厅通知录入全年节假日",
+             description="保存时在办案件的办理期限随之重新计算。",
+             dependencies=[Depends(allow(ADMINS))])
+def import_notice(body: NoticeIn, actor: CurrentActor, session: SessionDep):
+    notice = admin_notice.parse_notice(body.notice)
+    replaced = len(admin_notice.existing_overrides(session, notice))
+    moved = 0
+    if body.save:
+        moved = admin_notice.apply_notice(session, actor=actor, notice=notice, as_of=now_utc()).cases_replanned
+    return NoticeOut(year=notice.year, items=list(notice.items), days=list(notice.entries),
+                     holidays=len(notice.holidays), workdays=len(notice.workdays),
+                     warnings=list(notice.warnings), saved=body.save, replaced=replaced,
+                     cases_replanned=moved)  # fmt: skip
 
 
 @router.put("/calendar/{day}", response_model=CalendarChangeOut, summary="设定节假日或调休上班日",

@@ -144,6 +144,31 @@ class CalendarChangeOut(CalendarDayOut):
     escalations_withdrawn: int = Field(description="其中因原期限产生、现已撤回督办的案件数")
 
 
+class NoticeIn(Strict):
+    notice: str = Field(description="国务院办公厅《关于YYYY年部分节假日安排的通知》全文")
+    save: bool = Field(False, description="true：识别后保存为工作日历调整；false：只识别，不保存（预览）")
+
+
+class NoticeDayOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    day: date
+    kind: DayKind
+    name: str
+    line: int = Field(description="通知原文中的行号")
+
+
+class NoticeOut(BaseModel):
+    year: int
+    items: list[str] = Field(description="通知所列节日，如“国庆节、中秋节”")
+    days: list[NoticeDayOut]
+    holidays: int
+    workdays: int
+    warnings: list[str]
+    saved: bool
+    replaced: int = Field(description="已有调整被替换的天数（预览时为将被替换的天数）")
+    cases_replanned: int = Field(0, description="随之调整办理期限的在办案件数（预览时为 0）")
+
+
 class WhitelistIn(Strict):
     kind: WhitelistKind = Field(description="payee 收款人 / account 账户")
     value: str = Field(description="收款人名称（至少 2 个字）或账户（8–32 位数字，可含空格或连字符）")
