@@ -9,6 +9,7 @@ def page_routers() -> list[APIRouter]:
     from . import (
         admin,
         applications,
+        audit,
         auth,
         batch,
         cases,
@@ -29,4 +30,4 @@ def page_routers() -> list[APIRouter]:
     return [auth.router, work.router, cases.router, slips.router, batch.router, review.router,
             summary.router, admin.router, inbox.router, escalations.router, oversight.router,
             report_chain.router, ledger.router, federation_admin.router, reports.router,
-            imports.router, applications.router]
+            imports.router, applications.router, audit.router]
