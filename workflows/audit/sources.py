@@ -1,6 +1,7 @@
 """The audited tables as one list of happenings: one SELECT per table, in the same columns.
 
-Each source answers (src, table_name, id, at, kind, person_id, case_id, region_path, detail):
+Each source answers (src, table_name, id, at, kind, person_id, case_id, region_path, detail,
+state):
 `kind` is the audit kind for audit_event ("login", …) and "<table>:<event>" for the others;
 `person_id` is who acted; `region_path` is where it happened (the case's, the report's or the
 acting account's region), which is what an auditor's scope is matched against.
@@ -55,7 +56,7 @@ def _region_of(region_id):
     return sa.select(Region.path).where(Region.id == region_id).scalar_subquery()
 
 
-def _row(src, table, id_, at, kind, person, case, region, detail):
+def _row(src, table, id_, at, kind, person, case, region, detail, state=None):
     return sa.select(
         sa.literal(src, sa.Integer).label("src"),
         sa.literal(table, sa.String(32)).label("table_name"),
@@ -66,6 +67,9 @@ def _row(src, table, id_, at, kind, person, case, region, detail):
         sa.cast(case, sa.Integer).label("case_id"),
         sa.cast(region, sa.String(255)).label("region_path"),
         sa.cast(detail, TEXT).label("detail"),
+        # The state a step led to, where the step's own name is not for people (reports,
+        # oversight cases): the viewer labels the step by it.
+        sa.cast(state, sa.String(32)).label("state"),
     )
 
 
@@ -93,11 +97,12 @@ def sources() -> dict[str, sa.Select]:
         "monthly_report_event": _row(
             5, "monthly_report_event", r.id, r.at, _tagged("monthly_report_event", r.event), r.actor_id,
             None, report_region.where(MonthlyReport.id == r.report_id).scalar_subquery(), r.comment,
+            r.to_status,
         ).select_from(r),
         "oversight_event": _row(
             6, "oversight_event", o.id, o.at, _tagged("oversight_event", o.event), o.actor_id, None,
             sa.select(Region.path).join(OversightCase, OversightCase.region_id == Region.id)
-            .where(OversightCase.id == o.oversight_id).scalar_subquery(), o.comment,
+            .where(OversightCase.id == o.oversight_id).scalar_subquery(), o.comment, o.to_state,
         ).select_from(o),
         "import_run": _row(7, "import_run", i.id, i.created_at, _tagged("import_run", i.state),
                            i.created_by_id, None, _account_region(i.created_by_id), i.file_name

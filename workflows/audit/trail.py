@@ -19,7 +19,10 @@ from sqlmodel import Session
 
 from models import AuditLink, Case, User
 from models.audit import AUDITED_TABLES
-from models.enums import AuditKind, Event, Role
+from models.enums import AuditKind, Event, Role, SignoffDecision
+from models.federation import PushStatus
+from models.oversight import OversightState
+from models.reports import ReportStatus
 from workflows.audit.sources import ADMIN_SOURCES, sources
 from workflows.core.actors import Actor
 from workflows.core.calendar import LOCAL_TZ
@@ -75,7 +78,25 @@ def kind_choices(actor: Actor) -> list[tuple[str, str]]:
     return choices + [(k.value, k.label) for k in AuditKind]
 
 
-def kind_label(kind: str | None) -> str:
+IMPORT_STATES = {"queued": "排队中", "running": "导入中", "done": "已完成", "failed": "失败"}
+# "<table>:<event>" → the words; `state` is the state the step led to (reports, oversight).
+_STEP_WORDS = {
+    "case_event": lambda event, state: _label_of(Event, event),
+    "slip_version": lambda event, state: f"提交工作单（第 {event} 版）",
+    "slip_signoff": lambda event, state: f"处室负责人意见：{_label_of(SignoffDecision, event)}",
+    "monthly_report_event": lambda event, state: f"月报流转：{_label_of(ReportStatus, state or event)}",
+    "oversight_event": lambda event, state: f"督查约谈：{_label_of(OversightState, state or event)}",
+    "import_run": lambda event, state: f"数据导入：{IMPORT_STATES.get(event, event)}",
+    "federation_push": lambda event, state: f"向上级报送月报：{_label_of(PushStatus, event)}",
+    "received_report": lambda event, state: "收到下级月报",
+}
+
+
+def _label_of(enum, value: str | None) -> str:
+    return enum(value).label if value in enum._value2member_map_ else (value or "")
+
+
+def kind_label(kind: str | None, state: str | None = None) -> str:
     if not kind:
         return ""
     if kind in AUDITED_TABLES:
@@ -83,12 +104,8 @@ def kind_label(kind: str | None) -> str:
     if kind in AuditKind._value2member_map_:
         return AuditKind(kind).label
     table, _, event = kind.partition(":")
-    if table == "case_event" and event in Event._value2member_map_:
-        return Event(event).label
-    if table == "slip_version":
-        return f"工作单第 {event} 版"
-    base = AUDITED_TABLES[table].label if table in AUDITED_TABLES else table
-    return f"{base}：{event}" if event else base
+    words = _STEP_WORDS.get(table)
+    return words(event, state) if words else kind
 
 
 def _check_reader(actor: Actor) -> None:
@@ -157,7 +174,8 @@ def to_row(row) -> TrailRow:
     if not person and row.table_name == "audit_event":
         person = row.detail or ""
     return TrailRow(
-        table_name=row.table_name, id=row.id, at=row.at, kind=row.kind, kind_label=kind_label(row.kind),
+        table_name=row.table_name, id=row.id, at=row.at, kind=row.kind,
+        kind_label=kind_label(row.kind, row.state),
         person=person or "系统", case_number=row.case_number, region_path=row.region_path,
         detail=row.detail or "", seq=row.seq, hash=row.hash,
     )

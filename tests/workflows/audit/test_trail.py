@@ -92,3 +92,14 @@ def test_keyset_pages_cover_every_row_once_newest_first(session, world, happened
     with pytest.raises(InvalidInput):
         trail_page(session, actor=world.actors["liu_yang"], wanted=TrailFilter(), cursor="%%%")
     assert session.execute(sa.text("SELECT 1")).scalar() == 1
+
+
+def test_steps_are_labelled_in_chinese():
+    from workflows.audit.trail import kind_label
+
+    assert kind_label("case_event:raise") == "产生预警"
+    assert kind_label("monthly_report_event:draft", "drafting").startswith("月报流转：")
+    assert "draft" not in kind_label("monthly_report_event:draft", "drafting")
+    assert kind_label("oversight_event:open", "open").startswith("督查约谈：")
+    assert kind_label("import_run:done") == "数据导入：已完成"
+    assert kind_label("login") == "登录"
