@@ -5,12 +5,15 @@ one multi-row INSERT of their links per batch; each batch commits, then the head
 rewritten. Run every minute by the `audit_seal` job and by `warnflow audit seal`.
 
 Where the chain reaches: before linking, the sealer fixes each table's *horizon*, its highest
-id, and links only rows up to it. On PostgreSQL it reads the horizons under a brief SHARE lock
-of the audited tables (at most LOCK_TIMEOUT, then this seal is skipped), which waits for every
-transaction that is inserting into them: once it is held, every id at or below the horizon is
-committed or gone for good. So after a seal a row below a linked id that is not linked itself
-can only have been inserted by hand (verify reports it). SQLite has one writer at a time and
-hands out ids above the highest committed one, so its horizon needs no lock.
+id, and links only rows up to it. On PostgreSQL it reads each horizon under a SHARE lock of
+that one table, in a transaction of its own: the lock waits for every transaction inserting
+into the table, so once it is held every id at or below the horizon is committed or gone for
+good. So after a seal a row below a linked id that is not linked itself can only have been
+inserted by hand (verify reports it). The sealer never holds one lock while waiting for
+another, and gives up a table after LOCK_TIMEOUT (shorter than PostgreSQL's deadlock_timeout,
+1 s), so it can neither deadlock with the product's writers nor keep them waiting long; a
+table given up is sealed at the next run. SQLite has one writer at a time and hands out ids
+above the highest committed one, so its horizons need no lock.
 
 Two sealers at once are serialised by a transaction-level advisory lock (PostgreSQL) or by
 SQLite's write lock, and audit_link's keys refuse a row linked twice whatever happens.
@@ -35,7 +38,7 @@ from workflows.audit.chain import (
 from workflows.audit.head import Head, stamp, write_head
 
 BATCH = 2000
-LOCK_TIMEOUT = "5s"
+LOCK_TIMEOUT = "200ms"
 # pg_advisory_xact_lock key of the sealer ("audit" in ASCII).
 SEAL_LOCK = 0x6175646974
 
@@ -44,14 +47,14 @@ SEAL_LOCK = 0x6175646974
 class SealResult:
     linked: int
     head: Head | None
-    skipped: str = ""
+    # Tables whose lock was not had in time; their rows wait for the next seal.
+    busy: tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
-        if self.skipped:
-            return self.skipped
         where = f"，链尾第 {self.head.seq} 环" if self.head else "，链为空"
-        return f"封存 {self.linked} 条审计记录{where}"
+        later = f"；{'、'.join(self.busy)} 正在写入，下次封存" if self.busy else ""
+        return f"封存 {self.linked} 条审计记录{where}{later}"
 
 
 def seal(session: Session, *, as_of: datetime, head_file: Path | None = None,
@@ -59,12 +62,8 @@ def seal(session: Session, *, as_of: datetime, head_file: Path | None = None,
     """Link the unlinked audited rows up to each table's horizon; commits each batch and
     rewrites the head file after each commit."""
     tables = audited()
-    try:
-        horizons = _horizons(session, tables)
-    except sa.exc.OperationalError:
-        session.rollback()
-        return SealResult(0, None, skipped="审计表正忙（写入事务未结束），本次未封存，下次再试")
-    session.commit()
+    horizons = {t.name: _horizon(session, t) for t in tables}
+    busy = tuple(t.name for t in tables if horizons[t.name] is BUSY)
     linked, head = 0, None
     while True:
         count, head = _link_batch(session, tables, horizons, as_of, batch)
@@ -73,7 +72,7 @@ def seal(session: Session, *, as_of: datetime, head_file: Path | None = None,
             write_head(head, head_file)
         linked += count
         if count < batch:
-            return SealResult(linked, head)
+            return SealResult(linked, head, busy=busy)
 
 
 def chain_head(session: Session) -> Head | None:
@@ -84,15 +83,22 @@ def chain_head(session: Session) -> Head | None:
     return Head(row.seq, row.hash, stamp(row.sealed_at)) if row else None
 
 
-def _horizons(session: Session, tables: list[AuditedTable]) -> dict[str, int | None]:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-        names = ", ".join(t.name for t in tables)
-        session.execute(sa.text(f"LOCK TABLE {names} IN SHARE MODE"))
-    highest = [
-        sa.select(sa.func.max(table_of(t).c.id)).scalar_subquery().label(t.name) for t in tables
-    ]
-    return dict(session.execute(sa.select(*highest)).mappings().one())
+# A table whose lock was not had in time: not sealed this run.
+BUSY = -1
+
+
+def _horizon(session: Session, audited_table: AuditedTable) -> int | None:
+    """The table's highest id (None: empty), read in a transaction of its own."""
+    try:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(sa.text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+            session.execute(sa.text(f"LOCK TABLE {audited_table.name} IN SHARE MODE"))
+        highest = session.execute(sa.select(sa.func.max(table_of(audited_table).c.id))).scalar()
+    except sa.exc.OperationalError:  # lock_timeout: a long write transaction on the table
+        session.rollback()
+        return BUSY
+    session.commit()
+    return highest
 
 
 def unlinked(audited_table: AuditedTable, columns) -> sa.Select:
@@ -116,7 +122,7 @@ def _link_batch(session: Session, tables: list[AuditedTable], horizons: dict[str
     for audited_table in tables:
         horizon = horizons.get(audited_table.name)
         room = batch - len(links)
-        if horizon is None or room <= 0:
+        if horizon is None or horizon == BUSY or room <= 0:
             continue
         table = table_of(audited_table)
         rows = session.execute(
