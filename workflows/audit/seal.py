@@ -1,7 +1,8 @@
 """The sealer: links every audited row not yet in the chain, in id order, and writes the head.
 
-Set-based: per table one SELECT of the unlinked rows (an anti-join on audit_link) in id order,
-one multi-row INSERT of their links per batch; each batch commits, then the head file is
+Set-based: per table one SELECT of the rows to link in id order (those above the highest id
+already linked; for tables sealed when finished, an anti-join on audit_link), one multi-row
+INSERT of their links per batch; each batch commits, then the head file is
 rewritten. Run every minute by the `audit_seal` job and by `warnflow audit seal`.
 
 Where the chain reaches: before linking, the sealer fixes each table's *horizon*, its highest
@@ -112,6 +113,27 @@ def unlinked(audited_table: AuditedTable, columns) -> sa.Select:
     return query
 
 
+def reach(session: Session, audited_table: AuditedTable) -> int:
+    """The highest row id of the table the chain holds (0: none)."""
+    link = AuditLink.__table__
+    return session.execute(
+        sa.select(sa.func.coalesce(sa.func.max(link.c.row_id), 0))
+        .where(link.c.table_name == audited_table.name)
+    ).scalar()
+
+
+def _to_link(session: Session, audited_table: AuditedTable) -> sa.Select:
+    """The rows this seal links. A table written once per row: those above the chain's reach
+    (an index range, however long the table). Never a row below it: every earlier seal
+    linked all rows up to its horizon, so an unlinked one down there was written by hand and
+    must stay out of the chain for verify to report it. A table sealed when finished: every
+    finished row not yet linked (a lower id may finish after a higher one)."""
+    columns = digested_columns(audited_table)
+    if audited_table.sealed_when is not None:
+        return unlinked(audited_table, columns)
+    return sa.select(*columns).where(table_of(audited_table).c.id > reach(session, audited_table))
+
+
 def _link_batch(session: Session, tables: list[AuditedTable], horizons: dict[str, int | None],
                 as_of: datetime, batch: int) -> tuple[int, Head | None]:
     if session.get_bind().dialect.name == "postgresql":
@@ -126,8 +148,7 @@ def _link_batch(session: Session, tables: list[AuditedTable], horizons: dict[str
             continue
         table = table_of(audited_table)
         rows = session.execute(
-            unlinked(audited_table, digested_columns(audited_table))
-            .where(table.c.id <= horizon).order_by(table.c.id).limit(room)
+            _to_link(session, audited_table).where(table.c.id <= horizon).order_by(table.c.id).limit(room)
         ).mappings()
         for row in rows:
             digest = row_digest(dict(row))

@@ -86,6 +86,10 @@ def test_a_row_inserted_below_the_chain_is_found(session, world, head_file):
     found = problem(session, head_file)
     assert (found.kind, found.table, found.row_id) == ("inserted", "audit_event", ids[1])
     assert "绕过系统直接写入数据库" in found.message
+    # The next seal does not take it into the chain: it stays reported.
+    record(session, AuditKind.LOGIN, as_of=NOW, user_id=world.users["li_na"], username="li_na")
+    assert seal(session, as_of=NOW, head_file=head_file).linked == 1
+    assert problem(session, head_file).row_id == ids[1]
 
 
 def test_the_newest_rows_deleted_with_their_links_are_found_by_the_head_file(session, sealed, head_file):
