@@ -113,6 +113,13 @@ def _check_reader(actor: Actor) -> None:
         raise RoleNotAllowed("只有系统管理员、审计和监督检查局可以查看审计日志")
 
 
+def _check_kind(kind: str | None) -> None:
+    if not kind or kind in AUDITED_TABLES or kind in AuditKind._value2member_map_:
+        return
+    if kind.partition(":")[0] not in _STEP_WORDS:
+        raise InvalidInput.single("kind", "unknown", f"没有名为 {kind} 的审计记录类别")
+
+
 def _union(actor: Actor, wanted: TrailFilter) -> sa.Subquery:
     allowed = ADMIN_SOURCES if actor.role in ADMINS else tuple(AUDITED_TABLES)
     if wanted.kind in AUDITED_TABLES:
@@ -135,6 +142,7 @@ def _bounds(wanted: TrailFilter) -> tuple[datetime | None, datetime | None]:
 def trail_query(session: Session, *, actor: Actor, wanted: TrailFilter) -> sa.Select:
     """Every row the actor may read that matches, newest first (no paging)."""
     _check_reader(actor)
+    _check_kind(wanted.kind)
     u = _union(actor, wanted)
     person, link = sa.orm.aliased(User), AuditLink.__table__
     query = (
@@ -190,10 +198,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, int, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, src, id_ = raw.split("~")
-        moment = datetime.fromisoformat(at)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-        return moment, int(src), int(id_)
+        moment, src, id_ = datetime.fromisoformat(at), int(src), int(id_)
+        # Values no row can have (an id past BIGINT) would fail in the database, not here.
+        if moment.tzinfo is None or not 1 <= src <= len(AUDITED_TABLES) or not 0 < id_ < 2**63:
+            raise ValueError("out of range")
+        return moment, src, id_
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise InvalidInput.single("cursor", "invalid", "翻页标记无效，请从第一页重新查看") from None
 

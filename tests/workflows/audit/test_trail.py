@@ -5,6 +5,7 @@ Liu Yang audits the whole province; Zhou Qi audits Anxian county only; Gao Jun i
 provincial supervision bureau; Li Na handles cases and may not read the trail.
 """
 
+import base64
 from datetime import date, timedelta
 
 import pytest
@@ -71,6 +72,7 @@ def test_filters_by_person_kind_case_and_period(session, world, happened):
 @pytest.mark.parametrize(("wanted", "field"), [
     ({"person": "nobody"}, "person"), ({"case": "YJ-000000-000000"}, "case"),
     ({"date_from": date(2026, 12, 2), "date_to": date(2026, 12, 1)}, "date_to"),
+    ({"kind": "nothing"}, "kind"),
 ])
 def test_bad_filters_name_their_field(session, world, happened, wanted, field):
     with pytest.raises(InvalidInput) as refused:
@@ -89,8 +91,9 @@ def test_keyset_pages_cover_every_row_once_newest_first(session, world, happened
             break
     assert [(r.table_name, r.id) for r in seen] == [(r.table_name, r.id) for r in everything]
     assert [r.at for r in seen] == sorted((r.at for r in seen), reverse=True)
-    with pytest.raises(InvalidInput):
-        trail_page(session, actor=world.actors["liu_yang"], wanted=TrailFilter(), cursor="%%%")
+    for bad in ("%%%", base64.urlsafe_b64encode(f"{NOW.isoformat()}~1~{2**64}".encode()).decode()):
+        with pytest.raises(InvalidInput):
+            trail_page(session, actor=world.actors["liu_yang"], wanted=TrailFilter(), cursor=bad)
     assert session.execute(sa.text("SELECT 1")).scalar() == 1
 
 
