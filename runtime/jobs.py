@@ -40,7 +40,7 @@ from models.settings import get_settings
 from models.types import utcnow
 from notifications import digest, federation
 from runtime.mail import dispatch_notifications
-from workflows.audit.nightly import verify_and_alert
+from workflows.audit.nightly import nightly_check
 from workflows.audit.seal import seal
 from workflows.core.calendar import LOCAL_TZ, is_first_working_day, load_calendar, local_date
 from workflows.escalation.sweep import sweep
@@ -166,7 +166,7 @@ JOBS: dict[str, Job] = {
             grace=timedelta(minutes=30), lookback=timedelta(minutes=3),
         ),
         Job(
-            "audit_verify", verify_and_alert, "30 2 * * *",
+            "audit_verify", nightly_check, "30 2 * * *",
             "每日 02:30 校验审计链：逐条重算摘要、核对链尾文件，未通过时通知系统管理员",
             grace=timedelta(hours=6), lookback=timedelta(days=2),
         ),

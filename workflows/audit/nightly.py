@@ -1,17 +1,21 @@
 """The nightly check (job `audit_verify`): verify, keep the outcome, alert the administrators.
 
-On a failure every active administrator finds a notification in their inbox (and by e-mail
-if they chose it), once per night; then the run fails (AuditChainBroken) so that the job
-history and Prefect show it too.
+The walk reads in a transaction of its own that writes nothing (on SQLite it never holds the
+write lock, so the product keeps writing while a long chain is checked); the outcome and the
+alert are then written in one short transaction. On a failure every active administrator
+finds a notification in their inbox (and by e-mail if they chose it), once per night; the
+job run then fails (AuditChainBroken), so the job history and Prefect show it too.
 """
 
 from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from models import User
+from models.db import session_scope, writer
 from models.enums import Role
 from models.notifications import NotificationKind
 from workflows.audit.verify import VerifyResult, record_check, verify
@@ -23,22 +27,31 @@ class AuditChainBroken(RuntimeError):
     """The chain did not verify; the message is the first broken link, in Chinese."""
 
 
-def verify_and_alert(session: Session, *, as_of: datetime, commit: bool = False,
-                     head_file: Path | None = None) -> VerifyResult:
-    """Verify the chain, record the check and, on failure, queue the administrators' alert.
-    With `commit` the check and the alert are committed before AuditChainBroken is raised."""
-    result = verify(session, head_file=head_file)
-    record_check(session, result, as_of=as_of)
-    if not result.passed:
-        _alert(session, result, as_of)
-    if commit:
-        session.commit()
+def check_chain(engine: Engine, *, as_of: datetime, head_file: Path | None = None,
+                alert: bool = True) -> VerifyResult:
+    """Verify (reading only), then record the check and, on failure and with `alert`, queue
+    the administrators' alert (committed)."""
+    with Session(engine) as reading:
+        result = verify(reading, head_file=head_file)
+    with session_scope(writer(engine)) as session:
+        record_and_alert(session, result, as_of=as_of, alert=alert)
+    return result
+
+
+def nightly_check(engine: Engine, *, as_of: datetime) -> VerifyResult:
+    """The job: check_chain, and fail the run when the chain is broken."""
+    result = check_chain(engine, as_of=as_of)
     if not result.passed:
         raise AuditChainBroken(result.summary)
     return result
 
 
-def _alert(session: Session, result: VerifyResult, as_of: datetime) -> int:
+def record_and_alert(session: Session, result: VerifyResult, *, as_of: datetime,
+                     alert: bool = True) -> int:
+    """Keep the check; on failure queue one alert per active administrator (flushes)."""
+    record_check(session, result, as_of=as_of)
+    if result.passed or not alert:
+        return 0
     admins = session.scalars(
         sa.select(User.id).where(User.role == Role.ADMIN, User.is_active.is_(True)).order_by(User.id)
     ).all()
