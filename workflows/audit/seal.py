@@ -64,7 +64,7 @@ def seal(session: Session, *, as_of: datetime, head_file: Path | None = None,
     rewrites the head file after each commit."""
     tables = audited()
     horizons = {t.name: _horizon(session, t) for t in tables}
-    busy = tuple(t.name for t in tables if horizons[t.name] is BUSY)
+    busy = tuple(t.name for t in tables if horizons[t.name] == BUSY)
     linked, head = 0, None
     while True:
         count, head = _link_batch(session, tables, horizons, as_of, batch)
