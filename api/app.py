@@ -15,7 +15,7 @@ from sqlmodel import Session
 from models.db import get_engine
 from models.migrate import current_heads
 from models.settings import Settings, get_settings
-from runtime.health import late_jobs
+from runtime.health import audit_health, late_jobs
 from workflows.core.calendar import LOCAL_TZ, WorkingCalendar, load_calendar
 from workflows.core.clock import now_utc
 
@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None, *, on_shutdown: Callable[[], No
 
     @app.get("/healthz", tags=["运维"])
     def healthz() -> JSONResponse:
-        """Version, database kind and reachability, schema revision, calendar coverage, late jobs."""
+        """Version, database kind and reachability, schema revision, calendar coverage, late jobs,
+        the last audit-chain verification."""
         body: dict = {
             "status": "ok",
             "version": package_version("warnflow"),
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, on_shutdown: Callable[[], No
                 calendar = load_calendar(session) if up_to_date else WorkingCalendar()
                 body["calendar"] = calendar.coverage(today)
                 late = late_jobs(session, now=now_utc()) if up_to_date else []
+                audit = audit_health(session) if up_to_date else None
             body["schema"] = {"revision": revision, "up_to_date": up_to_date}
             # Late jobs do not take this instance out of a load balancer (still 200): they
             # say nothing runs the scheduler, which an operator must look at.
@@ -80,6 +82,10 @@ def create_app(settings: Settings | None = None, *, on_shutdown: Callable[[], No
             if late:
                 body.update(status="degraded", warning="定时任务已延误：" + "、".join(
                     f"{job.name}（{job.late_by}）" for job in late))
+            if audit is not None:
+                body["audit"] = audit
+                if audit["passed"] is False:
+                    body.update(status="degraded", audit_warning="审计链校验未通过：" + audit["message"])
             if not up_to_date:
                 body.update(status="degraded", error="数据库结构不是最新版本，请运行 warnflow migrate")
         except sa.exc.SQLAlchemyError as error:

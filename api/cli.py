@@ -1,4 +1,4 @@
-"""`warnflow`: the operator's command line (demo, serve, migrate, users, calendar, sweep, report)."""
+"""`warnflow`: the operator's command line (demo, serve, migrate, users, calendar, sweep, report, audit)."""
 
 import os
 import sys
@@ -22,6 +22,7 @@ from workflows.demo import NAMED_LOGINS, demo_logins, load_demo
 from workflows.escalation.sweep import sweep as run_sweep
 from workflows.reporting.staffing import keeps_chains_staffed
 
+from .cli_audit import audit_app
 from .cli_calendar import calendar_app
 from .cli_federation import federation_app
 from .cli_import import import_app
@@ -39,6 +40,7 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(federation_app, name="federation")
 app.add_typer(report_app, name="report")
 app.add_typer(import_app, name="import")
+app.add_typer(audit_app, name="audit")
 users_app = typer.Typer(help="用户管理：开通、变更、停用账户（user accounts）", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 

@@ -3,7 +3,7 @@
 Every table module is imported here so that `SQLModel.metadata` (Alembic's target) is whole.
 """
 
-from .audit import AuditEvent
+from .audit import AuditCheck, AuditEvent, AuditLink  # noqa: F401
 from .calendar import CalendarDay, CalendarStamp  # noqa: F401
 from .cases import Case, CaseEvent, CaseFacts, CaseNumberCounter
 from .escalation import DeadlineReminder, EscalationRequest

@@ -35,6 +35,8 @@ class NotificationKind(Labeled):
     # A slip or a note waiting for the supervisor's review; the review's outcome for the handler.
     REVIEW_REQUEST = "review_request"
     REVIEW_DECIDED = "review_decided"
+    # The nightly audit-chain check failed (administrators only).
+    AUDIT = "audit"
     OTHER = "other"
 
 
@@ -66,6 +68,7 @@ _LABELS[NotificationKind] = {
     NotificationKind.OVERSIGHT: "督查约谈",
     NotificationKind.REVIEW_REQUEST: "待审核",
     NotificationKind.REVIEW_DECIDED: "审核结果",
+    NotificationKind.AUDIT: "审计链告警",
     NotificationKind.OTHER: "其他",
 }
 _LABELS[NotificationStatus] = {

@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     federation_max_attempts: int = Field(8, ge=1, le=50)
     federation_region: str | None = None
 
+    # The audit chain's head (workflows/audit/seal.py), rewritten after every seal: the chain
+    # in the database must reach it, so deleting the newest rows and links is found. Unset:
+    # beside the SQLite file, or var_dir/audit-head.json on PostgreSQL (put it on a volume
+    # every process shares, and outside the database's reach if you can).
+    audit_head_path: Path | None = None
+
     @field_validator("assessment_weights")
     @classmethod
     def _weights(cls, weights: dict[str, int]) -> dict[str, int]:
@@ -149,6 +155,15 @@ class Settings(BaseSettings):
     @property
     def database_kind(self) -> str:
         return "sqlite" if self.resolved_database_url.startswith("sqlite") else "postgresql"
+
+    @property
+    def resolved_audit_head_path(self) -> Path:
+        if self.audit_head_path is not None:
+            return self.audit_head_path
+        url = self.resolved_database_url
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            return Path(url.removeprefix("sqlite:///")).parent / "audit-head.json"
+        return self.var_dir / "audit-head.json"
 
     @property
     def files_dir(self) -> Path:

@@ -7,7 +7,8 @@ a scheduler that runs nothing looks like from the database, whichever scheduler 
 
 A job that never succeeded is late once the database has job runs older than twice its
 period (the schedulers have been at work that long); on a database where no job ever ran,
-nothing is late yet. Read-only: `warnflow jobs list` and /healthz call it.
+nothing is late yet. Read-only: `warnflow jobs list` and /healthz call it; /healthz also
+shows the last audit-chain verification (`audit_health`).
 """
 
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from sqlmodel import Session
 
 from models.scheduling import JobRun
 from runtime.jobs import DEAD_AFTER, JOBS, Job
+from workflows.audit.verify import last_checks
 
 SUCCESS = ("ok", "skipped")
 
@@ -75,3 +77,16 @@ def _span(delta: timedelta) -> str:
     if minutes % 60 == 0:
         return f"{minutes // 60} 小时"
     return f"{minutes} 分钟"
+
+
+def audit_health(session: Session) -> dict:
+    """The latest audit-chain verification (`warnflow audit verify` or the nightly job)."""
+    checks = last_checks(session)
+    last = checks.last
+    return {
+        "last_verified_at": last.at.isoformat() if last else None,
+        "passed": last.passed if last else None,
+        "last_passed_at": checks.last_passed_at.isoformat() if checks.last_passed_at else None,
+        "links": last.links if last else 0,
+        "message": last.message if last and not last.passed else "",
+    }

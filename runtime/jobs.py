@@ -40,6 +40,8 @@ from models.settings import get_settings
 from models.types import utcnow
 from notifications import digest, federation
 from runtime.mail import dispatch_notifications
+from workflows.audit.nightly import nightly_check
+from workflows.audit.seal import seal
 from workflows.core.calendar import LOCAL_TZ, is_first_working_day, load_calendar, local_date
 from workflows.escalation.sweep import sweep
 from workflows.oversight.opening import evaluate_streaks
@@ -157,6 +159,16 @@ JOBS: dict[str, Job] = {
             "dispatch_federation", federation.drain, "*/2 * * * *",
             "向上级系统推送已报送的月报（签名），失败按退避重试",
             grace=timedelta(minutes=30), lookback=timedelta(minutes=5),
+        ),
+        Job(
+            "audit_seal", seal, "* * * * *",
+            "封存审计记录：把新的审计记录接入散列链，并更新链尾文件",
+            grace=timedelta(minutes=30), lookback=timedelta(minutes=3),
+        ),
+        Job(
+            "audit_verify", nightly_check, "30 2 * * *",
+            "每日 02:30 校验审计链：逐条重算摘要、核对链尾文件，未通过时通知系统管理员",
+            grace=timedelta(hours=6), lookback=timedelta(days=2),
         ),
         Job(
             "prune_job_history",

@@ -16,6 +16,7 @@ never from the layers above nor from a sibling in its own layer (pyproject.toml
     escalation    the deadline ladder: reminders, bells turning lights, extension and escalation requests
     federation    signing keys, trusted peers, the signed report exchange between deployments
     oversight     the three-month rule: streaks, special inspections and interviews
+    audit         the hash chain over every audited row: sealing, verifying, the audit viewer
     ---
     cases         the case lifecycle table, transition(), slips, attachments, case reads and queries
     ---

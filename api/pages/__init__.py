@@ -10,6 +10,7 @@ def page_routers() -> list[APIRouter]:
         admin,
         admin_notice,
         applications,
+        audit,
         auth,
         batch,
         cases,
@@ -30,4 +31,4 @@ def page_routers() -> list[APIRouter]:
     return [auth.router, work.router, cases.router, slips.router, batch.router, review.router,
             summary.router, admin.router, admin_notice.router, inbox.router, escalations.router, oversight.router,
             report_chain.router, ledger.router, federation_admin.router, reports.router,
-            imports.router, applications.router]
+            imports.router, applications.router, audit.router]

@@ -13,6 +13,7 @@ from forms.formatting import register_filters
 from models import OrgUnit
 from models.enums import Conclusion, Level, Measure, Role, VerifyMethod, ViolationType
 from notifications.inbox import unread_count
+from workflows.audit.trail import AUDIT_READERS
 from workflows.core.actors import Actor
 from workflows.core.roles import (
     ADMINS,
@@ -58,6 +59,8 @@ _NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/ledger", "分类台账", OFFICE_READERS),
     ("/oversight", "督查约谈", OFFICE_READERS),
     ("/admin", "系统管理", ADMINS),
+    # Administrators reach it from the admin tabs.
+    ("/admin/audit", "审计日志", AUDIT_READERS - ADMINS),
     ("/imports", "数据导入", IMPORTERS),
     ("/account-applications", "账户申请", EVERYONE - {Role.INTEGRATION}),
     ("/inbox", "站内消息", EVERYONE),

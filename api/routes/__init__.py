@@ -9,6 +9,7 @@ def api_routers() -> list[APIRouter]:
     from . import (
         admin,
         applications,
+        audit,
         auth,
         cases,
         duties,
@@ -24,4 +25,4 @@ def api_routers() -> list[APIRouter]:
 
     return [auth.router, cases.router, slips.router, admin.router, imports.router, inbox.router,
             escalations.router, oversight.router, reports.router, report_chain.router, federation.router,
-            applications.router, duties.router]
+            applications.router, duties.router, audit.router]
