@@ -131,7 +131,7 @@ def _may_see(session: Session, actor: Actor, application: AccountApplication, pa
         return actor.sees_region(path)
     return actor.org_unit_id == application.org_unit_id or (
         actor.role == Role.LEADER and actor.sees_region(path)
-        and actor.user_id in department_heads(session, application.org_unit_id)
+        and actor.user_id in reviewers(session, application)
     )
 
 
@@ -261,17 +261,31 @@ def submit_application(
     return _row(session, application)
 
 
-def department_heads(session: Session, org_unit_id: int) -> list[int]:
-    """Who may approve as the applicant's department head (see the module docstring)."""
+def department_heads(session: Session, org_unit_id: int, excluding: set[int | None] | None = None) -> list[int]:
+    """Who may approve as the applicant's department head (see the module docstring). Those
+    in `excluding` (the submitter, the account's holder) do not count: when they are the
+    unit's only heads, as for a county treasury of one, the region's leadership reviews."""
+    excluding = excluding or set()
     heads = session.exec(select(User.id).where(
         User.org_unit_id == org_unit_id, User.is_active.is_(True), User.role.in_(HEAD_ROLES))).all()
+    heads = [h for h in heads if h not in excluding]
     if heads:
-        return list(heads)
+        return heads
     region_id = session.exec(select(OrgUnit.region_id).where(OrgUnit.id == org_unit_id)).one()
-    return list(session.exec(
+    return [h for h in session.exec(
         select(User.id).join(OrgUnit, OrgUnit.id == User.org_unit_id)
         .where(OrgUnit.region_id == region_id, User.is_active.is_(True), User.role == Role.LEADER)
-    ).all())
+    ).all() if h not in excluding]
+
+
+def reviewers(session: Session, application: AccountApplication) -> list[int]:
+    return department_heads(session, application.org_unit_id,
+                            {application.submitted_by_id, application.user_id})
+
+
+def may_review(session: Session, *, actor: Actor, application_id: int) -> bool:
+    application = _load(session, actor, application_id)
+    return application.status == ApplicationStatus.SUBMITTED and actor.user_id in reviewers(session, application)
 
 
 def _check_version(application: AccountApplication, version: int) -> None:
@@ -290,7 +304,7 @@ def head_decide(
 ) -> ApplicationRow:
     """The department head's 审核: approve (it goes to the administrator) or refuse."""
     application = _load(session, actor, application_id)
-    if actor.user_id not in department_heads(session, application.org_unit_id):
+    if actor.user_id not in reviewers(session, application):
         raise RoleNotAllowed("只有申请人所在处室的负责人可以审核该申请")
     if application.status != ApplicationStatus.SUBMITTED:
         raise InvalidState(f"该申请{ApplicationStatus(application.status).label}，不能再审核")
