@@ -8,8 +8,10 @@ account pages (so separation of duties and the case handover apply). Either may 
 an opinion. The application and its approvals are kept and print as a form.
 
 Who is the department head: an active account of the applicant's unit holding a head role;
-for a unit with none (the office that keeps the administrators), the leadership of its
-region. Nobody approves an application they submitted or that is about themselves.
+for a unit with none (the office that keeps the administrators, or a one-person treasury
+applying about its one head), the leadership of its region. A head handing in the
+department's application reviews it by signing it; otherwise nobody approves an application
+they submitted or that is about themselves.
 """
 
 from dataclasses import dataclass
@@ -43,6 +45,8 @@ from workflows.core.errors import (
 )
 from workflows.core.roles import ADMINS
 
+# The head's opinion when the head hands the application in.
+HEAD_SUBMITTED = "本处室负责人提交"
 HEAD_ROLES = frozenset(
     {Role.SUPERVISOR, Role.TREASURY, Role.POVERTY_OFFICE, Role.SUPERVISION, Role.LEADER, Role.PROVINCE}
 )
@@ -258,6 +262,16 @@ def submit_application(
     record(session, AuditKind.APPLICATION_CHANGED, as_of=as_of, actor=actor, action="submit",
            application_id=application.id, application_kind=kind.value,
            user_id=target.id if target else None)
+    if actor.user_id in reviewers(session, application):
+        # The department head handing in the department's application signs it as its
+        # reviewer (处室负责人审核): it goes straight to the administrator.
+        application.status = ApplicationStatus.HEAD_APPROVED
+        application.head_id, application.head_at = actor.user_id, as_of
+        application.head_opinion = HEAD_SUBMITTED
+        session.add(application)
+        session.flush()
+        record(session, AuditKind.APPLICATION_CHANGED, as_of=as_of, actor=actor, action="head_approve",
+               application_id=application.id)
     return _row(session, application)
 
 
@@ -279,8 +293,9 @@ def department_heads(session: Session, org_unit_id: int, excluding: set[int | No
 
 
 def reviewers(session: Session, application: AccountApplication) -> list[int]:
-    return department_heads(session, application.org_unit_id,
-                            {application.submitted_by_id, application.user_id})
+    """The department heads who may review it, never its holder (a head handing one in has
+    reviewed it by doing so: see submit_application)."""
+    return department_heads(session, application.org_unit_id, {application.user_id})
 
 
 def may_review(session: Session, *, actor: Actor, application_id: int) -> bool:
