@@ -1,4 +1,5 @@
-"""`warnflow report monthly ORG YYYY-MM`: a monthly summary as PDF, XLSX or JSON."""
+"""`warnflow report monthly ORG YYYY-MM`: a monthly summary as PDF, XLSX or JSON; the PDF and
+XLSX are forms.report_files' (a frozen version's stored file, as the pages serve it)."""
 
 import json
 from enum import StrEnum
@@ -8,6 +9,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from models.db import session_scope
+from models.settings import get_settings
 from workflows.core.calendar import parse_month
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError
@@ -52,15 +54,12 @@ def monthly(
             region = resolve_region(session, org, field_name="ORG")
             view = read_report(session, region=region, month=parsed, as_of=now_utc(),
                                version=version)  # fmt: skip
-            # Only the renderer asked for is loaded (WeasyPrint takes seconds to import).
-            if format == Format.PDF:
-                from forms.report_pdf import monthly_report_pdf
+            if format in (Format.PDF, Format.XLSX):
+                # The file the pages and the e-mail give: a frozen version from storage.
+                # Loaded only when asked for (WeasyPrint takes seconds to import).
+                from forms.report_files import report_file
 
-                body = monthly_report_pdf(view)
-            elif format == Format.XLSX:
-                from forms.report_xlsx import monthly_report_xlsx
-
-                body = monthly_report_xlsx(view)
+                body = report_file(view, format.value, files_dir=get_settings().files_dir)
             else:
                 text = json.dumps(view.figures, ensure_ascii=False, indent=2, sort_keys=True)
                 body = (text + "\n").encode()

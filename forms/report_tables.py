@@ -84,6 +84,9 @@ OVERDUE = [
 ]
 
 
+# Who a city's or the province's department lines also count (section 八).
+BELOW_WORD = {"city": "区县", "province": "市县"}
+
 def value(column: Column, raw: Any) -> Any:
     """The cell's value for a spreadsheet: int, Decimal (percent / 万元 / days), date or text."""
     if column.kind == "rate":
@@ -223,6 +226,8 @@ def printable(figures: dict) -> dict:
             ]
             for d in figures["departments"]
         ],  # fmt: skip
+        "departments_note": (f"各部门数据含所辖{BELOW_WORD.get(figures['region']['level'], '下级')}同类部门。"
+                             if any(d.get("includes_below") for d in figures["departments"]) else ""),
         "headers": {
             "matrix": [c.header for c in MATRIX],
             "rules": [c.header for c in RULES],

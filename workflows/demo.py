@@ -28,6 +28,7 @@ from models.enums import (
     WhitelistKind,
 )
 from workflows.admin.accounts import create_user, hash_password
+from workflows.admin.persons import check_separation, record_person, with_check_character
 from workflows.cases.slips import SlipInput
 from workflows.cases.transition import transition
 from workflows.core.actors import Actor, load_actor
@@ -257,14 +258,48 @@ def _people(session: Session, rng: random.Random, password: str) -> dict[str, Ac
             chain_accounts.append((f"{section.lower()}{region_code}_sup", Role.SUPERVISOR, code, name, "处长"))
     people = {}
     shared_hash = hash_password(password)
+    persons = _PersonMaker()
     for generator, batch in ((rng, accounts), (chain_rng, chain_accounts)):
         for username, role, unit_code, name, position in batch:
+            phone = f"0371-6{generator.randrange(1000000, 9999999)}"
+            position = position or _POSITIONS.get(role, "科员")
             user = create_user(session, username=username, full_name=name, role=role,
                                org_unit_id=units[unit_code].id, password=password, position=position,
-                               phone=f"0371-6{generator.randrange(1000000, 9999999)}",
-                               password_hash=shared_hash)
+                               phone=phone, password_hash=shared_hash)
+            # Every account belongs to a person, so the demo keeps 不得混岗 as a real
+            # deployment does (workflows/admin/persons.py).
+            person = record_person(session, full_name=name, id_number=persons.next(unit_code),
+                                   phone=phone, position=position)
+            check_separation(session, role=role, person_id=person.id, full_name=name, phone=phone,
+                             user_id=user.id)
+            user.person_id = person.id
+            session.add(user)
             people[username] = load_actor(session, user.id)
+    session.flush()
     return people
+
+
+_POSITIONS = {Role.ADMIN: "系统管理员", Role.AUDITOR: "审计员", Role.INTEGRATION: "接口账户负责人",
+              Role.SUPERVISION: "科长", Role.LEADER: "局长", Role.PROVINCE: "处长",
+              Role.TREASURY: "负责人", Role.POVERTY_OFFICE: "负责人", Role.SUPERVISOR: "股长"}
+
+
+class _PersonMaker:
+    """Made-up, well-formed ID numbers (the unit's region code, a birth date, a serial), one
+    per demo person, from a generator of their own so the cases drawn after stay the same."""
+
+    def __init__(self) -> None:
+        self.rng = random.Random("demo-persons")
+        self.used: set[str] = set()
+
+    def next(self, unit_code: str) -> str:
+        while True:
+            born = date(1965, 1, 1) + timedelta(days=self.rng.randrange(0, 30 * 365))
+            number = with_check_character(
+                f"{unit_code[:6]}{born:%Y%m%d}{self.rng.randrange(0, 1000):03d}")
+            if number not in self.used:
+                self.used.add(number)
+                return number
 
 
 def _rules(session: Session) -> list[Rule]:

@@ -13,23 +13,20 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import Session, select
 
 from forms.page_forms import errors_of
-from models import OrgUnit, Region
 from models.enums import DayKind, Level, OrgKind, Role, RuleCategory, WarningType, WhitelistKind
 from workflows.admin import calendar as admin_calendar
 from workflows.admin import rules as admin_rules
 from workflows.admin import users as admin_users
-from workflows.admin.handover import Handover, count_open_cases
-from workflows.core.actors import Actor, active_handlers
+from workflows.admin.handover import count_open_cases
 from workflows.core.calendar import load_calendar, local_date
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
 from workflows.core.roles import ADMINS
 from workflows.intake import routing as intake_routing
 from workflows.intake import whitelist as intake_whitelist
-from workflows.reporting.staffing import chain_gaps, keeps_chains_staffed
+from workflows.reporting.staffing import chain_gaps
 
 from ..deps import SessionDep, allow
 from .csrf import CsrfForm, PostedForm
@@ -41,9 +38,7 @@ WRITE = [Depends(allow(ADMINS)), CsrfForm]
 
 # What a redirect's ?done= says on the next page.
 _DONE = {
-    "opened": "账户已开通",
     "changed": "已保存修改",
-    "revoked": "账户已停用，该用户的登录立即失效",
     "unlocked": "账户已解除锁定",
     "rule_created": "规则已添加",
     "rule_changed": "规则已保存",
@@ -57,7 +52,6 @@ _DONE = {
 }
 # Errors that are not about a field: let the error page say them (403/404).
 _NOT_FORM_ERRORS = (RoleNotAllowed, OutOfScope, NotFound)
-USER_FIELDS = ("username", "full_name", "id_number", "role", "org_unit_id", "position", "phone", "email")
 ROLE_CHOICES = [(r.value, r.label) for r in Role if r != Role.SYSTEM]
 
 
@@ -102,17 +96,6 @@ def _refused(error: DomainError) -> dict[str, str]:
     return errors_of(error)
 
 
-def _units(session: Session, actor: Actor) -> list[dict]:
-    """Org units an admin may put an account in (their region and below), for a select."""
-    rows = session.exec(
-        select(OrgUnit.id, OrgUnit.code, OrgUnit.name, Region.name)
-        .join(Region, Region.id == OrgUnit.region_id)
-        .where(Region.path.startswith(actor.region_path, autoescape=True))
-        .order_by(Region.path, OrgUnit.code)
-    ).all()
-    return [{"id": i, "code": c, "name": n, "region": r} for i, c, n, r in rows]
-
-
 # -- index ------------------------------------------------------------------------------
 
 
@@ -147,53 +130,14 @@ def users(request: Request, actor: Viewer, session: SessionDep, q: str = "", rol
                                          "now": now_utc()})
 
 
-def _new_user_page(request, session, actor, form=None, errors=None, message=None, status_code=200):
-    return _page(request, "user_new.html", {
-        "form": form or {"role": Role.HANDLER.value}, "errors": errors or {}, "message": message,
-        "roles": ROLE_CHOICES, "units": _units(session, actor),
-    }, status_code=status_code)
-
-
-@router.get("/admin/users/new", dependencies=READ)
-def new_user(request: Request, actor: Viewer, session: SessionDep):
-    return _new_user_page(request, session, actor)
-
-
-@router.post("/admin/users", dependencies=WRITE)
-def open_user(request: Request, actor: Viewer, session: SessionDep, form: PostedForm):
-    values = {name: _text(form, name) for name in USER_FIELDS}
-    password = str(form.get("password") or "")
-    generated = None if password else admin_users.generate_password()
-    try:
-        with session.begin_nested():
-            row = admin_users.open_user(
-                # 0 names no unit: refused as "所属单位不存在" like any unknown id.
-                session, actor=actor, **{**values, "org_unit_id": _int_or_none(values["org_unit_id"]) or 0},
-                password=password or generated, as_of=now_utc(),
-            )
-    except DomainError as error:
-        # The ID number is not typed back into the page.
-        return _new_user_page(request, session, actor, form={**values, "id_number": ""},
-                              errors=_refused(error), message=error.message,
-                              status_code=error.status)
-    if generated:
-        # Shown once, on this answer only: never put in a URL or a log.
-        return _user_page(request, session, actor, row.id, generated=generated, flash=_DONE["opened"])
-    return _go(f"/admin/users/{row.id}", "opened")
-
-
 def _user_page(request, session, actor, user_id, *, form=None, errors=None, message=None,
                generated=None, flash=None, status_code=200):
     row = admin_users.get_user(session, actor=actor, user_id=user_id)
     if form is None:
-        form = {name: getattr(row, name) for name in admin_users.CHANGEABLE}
-        form = {k: _as_text(v) for k, v in form.items()}
-    handlers = [h for h in active_handlers(session, unit_ids=[row.org_unit_id])[row.org_unit_id]
-                if h.id != row.id]
+        form = {"email": _as_text(row.email)}
     context = {"user": row, "form": form, "errors": errors or {}, "message": message,
-               "generated": generated, "roles": ROLE_CHOICES, "units": _units(session, actor),
-               "is_self": row.id == actor.user_id, "now": now_utc(),
-               "open_cases": count_open_cases(session, row.id), "handlers": handlers}
+               "generated": generated, "is_self": row.id == actor.user_id, "now": now_utc(),
+               "open_cases": count_open_cases(session, row.id)}
     if flash:
         context["flash"] = flash
     return _page(request, "user.html", context, status_code=status_code)
@@ -204,39 +148,20 @@ def user(request: Request, user_id: int, actor: Viewer, session: SessionDep):
     return _user_page(request, session, actor, user_id)
 
 
-def _handover(form) -> Handover | None:
-    """The form's "where do the cases go": "queue" or a handler's id (none chosen: None)."""
-    choice = _text(form, "handover")
-    return Handover.from_choice(to_user_id=_int_or_none(choice), to_queue=choice == "queue")
-
-
+# Opening, changing (name, role, unit, position, phone) and revoking an account go by
+# application (/account-applications); this page keeps only the e-mail notices go to.
 @router.post("/admin/users/{user_id}", dependencies=WRITE)
-def change_user(request: Request, user_id: int, actor: Viewer, session: SessionDep, form: PostedForm):
-    values = {name: _text(form, name) for name in admin_users.CHANGEABLE}
-    changes: dict[str, Any] = {**values, "org_unit_id": _int_or_none(values["org_unit_id"]),
-                               "is_active": values["is_active"] != "0"}
+def change_user_email(request: Request, user_id: int, actor: Viewer, session: SessionDep,
+                      form: PostedForm):
+    values = {"email": _text(form, "email")}
     try:
-        with session.begin_nested(), keeps_chains_staffed(session):
-            admin_users.change_user(session, actor=actor, user_id=user_id, changes=changes,
-                                    as_of=now_utc(), handover=_handover(form))
+        with session.begin_nested():
+            admin_users.change_user(session, actor=actor, user_id=user_id, changes=values,
+                                    as_of=now_utc())
     except DomainError as error:
-        return _user_page(request, session, actor, user_id,
-                          form={**values, "handover": _text(form, "handover")},
+        return _user_page(request, session, actor, user_id, form=values,
                           errors=_refused(error), message=error.message, status_code=error.status)
     return _go(f"/admin/users/{user_id}", "changed")
-
-
-@router.post("/admin/users/{user_id}/revoke", dependencies=WRITE)
-def revoke_user(request: Request, user_id: int, actor: Viewer, session: SessionDep,
-                form: PostedForm):
-    try:
-        with session.begin_nested(), keeps_chains_staffed(session):
-            admin_users.revoke_user(session, actor=actor, user_id=user_id, as_of=now_utc(),
-                                    handover=_handover(form))
-    except DomainError as error:
-        return _user_page(request, session, actor, user_id, errors=_refused(error),
-                          message=error.message, status_code=error.status)
-    return _go(f"/admin/users/{user_id}", "revoked")
 
 
 @router.post("/admin/users/{user_id}/password", dependencies=WRITE)

@@ -1,6 +1,8 @@
 """Account applications in the browser: hand one in, review it as department head, approve it
 as administrator, print it. The work is done by workflows.admin.applications."""
 
+from contextlib import suppress
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import select
@@ -9,12 +11,14 @@ from forms.page_forms import errors_of
 from models import User
 from models.enums import ApplicationKind, Role
 from workflows.admin import applications as account_applications
-from workflows.admin.applications import HEAD_ROLES, SUBMITTERS, department_heads
+from workflows.admin import users as admin_users
+from workflows.admin.applications import HEAD_ROLES, SUBMITTERS
 from workflows.admin.handover import Handover
 from workflows.core.actors import active_handlers
 from workflows.core.clock import now_utc
-from workflows.core.errors import InvalidInput, InvalidState, StaleVersion
+from workflows.core.errors import InvalidInput, InvalidState, NotFound, OutOfScope, StaleVersion
 from workflows.core.roles import ADMINS
+from workflows.reporting.staffing import keeps_chains_staffed
 
 from ..deps import SessionDep, allow
 from .csrf import CsrfForm, PostedForm
@@ -41,6 +45,12 @@ def _list_page(request, session, actor, *, form=None, errors=None, message=None,
     if actor.org_unit_id is not None:
         colleagues = session.exec(select(User).where(
             User.org_unit_id == actor.org_unit_id, User.is_active.is_(True)).order_by(User.username)).all()
+    target = _int((form or {}).get("user_id"))
+    if target and actor.role in ADMINS and target not in {u.id for u in colleagues}:
+        # An administrator keying in a paper application for another department's account
+        # (the account page links here with it chosen).
+        with suppress(NotFound, OutOfScope):
+            colleagues = [*colleagues, admin_users.get_user(session, actor=actor, user_id=target)]
     return render(request, "applications.html", {
         "rows": account_applications.list_applications(session, actor=actor),
         "form": form or {"kind": "open", "role": Role.HANDLER.value}, "errors": errors or {},
@@ -51,8 +61,11 @@ def _list_page(request, session, actor, *, form=None, errors=None, message=None,
 
 
 @router.get("/account-applications", dependencies=READ)
-def applications(request: Request, actor: Viewer, session: SessionDep):
-    return _list_page(request, session, actor)
+def applications(request: Request, actor: Viewer, session: SessionDep, kind: str = "open",
+                 user_id: int | None = None):
+    form = {"kind": kind if kind in ApplicationKind._value2member_map_ else "open",
+            "role": Role.HANDLER.value if kind == "open" else "", "user_id": user_id or ""}
+    return _list_page(request, session, actor, form=form)
 
 
 @router.post("/account-applications", dependencies=WRITE)
@@ -81,7 +94,7 @@ def _detail(request, session, actor, application_id, *, errors=None, message=Non
     handlers = active_handlers(session, unit_ids=[row.org_unit_id])[row.org_unit_id]
     return render(request, "application.html", {
         "a": row, "errors": errors or {}, "message": message, "generated": generated,
-        "may_review": row.status == "submitted" and actor.user_id in department_heads(session, row.org_unit_id),
+        "may_review": account_applications.may_review(session, actor=actor, application_id=application_id),
         "may_approve": row.status == "head_approved" and actor.role in ADMINS,
         "handlers": [h for h in handlers if h.id != row.user_id],
         "done": request.query_params.get("done"),
@@ -117,7 +130,7 @@ def admin_decide(request: Request, application_id: int, actor: Viewer, session: 
     choice = str(form.get("handover") or "")
     handover = Handover.from_choice(to_user_id=_int(choice), to_queue=choice == "queue")
     try:
-        with session.begin_nested():
+        with session.begin_nested(), keeps_chains_staffed(session):
             decided = account_applications.admin_decide(
                 session, actor=actor, application_id=application_id, as_of=now_utc(),
                 id_number=str(form.get("id_number") or ""), handover=handover, **_decision(form))

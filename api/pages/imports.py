@@ -38,7 +38,9 @@ def _page(request: Request, session: Session, *, current: int | None = None, pag
         # Come back to the page while an import runs: its progress is shown again.
         watched = next((v for v in history if v.state in ("queued", "running")), None)
     return render(request, "imports.html", {
-        "kinds": list(KINDS.values()), "history": history, "total": total, "page": page,
+        # Accounts are not imported on the web: they go by application.
+        "kinds": [k for k in KINDS.values() if not k.system_only],
+        "history": history, "total": total, "page": page,
         "pages": max(1, -(-total // PER_PAGE)), "watched": watched, "form": form or {},
         "message": message,
     }, status_code=status_code)

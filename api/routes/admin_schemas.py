@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.enums import DayKind, Level, OrgKind, Role, RuleCategory, WarningType, WhitelistKind
+from models.enums import DayKind, Level, OrgKind, RuleCategory, WarningType, WhitelistKind
 
 
 class Strict(BaseModel):
@@ -18,40 +18,10 @@ class Strict(BaseModel):
 # -- users ------------------------------------------------------------------------------
 
 
-class UserCreate(Strict):
-    username: str = Field(description="用户名：小写字母开头，3–64 位小写字母、数字或 _ . -")
-    full_name: str = Field(description="姓名")
-    id_number: str = Field(description="身份证号（18 位）：只保存散列值，显示为打码形式；同一号码即同一人")
-    role: Role = Field(description="角色；同一人不得同时持有系统管理员账户和业务操作账户")
-    org_unit_id: int = Field(description="所属单位（处室）编号")
-    password: str = Field(description="初始密码（一次性，首次登录须修改）：至少 8 位，同时包含字母和数字")
-    position: str | None = Field(None, description="职务")
-    phone: str | None = Field(None, description="联系电话")
-    email: str | None = Field(None, description="电子邮箱")
+class UserEmailChange(Strict):
+    """The only thing an administrator changes directly: where notices are mailed."""
 
-
-class CaseHandover(Strict):
-    handover_to_id: int | None = Field(
-        None, description="名下未办结预警移交给本处室的这位经办人（用户编号）")
-    handover_to_queue: bool | None = Field(
-        None, description="true：名下未办结预警退回处室待分派队列")
-
-
-class UserChange(CaseHandover):
-    """Changing role or unit, or is_active=false, of someone with open cases needs
-    handover_to_id or handover_to_queue (422 field handover otherwise)."""
-
-    full_name: str | None = None
-    role: Role | None = None
-    org_unit_id: int | None = None
-    is_active: bool | None = None
-    position: str | None = None
-    phone: str | None = None
-    email: str | None = None
-
-
-class UserRevoke(CaseHandover):
-    """Where the account's open cases go; required when it has any."""
+    email: str | None = Field(None, description="电子邮箱（接收通知）")
 
 
 class PasswordReset(Strict):

@@ -11,6 +11,7 @@ from workflows.admin.applications import HEAD_ROLES, SUBMITTERS, ApplicationRow
 from workflows.admin.handover import Handover
 from workflows.core.clock import now_utc
 from workflows.core.roles import ADMINS
+from workflows.reporting.staffing import keeps_chains_staffed
 
 from ..deps import CurrentActor, SessionDep, allow
 
@@ -91,9 +92,11 @@ def head_decide(application_id: int, body: HeadDecision, actor: CurrentActor, se
              dependencies=[Depends(allow(ADMINS))])
 def admin_decide(application_id: int, body: AdminDecision, actor: CurrentActor, session: SessionDep):
     handover = Handover(None) if body.handover_to_queue else None
-    decided = account_applications.admin_decide(
-        session, actor=actor, application_id=application_id, version=body.version,
-        approve=body.approve, opinion=body.opinion, id_number=body.id_number, handover=handover,
-        as_of=now_utc(),
-    )
+    # A change or revocation may not leave a reporting region's chain with nobody to act.
+    with keeps_chains_staffed(session):
+        decided = account_applications.admin_decide(
+            session, actor=actor, application_id=application_id, version=body.version,
+            approve=body.approve, opinion=body.opinion, id_number=body.id_number, handover=handover,
+            as_of=now_utc(),
+        )
     return DecisionOut(application=decided.application, generated_password=decided.generated_password)

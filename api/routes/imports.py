@@ -172,7 +172,8 @@ async def upload_import(
     settings: SettingsDep,
     sessions: ImportSessions,
     background: BackgroundTasks,
-    kind: Annotated[str, Form(description="导入类别：" + "、".join(KINDS))],
+    kind: Annotated[str, Form(description="导入类别：" + "、".join(
+        name for name, k in KINDS.items() if not k.system_only) + "（账户通过账户申请办理）")],
     file: Annotated[UploadFile, File(description=".xlsx、.xls 或 .csv")],
     source: Annotated[str | None, Form(max_length=32, description="来源系统")] = None,
     dry_run: Annotated[bool, Form(description="只检查，不写入")] = False,

@@ -156,3 +156,24 @@ def test_the_whole_application_goes_through_the_pages(world, client, session):
                                                          "approve": "1", "id_number": id_number(21)})
     assert done.status_code == 200 and "一次性密码" in done.text
     assert session.exec(select(User).where(User.username == "zhou_qiang")).one().must_change_password
+
+
+def test_zhang_wei_the_head_hands_one_in_and_it_goes_straight_to_the_administrator(world, client, login, session):
+    sent = client.post(APPS, json=opening(world), headers=login("zhang_wei"))
+    assert sent.status_code == 201, sent.text
+    app = sent.json()
+    assert (app["status"], app["head_name"], app["head_opinion"]) == ("head_approved", "张伟", "本处室负责人提交")
+    assert client.post(f"{APPS}/{app['id']}/head-decision", json={"version": app["version"], "approve": True},
+                       headers=login("zhang_wei")).status_code == 409
+    done = client.post(f"{APPS}/{app['id']}/admin-decision", headers=login("sun_hao"),
+                       json={"version": app["version"], "approve": True, "id_number": id_number(21)})
+    assert done.status_code == 200, done.text
+    assert session.exec(select(User).where(User.username == "zhou_qiang")).one().role == "handler"
+
+
+def test_an_application_about_the_head_himself_waits_for_someone_else(world, client, login):
+    app = client.post(APPS, headers=login("zhang_wei"), json={
+        "kind": "change", "user_id": world.users["zhang_wei"], "phone": "0371-1"}).json()
+    assert app["status"] == "submitted"
+    assert client.post(f"{APPS}/{app['id']}/head-decision", json={"version": 1, "approve": True},
+                       headers=login("zhang_wei")).status_code == 403

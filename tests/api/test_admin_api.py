@@ -2,53 +2,75 @@
 
 from sqlmodel import select
 
-from models import AuditEvent
+from models import AuditEvent, User
 from models.enums import AuditKind
+from tests.api.account_flow import APPS, through_application
 from tests.factories import PASSWORD, id_number
 
 USERS = "/api/v1/admin/users"
 
 
 def new_handler(world, **overrides):
-    body = {"username": "zhou_qiang", "full_name": "周强", "id_number": id_number(7), "role": "handler",
-            "org_unit_id": world.units["anxian_agri"].id, "password": "Anxian-2026"}
+    body = {"kind": "open", "username": "zhou_qiang", "full_name": "周强", "id_number": id_number(7),
+            "role": "handler", "org_unit_id": world.units["anxian_agri"].id, "position": "科员",
+            "phone": "0371-5550007"}
     return body | overrides
 
 
-def test_sun_hao_opens_a_handler_account_for_anxian_and_the_handler_logs_in(world, client, login):
-    response = client.post(USERS, json=new_handler(world), headers=login("sun_hao"))
-    assert response.status_code == 201, response.text
-    assert response.json()["region_name"] == "安县"
-    token = client.post("/api/v1/auth/token", data={"username": "zhou_qiang", "password": "Anxian-2026"})
+def test_sun_hao_opens_a_handler_account_for_anxian_by_application_and_the_handler_logs_in(
+        world, client, login):
+    answer = through_application(client, login, world, new_handler(world))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["application"]["region_name"] == "安县"
+    password = answer.json()["generated_password"]
+    token = client.post("/api/v1/auth/token", data={"username": "zhou_qiang", "password": password})
     assert token.status_code == 200
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
-    assert me.json()["full_name"] == "周强"
+    assert me.json()["full_name"] == "周强" and me.json()["must_change_password"] is True
 
 
-def test_a_taken_username_conflicts_and_a_weak_password_is_refused(world, client, login):
-    admin = login("sun_hao")
-    taken = client.post(USERS, json=new_handler(world, username="li_na"), headers=admin)
+def test_the_direct_doors_are_closed_and_gone_from_the_openapi(world, client, login):
+    """Opening, changing (role, unit, name, phone) and revoking go by application only."""
+    admin, wang = login("sun_hao"), world.users["wang_fang"]
+    assert client.post(USERS, json={"username": "zhou_qiang"}, headers=admin).status_code == 405
+    assert client.post(f"{USERS}/{wang}/revoke", headers=admin).status_code == 404
+    for field, value in (("role", "supervisor"), ("is_active", False), ("full_name", "王芳芳"),
+                         ("org_unit_id", world.units["anxian_budget"].id), ("phone", "1")):
+        refused = client.patch(f"{USERS}/{wang}", json={field: value}, headers=admin)
+        assert refused.status_code == 422, field
+        assert refused.json()["errors"][0] == {"field": field, "code": "extra_forbidden", "message": "不认识的字段"}
+    schema = client.get("/openapi.json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert set(paths[USERS]) == {"get"}
+    assert set(paths[USERS + "/{user_id}"]) == {"get", "patch"}
+    assert USERS + "/{user_id}/revoke" not in paths
+    body = paths[USERS + "/{user_id}"]["patch"]["requestBody"]["content"]["application/json"]["schema"]
+    ref = body["$ref"].rsplit("/", 1)[1]
+    assert set(schema.json()["components"]["schemas"][ref]["properties"]) == {"email"}
+    assert {"post"} <= set(paths["/api/v1/account-applications"])
+
+
+def test_a_taken_username_conflicts_when_approved_and_nothing_is_opened(world, client, login, session):
+    taken = through_application(client, login, world, new_handler(world, username="li_na"))
     assert taken.status_code == 409
     [error] = taken.json()["errors"]
     assert error["field"] == "username" and "已被使用" in error["message"]
-    weak = client.post(USERS, json=new_handler(world, password="abc"), headers=admin)
-    assert weak.status_code == 422
-    assert [e["field"] for e in weak.json()["errors"]] == ["password"]
-    unknown = client.post(USERS, json=new_handler(world, colour="red"), headers=admin)
+    assert session.exec(select(User).where(User.full_name == "周强")).first() is None
+    unknown = client.post(APPS, json=new_handler(world, colour="red"), headers=login("li_na"))
     assert unknown.status_code == 422
     assert unknown.json()["errors"][0] == {"field": "colour", "code": "extra_forbidden", "message": "不认识的字段"}
 
 
 def test_a_revoked_account_can_no_longer_log_in(world, client, login):
-    admin, li_na = login("sun_hao"), world.users["li_na"]
+    li_na = world.users["li_na"]
     her_token = login("li_na")
-    response = client.post(f"{USERS}/{li_na}/revoke", headers=admin)
-    assert response.status_code == 200 and response.json()["is_active"] is False
+    response = through_application(client, login, world, {"kind": "revoke", "user_id": li_na},
+                                   submitter="wang_fang")
+    assert response.status_code == 200, response.text
     refused = client.post("/api/v1/auth/token", data={"username": "li_na", "password": PASSWORD})
     assert refused.status_code == 401
     assert client.get("/api/v1/me", headers=her_token).status_code == 401
-    self_revoke = client.post(f"{USERS}/{world.users['sun_hao']}/revoke", headers=admin)
-    assert self_revoke.status_code == 422
 
 
 def test_sun_hao_resets_a_password_and_unlocks_an_account(world, client, login):
@@ -68,8 +90,9 @@ def test_users_are_listed_changed_and_unknown_ids_are_404(world, client, login):
     admin = login("sun_hao")
     listed = client.get(USERS, params={"region": "410121", "role": "handler"}, headers=admin).json()
     assert {u["username"] for u in listed} == {"li_na", "wang_fang", "chen_jie"}
-    changed = client.patch(f"{USERS}/{world.users['wang_fang']}", json={"full_name": "王芳芳"}, headers=admin)
-    assert changed.json()["full_name"] == "王芳芳"
+    changed = client.patch(f"{USERS}/{world.users['wang_fang']}", json={"email": "wangfang@anxian.cn"},
+                           headers=admin)
+    assert changed.json()["email"] == "wangfang@anxian.cn"
     assert client.get(f"{USERS}/999999", headers=admin).status_code == 404
     assert client.patch(f"{USERS}/999999", json={}, headers=admin).status_code == 404
 
@@ -77,7 +100,8 @@ def test_users_are_listed_changed_and_unknown_ids_are_404(world, client, login):
 def test_li_na_the_handler_may_not_call_admin_routes(world, client, login):
     handler = login("li_na")
     assert client.get(USERS, headers=handler).status_code == 403
-    assert client.post(USERS, json=new_handler(world), headers=handler).status_code == 403
+    assert client.patch(f"{USERS}/{world.users['wang_fang']}", json={"email": "x@y.cn"},
+                        headers=handler).status_code == 403
     assert client.get("/api/v1/admin/rules", headers=handler).status_code == 403
     assert client.put("/api/v1/admin/routing/fund_risk", json={"org_kind": "treasury"},
                       headers=handler).status_code == 403

@@ -6,8 +6,8 @@ import re
 import pytest
 from sqlmodel import select
 
-from models import AuditEvent, CalendarDay, Rule, User, WhitelistEntry
-from models.enums import AuditKind, OrgKind, WarningType
+from models import CalendarDay, Rule, User, WhitelistEntry
+from models.enums import OrgKind, WarningType
 from tests.api.test_pages_auth import csrf_of, page_login
 from tests.factories import id_number
 from workflows.intake.routing import routing_table
@@ -38,70 +38,42 @@ def field_error(html: str, name: str) -> str | None:
     return match.group(1) if match else None
 
 
-NEW_ACCOUNT = {"username": "zhou_qiang", "full_name": "周强", "id_number": id_number(7), "role": "handler",
-               "position": "科员", "phone": "0371-66668888", "email": "", "password": "Anxian2026ok"}
+NEW_ACCOUNT = {"kind": "open", "username": "zhou_qiang", "full_name": "周强", "id_number": id_number(7),
+               "role": "handler", "position": "科员", "phone": "0371-66668888", "reason": "新调入"}
 
 
-def test_sun_hao_opens_an_account_through_the_form(world, sun_hao, session):
-    data = {**NEW_ACCOUNT, "org_unit_id": str(world.units["anxian_agri"].id)}
-    response = post_form(sun_hao, "/admin/users/new", "/admin/users", data)
-    assert response.status_code == 303
-    user = session.exec(select(User).where(User.username == "zhou_qiang")).one()
-    assert response.headers["location"] == f"/admin/users/{user.id}?done=opened"
-    page = sun_hao.get(response.headers["location"])
-    assert "账户已开通" in page.text and "周强" in page.text and "安县财政局农财股" in page.text
-    assert user.role == "handler" and user.position == "科员"
-    assert session.exec(select(AuditEvent).where(AuditEvent.kind == AuditKind.USER_CREATED)).first()
-    # The new handler can log in with the password Sun Hao gave.
-    sun_hao.cookies.clear()
-    assert page_login(sun_hao, "zhou_qiang", "Anxian2026ok").status_code == 303
+def test_accounts_are_not_opened_on_the_admin_pages_but_by_application(world, sun_hao, session):
+    listing = sun_hao.get("/admin/users").text
+    assert 'href="/account-applications"' in listing and 'href="/admin/users/new"' not in listing
+    data = {**NEW_ACCOUNT, "org_unit_id": str(world.units["anxian_agri"].id), "password": "Anxian2026ok"}
+    response = post_form(sun_hao, "/admin/users", "/admin/users", data)
+    assert response.status_code == 405
+    assert sun_hao.get("/admin/users/new").status_code < 500
+    assert session.exec(select(User).where(User.username == "zhou_qiang")).first() is None
 
 
-def test_a_duplicate_username_shows_the_chinese_error_next_to_the_field(world, sun_hao, session):
-    data = {**NEW_ACCOUNT, "username": "li_na", "org_unit_id": str(world.units["anxian_agri"].id)}
-    response = post_form(sun_hao, "/admin/users/new", "/admin/users", data)
-    assert response.status_code == 409
-    assert field_error(response.text, "username") == "用户名 li_na 已被使用"
-    # What was typed is kept (except the password).
-    assert 'value="周强"' in response.text and 'value="0371-66668888"' in response.text
-    assert re.search(rf'<option value="{world.units["anxian_agri"].id}" selected>', response.text)
-    assert "Anxian2026ok" not in response.text
-    assert session.exec(select(User).where(User.full_name == "周强")).first() is None
-
-
-def test_several_mistakes_are_all_shown_at_once(world, sun_hao):
-    data = {**NEW_ACCOUNT, "username": "Zhou Qiang", "full_name": "", "password": "short",
-            "org_unit_id": ""}
-    response = post_form(sun_hao, "/admin/users/new", "/admin/users", data)
+def test_several_mistakes_in_an_application_are_all_shown_at_once(world, client):
+    page_login(client, "li_na")
+    data = {**NEW_ACCOUNT, "full_name": "", "id_number": "123", "phone": ""}
+    response = post_form(client, "/account-applications", "/account-applications", data)
     assert response.status_code == 422
-    assert field_error(response.text, "username").startswith("用户名须以小写字母开头")
     assert field_error(response.text, "full_name") == "请填写姓名"
-    assert field_error(response.text, "org_unit_id") == "所属单位不存在"
-    assert field_error(response.text, "password").startswith("密码至少 8 位")
-    assert 'value="Zhou Qiang"' in response.text
-
-
-def test_an_empty_password_is_generated_and_shown_once(world, sun_hao):
-    data = {**NEW_ACCOUNT, "password": "", "org_unit_id": str(world.units["anxian_agri"].id)}
-    response = post_form(sun_hao, "/admin/users/new", "/admin/users", data)
-    assert response.status_code == 200
-    generated = re.search(r'id="generated-password">([A-Za-z0-9]+)<', response.text).group(1)
-    assert "只显示这一次" in response.text
-    sun_hao.cookies.clear()
-    assert page_login(sun_hao, "zhou_qiang", generated).status_code == 303
+    assert field_error(response.text, "id_number").startswith("身份证号应为 18 位")
+    assert field_error(response.text, "phone") == "请填写联系电话"
+    assert 'value="0371-66668888"' not in response.text and 'value="科员"' in response.text
 
 
 def test_a_handler_gets_403_on_every_admin_page(world, client, session):
     page_login(client, "li_na")
-    for path in ("/admin", "/admin/users", "/admin/users/new", "/admin/rules", "/admin/calendar",
+    for path in ("/admin", "/admin/users", f"/admin/users/{world.users['wang_fang']}", "/admin/rules", "/admin/calendar",
                  "/admin/whitelist", "/admin/routing"):
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 403, path
         assert "无权访问" in response.text
-    # Even with a valid CSRF token, her post opens no account.
-    data = {**NEW_ACCOUNT, "org_unit_id": str(world.units["anxian_agri"].id)}
-    assert post_form(client, "/work", "/admin/users", data).status_code == 403
-    assert session.exec(select(User).where(User.username == "zhou_qiang")).first() is None
+    # Even with a valid CSRF token, her post changes no account.
+    wang = world.users["wang_fang"]
+    assert post_form(client, "/work", f"/admin/users/{wang}", {"email": "x@y.cn"}).status_code == 403
+    assert session.get(User, wang).email is None
 
 
 def test_without_logging_in_the_admin_pages_send_to_login(world, client):
@@ -110,33 +82,49 @@ def test_without_logging_in_the_admin_pages_send_to_login(world, client):
     assert response.headers["location"].startswith("/login?next=")
 
 
-def test_sun_hao_changes_an_account_and_a_mistake_keeps_what_he_typed(world, sun_hao, session):
+def test_sun_hao_changes_only_the_email_on_the_account_page(world, sun_hao, session):
     wang = world.users["wang_fang"]
     page = sun_hao.get(f"/admin/users/{wang}")
-    assert page.status_code == 200 and 'value="王芳"' in page.text
-    base = {"full_name": "王芳", "role": "supervisor", "is_active": "1", "position": "股长",
-            "phone": "", "email": ""}
-    bad = post_form(sun_hao, f"/admin/users/{wang}", f"/admin/users/{wang}",
-                    {**base, "org_unit_id": "999999"})
+    assert page.status_code == 200 and "王芳" in page.text
+    assert 'name="role"' not in page.text and 'name="is_active"' not in page.text
+    assert f'href="/account-applications?kind=change&amp;user_id={wang}"' in page.text
+    bad = post_form(sun_hao, f"/admin/users/{wang}", f"/admin/users/{wang}", {"email": "w" * 300})
     assert bad.status_code == 422
-    assert field_error(bad.text, "org_unit_id") == "所属单位不存在"
-    assert 'value="股长"' in bad.text
+    assert field_error(bad.text, "email") == "内容过长"
+    # A role posted beside it is not taken.
     ok = post_form(sun_hao, f"/admin/users/{wang}", f"/admin/users/{wang}",
-                   {**base, "org_unit_id": str(world.units["anxian_agri"].id)})
+                   {"email": "wangfang@anxian.cn", "role": "supervisor"})
     assert ok.status_code == 303
     user = session.get(User, wang)
     session.refresh(user)
-    assert user.role == "supervisor" and user.position == "股长"
+    assert user.email == "wangfang@anxian.cn" and user.role == "handler"
     assert "已保存修改" in sun_hao.get(ok.headers["location"]).text
 
 
-def test_sun_hao_revokes_wang_fang_and_she_can_no_longer_log_in(world, sun_hao, session):
+def test_wang_fang_is_revoked_by_application_through_the_pages_and_can_no_longer_log_in(world, client, session):
     wang = world.users["wang_fang"]
-    response = post_form(sun_hao, f"/admin/users/{wang}", f"/admin/users/{wang}/revoke", {})
-    assert response.status_code == 303
-    assert "账户已停用" in sun_hao.get(response.headers["location"]).text
-    sun_hao.cookies.clear()
-    assert page_login(sun_hao, "wang_fang").status_code != 303
+    page_login(client, "sun_hao")
+    # The account page's link opens the application with her account chosen.
+    prefilled = client.get(f"/account-applications?kind=revoke&user_id={wang}").text
+    assert f'<option value="{wang}" selected>' in prefilled
+    assert '<option value="revoke" selected>' in prefilled
+    client.cookies.clear()
+    page_login(client, "li_na")
+    sent = post_form(client, "/account-applications", "/account-applications",
+                     {"kind": "revoke", "user_id": str(wang), "reason": "调离"})
+    assert sent.status_code == 303, sent.text
+    detail = sent.headers["location"].split("?")[0]
+    client.cookies.clear()
+    page_login(client, "zhang_wei")
+    post_form(client, detail, detail + "/head-decision", {"version": "1", "approve": "1"})
+    client.cookies.clear()
+    page_login(client, "sun_hao")
+    done = post_form(client, detail, detail + "/admin-decision", {"version": "2", "approve": "1"})
+    assert done.status_code == 303, done.text
+    session.expire_all()
+    assert session.get(User, wang).is_active is False
+    client.cookies.clear()
+    assert page_login(client, "wang_fang").status_code != 303
 
 
 def test_sun_hao_resets_li_nas_password(world, sun_hao):
@@ -155,15 +143,16 @@ def test_sun_hao_resets_li_nas_password(world, sun_hao):
 def test_sun_hao_cannot_revoke_himself(world, sun_hao):
     me = world.users["sun_hao"]
     page = sun_hao.get(f"/admin/users/{me}")
-    assert "停用账户</button>" not in page.text
+    assert "填写注销申请" not in page.text
     response = post_form(sun_hao, f"/admin/users/{me}", f"/admin/users/{me}/revoke", {})
-    assert response.status_code == 422 and "不能停用自己的账户" in response.text
+    assert response.status_code in (404, 405)
 
 
-def test_html_typed_into_a_name_is_shown_as_text(world, sun_hao):
-    data = {**NEW_ACCOUNT, "username": "li_na", "full_name": "<script>alert(1)</script>",
-            "org_unit_id": str(world.units["anxian_agri"].id)}
-    response = post_form(sun_hao, "/admin/users/new", "/admin/users", data)
+def test_html_typed_into_a_name_is_shown_as_text(world, client):
+    page_login(client, "li_na")
+    data = {**NEW_ACCOUNT, "full_name": "<script>alert(1)</script>", "id_number": "1"}
+    response = post_form(client, "/account-applications", "/account-applications", data)
+    assert response.status_code == 422
     assert "<script>alert(1)</script>" not in response.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
 
@@ -275,7 +264,7 @@ def test_the_admin_index_links_every_section(world, sun_hao):
 
 
 def test_a_form_posted_without_its_csrf_token_is_refused(world, sun_hao, session):
-    data = {**NEW_ACCOUNT, "org_unit_id": str(world.units["anxian_agri"].id)}
-    response = sun_hao.post("/admin/users", data=data, follow_redirects=False)
+    wang = world.users["wang_fang"]
+    response = sun_hao.post(f"/admin/users/{wang}", data={"email": "x@y.cn"}, follow_redirects=False)
     assert response.status_code == 403 and "页面已过期" in response.text
-    assert session.exec(select(User).where(User.username == "zhou_qiang")).first() is None
+    assert session.get(User, wang).email is None

@@ -57,3 +57,20 @@ def test_a_dry_run_writes_no_case_and_a_bad_file_is_a_clear_error(province, tmp_
     refused = runner.invoke(app, ["import", "warnings", str(bad)])
     assert refused.exit_code == 2
     assert "内容却不是 Excel 工作簿" in refused.output
+
+
+def test_the_operator_loads_the_go_live_roster_but_not_as_an_administrator(province, tmp_path):
+    from models import User
+    from tests.factories import id_number
+    from tests.workflows.imports.importfiles import xlsx
+
+    roster = tmp_path / "账户.xlsx"
+    roster.write_bytes(xlsx([["用户名", "姓名", "单位编码", "角色", "身份证号"],
+                             ["anxian_h9", "陈静", "410121-NC", "经办人", id_number(99)]]))
+    refused = runner.invoke(app, ["import", "users", str(roster), "--user", "sun_hao"])
+    assert refused.exit_code != 0 and "须提交账户申请" in refused.output
+    done = runner.invoke(app, ["import", "users", str(roster)])
+    assert done.exit_code == 0, done.output
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.username == "anxian_h9")).one()
+        assert user.full_name == "陈静" and user.person_id is not None and user.must_change_password

@@ -100,6 +100,8 @@ def test_the_page_uploads_and_shows_the_import_in_its_history(world, client, ses
     assert page_login(client, "sun_hao").status_code == 303
     html = client.get("/imports").text
     assert "数据导入" in html and "下载预警导入模板" in html
+    # Accounts are not offered: they go by application.
+    assert 'value="users"' not in html and "下载账户导入模板" not in html
     token = csrf_of(html)
     response = client.post("/imports", data={"csrf_token": token, "kind": "warnings"},
                            files={"file": ("安县.xlsx", xlsx(table([warning_row("W-1")])), XLSX)},
@@ -113,18 +115,15 @@ def test_the_page_uploads_and_shows_the_import_in_its_history(world, client, ses
     assert cases(session) == 1
 
 
-def test_accounts_in_bulk_are_for_administrators_only(world, client, login, session):
+def test_accounts_are_not_imported_over_the_web_they_go_by_application(world, client, login, session):
     from models import User
     from tests.factories import id_number
 
     sheet = xlsx([["用户名", "姓名", "单位编码", "角色", "身份证号"],
                   ["anxian_h9", "陈静", "410121-NC", "经办人", id_number(99)]])
-    refused = client.post(URL, headers=login("platform"), data={"kind": "users"},
-                          files={"file": ("账户.xlsx", sheet, XLSX)})
-    assert refused.status_code == 403 and "只有系统管理员可以导入账户" in refused.json()["message"]
-    queued = client.post(URL, headers=login("sun_hao"), data={"kind": "users"},
-                         files={"file": ("账户.xlsx", sheet, XLSX)})
-    assert queued.status_code == 202
-    status = client.get(f"{URL}/{queued.json()['id']}", headers=login("sun_hao")).json()
-    assert (status["kind"], status["created"]) == ("users", 1)
-    assert session.exec(select(User).where(User.username == "anxian_h9")).one().full_name == "陈静"
+    for who in ("platform", "sun_hao"):
+        refused = client.post(URL, headers=login(who), data={"kind": "users"},
+                              files={"file": ("账户.xlsx", sheet, XLSX)})
+        assert refused.status_code == 403, who
+        assert "须提交账户申请" in refused.json()["message"]
+    assert session.exec(select(User).where(User.username == "anxian_h9")).first() is None

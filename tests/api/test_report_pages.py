@@ -146,3 +146,43 @@ def test_qian_li_finds_the_report_and_any_other_month_from_the_monthly_list(clie
     page = client.get("/reports", headers=login("qian_li")).text
     assert f'href="{BASE}?version=1"' in page  # 查看月报 for 安县's November report
     assert 'href="/reports/monthly">按区划和月份查阅月报</a>' in page
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "xlsx"])
+def test_the_cli_writes_a_sent_report_s_stored_file(cli_db, tmp_path, monkeypatch, fmt):
+    """Once 安县's November report is sent, `warnflow report` writes the file kept for it
+    (forms.report_files), the same bytes the pages and the e-mail give."""
+    import sqlalchemy as sa
+
+    from forms.report_files import report_file, stored_path
+    from models import MonthlyReport, Region
+    from models.settings import get_settings
+    from tests.monthly_scenario import MONTH
+    from workflows.reporting.chain import ReportEvent, report_transition
+    from workflows.reporting.reads import read_report
+
+    monkeypatch.setenv("WARNFLOW_VAR_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    with Session(get_engine(cli_db), expire_on_commit=False) as session:
+        world = build_world(session)
+        build_november(session, world)
+        draft_monthly_reports(session, as_of=DRAFT_AT)
+        report = session.execute(sa.select(MonthlyReport).where(
+            MonthlyReport.region_id == world.regions["anxian"].id, MonthlyReport.month == MONTH)).scalar_one()
+        for who, event in [("li_na", ReportEvent.CONFIRM_PART), ("chen_jie", ReportEvent.CONFIRM_PART),
+                           ("qian_li", ReportEvent.CONFIRM_PART), ("qian_li", ReportEvent.COMPILE),
+                           ("he_min", ReportEvent.COUNTERSIGN), ("qian_li", ReportEvent.SEND)]:
+            session.refresh(report)
+            report_transition(session, report_id=report.id, event=event, actor=world.actors[who],
+                              version=report.lock_version, as_of=DRAFT_AT)
+        session.commit()
+    target = tmp_path / f"anxian.{fmt}"
+    result = CliRunner().invoke(cli_app, ["report", "monthly", "410121", "2026-11", "-f", fmt, "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    files_dir = get_settings().files_dir
+    with Session(get_engine(cli_db)) as session:
+        view = read_report(session, region=session.get(Region, world.regions["anxian"].id), month=MONTH,
+                           as_of=DRAFT_AT, version=1)
+        stored = stored_path(files_dir, view, fmt)
+        assert view.frozen and stored.exists()
+        assert target.read_bytes() == stored.read_bytes() == report_file(view, fmt, files_dir=files_dir)

@@ -6,7 +6,8 @@ from io import BytesIO
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from models import MonthlyReport
+from forms.report_files import report_file, stored_path
+from models import MonthlyReport, Region
 from models.notifications import Channel, Notification, NotificationStatus
 from models.settings import Settings
 from notifications.email import EmailTransport
@@ -17,6 +18,7 @@ from tests.notifications.conftest import settings_for
 from workflows.reporting import effects as report_effects
 from workflows.reporting.chain import ReportEvent, report_transition
 from workflows.reporting.drafts import draft_monthly_reports
+from workflows.reporting.reads import read_report
 
 AT = DRAFT_AT
 
@@ -38,14 +40,14 @@ def _send_anxians_november(session, world) -> MonthlyReport:
 
 
 def test_the_province_mailbox_gets_the_pdf_and_the_xlsx(
-    session, world, sessions, smtp_server, monkeypatch
+    session, world, sessions, smtp_server, monkeypatch, tmp_path
 ):
     monkeypatch.setattr(report_effects, "get_settings",
                         lambda: Settings(_env_file=None, report_email_to=["gkc@czt.example.cn"]))  # fmt: skip
     report = _send_anxians_november(session, world)
     smtp_server.start()
-    settings = settings_for(smtp_server.port)
-    email = EmailTransport(settings, attachments=lambda spec, _: REPORT_ATTACHMENTS.render(session, spec))
+    settings = settings_for(smtp_server.port, var_dir=tmp_path)
+    email = EmailTransport(settings, attachments=lambda spec, s: REPORT_ATTACHMENTS.render(session, spec, s))
     result = dispatch(sessions, as_of=AT, settings=settings, transports={Channel.EMAIL: email})
     assert result.sent == 1 and result.dead == 0
     [(recipients, mail)] = smtp_server.inbox.messages
@@ -60,6 +62,15 @@ def test_the_province_mailbox_gets_the_pdf_and_the_xlsx(
     assert len(book.sheetnames) >= 2
     body = mail.get_body(("plain",)).get_content()
     assert f"/reports/monthly/410121/2026-11?version={report.version}" in body
+    # The attachments are the stored files of the sent version, byte for byte: the ones its
+    # pages serve (forms.report_files), not a rendering of their own.
+    view = read_report(session, region=session.get(Region, report.region_id), month=MONTH, as_of=AT,
+                       version=report.version)
+    assert view.frozen
+    for fmt, part in (("pdf", pdf), ("xlsx", xlsx)):
+        stored = stored_path(settings.files_dir, view, fmt)
+        assert stored.exists(), fmt
+        assert part.get_content() == stored.read_bytes() == report_file(view, fmt, files_dir=settings.files_dir)
     row = session.execute(
         sa.select(Notification).where(Notification.channel == Channel.EMAIL)
     ).scalar_one()

@@ -100,3 +100,31 @@ def test_loading_twice_keeps_the_first_load(demo):
     assert demo_overview(demo) == before
     assert rows(demo, sa.select(sa.func.count()).select_from(User))[0][0] == users
     assert rows(demo, sa.select(sa.func.count()).where(Region.level == RegionLevel.PROVINCE))[0][0] == 1
+
+
+def test_every_active_demo_account_belongs_to_a_person_and_nobody_is_both_admin_and_operator(demo):
+    """不得混岗 holds in the demo too: each account has its person (name, masked ID number,
+    phone, position), and no person holds an administrator account beside an operator one."""
+    from models.persons import Person
+    from workflows.core.roles import ADMINS, OPERATORS
+
+    users = rows(demo, sa.select(User.username, User.role, User.full_name, User.phone, User.person_id)
+                 .where(User.is_active.is_(True)))
+    assert len(users) > 50
+    assert [u for u in users if u.person_id is None] == []
+    persons = {p.id: p for p in rows(demo, sa.select(Person.id, Person.full_name, Person.id_number_hash,
+                                                      Person.id_number_masked, Person.phone, Person.position))}
+    for username, _role, full_name, phone, person_id in users:
+        person = persons[person_id]
+        assert (person.full_name, person.phone) == (full_name, phone), username
+        assert person.position, username
+        assert len(person.id_number_hash) == 64 and "**********" in person.id_number_masked
+    sides = rows(demo, sa.select(User.person_id, User.role).where(User.is_active.is_(True)))
+    by_person: dict[int, set[str]] = {}
+    for person_id, role in sides:
+        side = "admin" if role in ADMINS else "operator" if role in OPERATORS else "other"
+        by_person.setdefault(person_id, set()).add(side)
+    assert not [p for p, s in by_person.items() if {"admin", "operator"} <= s]
+    # The administrator 孙浩 and the handler 李娜 are different people.
+    admin, handler = (next(u.person_id for u in users if u.username == name) for name in ("admin", "handler"))
+    assert admin != handler

@@ -8,8 +8,10 @@ account pages (so separation of duties and the case handover apply). Either may 
 an opinion. The application and its approvals are kept and print as a form.
 
 Who is the department head: an active account of the applicant's unit holding a head role;
-for a unit with none (the office that keeps the administrators), the leadership of its
-region. Nobody approves an application they submitted or that is about themselves.
+for a unit with none (the office that keeps the administrators, or a one-person treasury
+applying about its one head), the leadership of its region. A head handing in the
+department's application reviews it by signing it; otherwise nobody approves an application
+they submitted or that is about themselves.
 """
 
 from dataclasses import dataclass
@@ -43,6 +45,8 @@ from workflows.core.errors import (
 )
 from workflows.core.roles import ADMINS
 
+# The head's opinion when the head hands the application in.
+HEAD_SUBMITTED = "本处室负责人提交"
 HEAD_ROLES = frozenset(
     {Role.SUPERVISOR, Role.TREASURY, Role.POVERTY_OFFICE, Role.SUPERVISION, Role.LEADER, Role.PROVINCE}
 )
@@ -131,7 +135,7 @@ def _may_see(session: Session, actor: Actor, application: AccountApplication, pa
         return actor.sees_region(path)
     return actor.org_unit_id == application.org_unit_id or (
         actor.role == Role.LEADER and actor.sees_region(path)
-        and actor.user_id in department_heads(session, application.org_unit_id)
+        and actor.user_id in reviewers(session, application)
     )
 
 
@@ -258,20 +262,45 @@ def submit_application(
     record(session, AuditKind.APPLICATION_CHANGED, as_of=as_of, actor=actor, action="submit",
            application_id=application.id, application_kind=kind.value,
            user_id=target.id if target else None)
+    if actor.user_id in reviewers(session, application):
+        # The department head handing in the department's application signs it as its
+        # reviewer (处室负责人审核): it goes straight to the administrator.
+        application.status = ApplicationStatus.HEAD_APPROVED
+        application.head_id, application.head_at = actor.user_id, as_of
+        application.head_opinion = HEAD_SUBMITTED
+        session.add(application)
+        session.flush()
+        record(session, AuditKind.APPLICATION_CHANGED, as_of=as_of, actor=actor, action="head_approve",
+               application_id=application.id)
     return _row(session, application)
 
 
-def department_heads(session: Session, org_unit_id: int) -> list[int]:
-    """Who may approve as the applicant's department head (see the module docstring)."""
+def department_heads(session: Session, org_unit_id: int, excluding: set[int | None] | None = None) -> list[int]:
+    """Who may approve as the applicant's department head (see the module docstring). Those
+    in `excluding` (the submitter, the account's holder) do not count: when they are the
+    unit's only heads, as for a county treasury of one, the region's leadership reviews."""
+    excluding = excluding or set()
     heads = session.exec(select(User.id).where(
         User.org_unit_id == org_unit_id, User.is_active.is_(True), User.role.in_(HEAD_ROLES))).all()
+    heads = [h for h in heads if h not in excluding]
     if heads:
-        return list(heads)
+        return heads
     region_id = session.exec(select(OrgUnit.region_id).where(OrgUnit.id == org_unit_id)).one()
-    return list(session.exec(
+    return [h for h in session.exec(
         select(User.id).join(OrgUnit, OrgUnit.id == User.org_unit_id)
         .where(OrgUnit.region_id == region_id, User.is_active.is_(True), User.role == Role.LEADER)
-    ).all())
+    ).all() if h not in excluding]
+
+
+def reviewers(session: Session, application: AccountApplication) -> list[int]:
+    """The department heads who may review it, never its holder (a head handing one in has
+    reviewed it by doing so: see submit_application)."""
+    return department_heads(session, application.org_unit_id, {application.user_id})
+
+
+def may_review(session: Session, *, actor: Actor, application_id: int) -> bool:
+    application = _load(session, actor, application_id)
+    return application.status == ApplicationStatus.SUBMITTED and actor.user_id in reviewers(session, application)
 
 
 def _check_version(application: AccountApplication, version: int) -> None:
@@ -290,7 +319,7 @@ def head_decide(
 ) -> ApplicationRow:
     """The department head's 审核: approve (it goes to the administrator) or refuse."""
     application = _load(session, actor, application_id)
-    if actor.user_id not in department_heads(session, application.org_unit_id):
+    if actor.user_id not in reviewers(session, application):
         raise RoleNotAllowed("只有申请人所在处室的负责人可以审核该申请")
     if application.status != ApplicationStatus.SUBMITTED:
         raise InvalidState(f"该申请{ApplicationStatus(application.status).label}，不能再审核")

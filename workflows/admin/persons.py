@@ -42,6 +42,12 @@ def id_number_error(value: str | None, field: str = "id_number") -> FieldError |
     return None
 
 
+def with_check_character(first17: str) -> str:
+    """The 18-character ID number whose first 17 digits are these (GB 11643)."""
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return first17 + _CHECK[total % 11]
+
+
 def hash_id_number(number: str) -> str:
     key = get_settings().id_number_hash_key()
     return hmac.new(key, normalise_id_number(number).encode(), hashlib.sha256).hexdigest()

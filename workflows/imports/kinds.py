@@ -61,8 +61,10 @@ class Kind:
     columns: tuple[Column, ...]
     roles_note: str
     write: Callable[[Session, Actor, list[dict], datetime, str], BatchOutcome]
-    # Accounts are opened by administrators only (不得混岗), not the integration account.
-    admins_only: bool = False
+    # Accounts go by application (workflows/admin/applications.py); in bulk only as the go-live
+    # roster loaded on the server (`warnflow import users`, like the `warnflow users add`
+    # bootstrap), never by an administrator or the integration account.
+    system_only: bool = False
     # Rows per committed chunk: small enough that progress moves about every second,
     # large enough that each chunk's fixed lookups (rules, regions, loads) stay a few percent.
     chunk: int = 1_000

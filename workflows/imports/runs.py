@@ -73,8 +73,10 @@ def open_import(session: Session, *, actor: Actor, kind: str, file_name: str, da
     """queue_import, also giving the opened file, so that run_import in the same process
     need not read it again (a 50,000-row workbook takes a second to open)."""
     the_kind = kind_of(kind)
-    if the_kind.admins_only and actor.role not in (Role.ADMIN, Role.SYSTEM):
-        raise RoleNotAllowed(f"只有系统管理员可以导入{the_kind.label}")
+    if the_kind.system_only and actor.role != Role.SYSTEM:
+        raise RoleNotAllowed(
+            f"{the_kind.label}不能在此导入：账户的开通、变更和注销须提交账户申请，经处室负责人审核、"
+            "系统管理员审批后办理；批量导入仅用于上线时在服务器上执行 warnflow import users 初始化")
     source = (source or "").strip() or "platform-file"
     if len(source) > 32:
         raise InvalidInput.single("source", "string_too_long", "来源系统：最多 32 个字符")

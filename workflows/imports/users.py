@@ -1,6 +1,9 @@
-"""Accounts in bulk (kind=users): one row per person opens the account, or changes it when
-the user name exists already, through the administrators' own workflows (open_user,
-change_user: the same checks, scope and audit records as one account at a time).
+"""Accounts in bulk (kind=users): the go-live roster, loaded on the server by its operator
+(`warnflow import users`, like the `warnflow users add` bootstrap); afterwards accounts go
+by application (workflows/admin/applications.py), and nobody else may import them. One row
+per person opens the account, or changes it when the user name exists already, through the
+same workflows as an approved application (open_user, change_user: the same checks and
+audit records as one account at a time).
 
 The ID number (身份证号) is checked (18 characters, its check digit) and, for a new account,
 required: open_user records the person once, by the number's keyed hash (never in clear),
@@ -111,5 +114,6 @@ def write_users(session: Session, actor: Actor, items: list[dict], as_of: dateti
 
 
 USERS = Kind(name="users", label="账户", columns=COLUMNS, write=write_users, chunk=500,
-             roles_note="其他列不导入。用户名已存在的行按本行变更该账户；新开通的账户须由管理员重置密码后交给本人。",
-             admins_only=True)
+             roles_note="其他列不导入。仅用于上线时在服务器上初始化账户（warnflow import users）；用户名已存在的行"
+                        "按本行变更该账户；新开通的账户须由管理员重置密码后交给本人。此后账户通过账户申请办理。",
+             system_only=True)

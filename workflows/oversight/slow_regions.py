@@ -4,8 +4,8 @@ issues of it, sent to those regions' inboxes.
 
 A region's month: the warnings it closed in the month, and those still open whose current
 deadline fell before the month's end (overdue at its end). A closed warning was handled on
-time when none of its steps was finished after that step's deadline (each event's deadline
-against the date of the event that followed it). Rate = on time / (closed + overdue).
+time when it was closed by its deadline: the monthly figures' definition, the same SQL
+expression (workflows/cases/on_time.py). Rate = on time / (closed + overdue).
 Regions are the nearest city or county at or above a case's region, as for the three-month
 rule.
 """
@@ -16,12 +16,13 @@ from datetime import date, datetime, time
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import Case, CaseEvent, OrgUnit, Region, User
+from models import Case, OrgUnit, Region, User
 from models.enums import OPEN_STATES, RegionLevel, Role
 from models.notifications import NotificationKind
 from models.oversight import CirculatedNotice
 from models.settings import get_settings
 from models.types import UTCDateTime
+from workflows.cases.on_time import closed_on_time
 from workflows.core.actors import Actor
 from workflows.core.calendar import LOCAL_TZ, add_months, local_date
 from workflows.core.errors import AlreadyExists, InvalidInput, NotFound, RoleNotAllowed
@@ -30,7 +31,6 @@ from workflows.core.roles import OFFICE_READERS, SUPERVISORS
 from workflows.oversight.streaks import owners
 
 CASES = Case.__table__
-EVENTS = CaseEvent.__table__
 # Who issues a 通报: the provincial supervision bureau or provincial office.
 ISSUERS = frozenset({Role.SUPERVISION, Role.PROVINCE})
 
@@ -65,8 +65,10 @@ def region_rates(session: Session, *, actor: Actor, month: date) -> list[SlowReg
     """Every city and county in the actor's scope with warnings due in `month`, slowest first."""
     start, end = _instant(month), _instant(add_months(month, 1))
     owner = owners()
-    rows = session.connection().execute(
-        sa.select(CASES.c.id, CASES.c.closed_at, owner.c.owner_id)
+    connection = session.connection()
+    rows = connection.execute(
+        sa.select(CASES.c.id, CASES.c.closed_at, owner.c.owner_id,
+                  closed_on_time(connection.dialect.name).label("on_time"))
         .join(owner, owner.c.region_id == CASES.c.region_id)
         .where(sa.or_(
             sa.and_(CASES.c.closed_at >= sa.bindparam("s", start, type_=UTCDateTime()),
@@ -74,13 +76,12 @@ def region_rates(session: Session, *, actor: Actor, month: date) -> list[SlowReg
             sa.and_(CASES.c.state.in_(OPEN_STATES), CASES.c.due_on < add_months(month, 1)),
         ))
     ).all()
-    late = _late(session, [r.id for r in rows if r.closed_at is not None])
     tally: dict[int, list[int]] = {}
     for r in rows:
         counts = tally.setdefault(r.owner_id, [0, 0, 0])
         if r.closed_at is not None:
             counts[0] += 1
-            counts[1] += r.id not in late
+            counts[1] += bool(r.on_time)
         else:
             counts[2] += 1
     regions = session.exec(
@@ -89,24 +90,6 @@ def region_rates(session: Session, *, actor: Actor, month: date) -> list[SlowReg
     ).all()
     found = [SlowRegion(i, c, n, *tally[i]) for i, c, n, p in regions if actor.sees_region(p)]
     return sorted(found, key=lambda r: (r.rate, r.region_code))
-
-
-def _late(session: Session, case_ids: list[int]) -> set[int]:
-    """The cases with a step finished after its deadline: the event after a step that set a
-    deadline came on a later (local) day."""
-    if not case_ids:
-        return set()
-    following = sa.func.lead(EVENTS.c.at).over(partition_by=EVENTS.c.case_id, order_by=EVENTS.c.seq)
-    steps = (sa.select(EVENTS.c.case_id, EVENTS.c.due_on, following.label("next_at"))
-             .where(EVENTS.c.case_id.in_(case_ids)).subquery())
-    late = set()
-    query = sa.select(steps.c.case_id, steps.c.due_on, sa.type_coerce(steps.c.next_at, UTCDateTime()))
-    for case_id, due_on, next_at in session.connection().execute(
-        query.where(steps.c.due_on.is_not(None), steps.c.next_at.is_not(None))
-    ):
-        if local_date(next_at) > due_on:
-            late.add(case_id)
-    return late
 
 
 def slow_regions(session: Session, *, actor: Actor, month: date) -> list[SlowRegion]:

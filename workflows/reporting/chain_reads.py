@@ -134,8 +134,10 @@ def report_chain(session: Session, *, actor: Actor, report_id: int) -> ReportCha
     check_scope(actor, region)
     check_department(session, actor, report, region)
     confirmer = aliased(User)
+    # The department's own part (a city's line also counts its counties'; reports frozen
+    # before that kept only the own figures, as "headline").
     own = {
-        (d.get("org_unit") or {}).get("id"): d.get("headline")
+        (d.get("org_unit") or {}).get("id"): d.get("own") or d.get("headline")
         for d in (report.figures or {}).get("departments", [])
     }
     parts = [

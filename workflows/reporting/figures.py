@@ -343,17 +343,34 @@ class _Computation:
         return rows
 
     def _departments(self, region_id: int) -> list[dict]:
+        """Section 八: each department of the region. A city's (and the province's) line for a
+        department also counts the same kind of department in every region below it (its
+        counties' 农财股 under the city's 农业科), since that is the line it answers for (Changchun
+        art. 24(二)); `own` keeps the department's own cases, the part its head confirms."""
+        region = self.regions[region_id]
+        below: dict[str, Acc] = defaultdict(Acc)
+        if region.level in (RegionLevel.PROVINCE, RegionLevel.CITY):
+            subtree = set(self._subtree_ids(region_id)) - {region_id}
+            for unit in self.units.values():
+                if unit.region_id in subtree and unit.id in self.by_unit:
+                    below[OrgKind(unit.kind)].merge(self.by_unit[unit.id])
         rows = []
         for unit in self.units.values():
             if unit.region_id != region_id:
                 continue
-            acc = self.by_unit.get(unit.id)
-            if acc is None and OrgKind(unit.kind) not in DEPARTMENT_KINDS:
+            kind = OrgKind(unit.kind)
+            own = self.by_unit.get(unit.id)
+            if own is None and kind not in DEPARTMENT_KINDS and kind not in below:
                 continue
+            total = Acc()
+            total.merge(own or Acc())
+            total.merge(below.get(kind, Acc()))
             rows.append({
                 "org_unit": {"id": unit.id, "code": unit.code, "name": unit.name,
-                             "kind": unit.kind, "kind_label": OrgKind(unit.kind).label},
-                "headline": headline_of(acc or Acc()),
+                             "kind": unit.kind, "kind_label": kind.label},
+                "headline": headline_of(total),
+                "own": headline_of(own or Acc()),
+                "includes_below": kind in below,
             })  # fmt: skip
         return rows
 

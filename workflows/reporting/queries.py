@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from models import CaseEvent, CaseSlip, Slip
 from models.enums import AmountBasis, Conclusion, Event, Resolution, SlipKind, State
+from workflows.cases.on_time import closed_on_time, local_day
 from workflows.cases.queries import CASES, REGIONS, RULES, UNITS, like_prefix
 
 EVENTS = CaseEvent.__table__
@@ -28,7 +29,6 @@ CASE_SLIPS = CaseSlip.__table__
 # The same table again, to count the cases a slip covers beside the join that picks one.
 COVERED = CaseSlip.__table__.alias("covered")
 OPEN = tuple(s.value for s in State if s.is_open)
-_EPOCH = date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -70,13 +70,8 @@ class ClosedCase:
     closed_day: int
     verified_day: int | None  # first verification slip submitted
     red_day: int | None  # first entered red light
-    # The deadline of the step it was closed from (None: that step had none).
-    deadline: date | None = None
-
-    @property
-    def on_time(self) -> bool:
-        """Closed by its deadline: the local closing day is not after the step's due date."""
-        return self.deadline is None or self.closed_day <= (self.deadline - _EPOCH).days
+    # Closed by its deadline (workflows/cases/on_time.py, the one definition).
+    on_time: bool = True
 
 
 @dataclass(frozen=True)
@@ -242,30 +237,9 @@ def group_rows(
     ]
 
 
-# Asia/Shanghai has kept UTC+8 without daylight saving since 1991: a local day is a UTC
-# timestamp shifted by eight hours, counted in whole days since 1970-01-01.
-_SHANGHAI_OFFSET_SECONDS = 8 * 3600
-
-
-def local_day(column, dialect: str) -> sa.ColumnElement[int]:
-    """The Shanghai calendar day of a UTC timestamp column, as days since 1970-01-01."""
-    if dialect == "postgresql":
-        seconds = sa.extract("epoch", column) + _SHANGHAI_OFFSET_SECONDS
-        return sa.cast(sa.func.floor(seconds / 86400), sa.Integer)
-    # SQLite stores the UTC wall clock as text; julianday() of the epoch is 2440587.5.
-    return sa.cast(sa.func.julianday(column) - 2440587.5 + 8 / 24, sa.Integer)
-
-
-def _as_date(value) -> date | None:
-    """A date column read through a scalar subquery (SQLite answers its text)."""
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def closed_cases(session: Session, window: Window, path: str | None) -> list[ClosedCase]:
-    """Cases closed in the month, each with its first verification, first red, and the
-    deadline of the step it was closed from."""
+    """Cases closed in the month, each with its first verification, first red, and whether
+    it was closed by its deadline."""
     dialect = session.get_bind().dialect.name
     at_day = local_day(EVENTS.c.at, dialect)
     first_verified = sa.func.min(
@@ -273,16 +247,6 @@ def closed_cases(session: Session, window: Window, path: str | None) -> list[Clo
     )
     first_red = sa.func.min(
         sa.case((EVENTS.c.to_state == State.RED_LIGHT.value, at_day), else_=None)
-    )
-    # The deadline in force when it was closed: the one the last event before closing set.
-    before = EVENTS.alias("before_close")
-    deadline = (
-        sa.select(before.c.due_on)
-        .where(before.c.case_id == CASES.c.id, before.c.at < CASES.c.closed_at)
-        .order_by(before.c.seq.desc())
-        .limit(1)
-        .correlate(CASES)
-        .scalar_subquery()
     )
     query = _joined_regions(
         sa.select(
@@ -293,7 +257,8 @@ def closed_cases(session: Session, window: Window, path: str | None) -> list[Clo
             local_day(CASES.c.closed_at, dialect),
             first_verified,
             first_red,
-            deadline,
+            # Closed by its deadline: the one definition the slow-regions list uses too.
+            closed_on_time(dialect),
         )
         .select_from(CASES)
         # Only the events measured here; a case without any still counts (closed on time).
@@ -319,8 +284,8 @@ def closed_cases(session: Session, window: Window, path: str | None) -> list[Clo
         path,
     )
     return [
-        ClosedCase(region, unit, bool(rectified), raised, closed, verified, red, _as_date(due))
-        for region, unit, rectified, raised, closed, verified, red, due in session.execute(query)
+        ClosedCase(region, unit, bool(rectified), raised, closed, verified, red, bool(on_time))
+        for region, unit, rectified, raised, closed, verified, red, on_time in session.execute(query)
     ]
 
 
