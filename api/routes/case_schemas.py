@@ -202,14 +202,43 @@ class CaseOut(CaseItem):
         return cls.model_validate(_DetailAndRow(detail), from_attributes=True)
 
 
+# What each event needs beyond event and version, stated in the schema itself (JSON Schema
+# if/then), so that a client reads from the OpenAPI document exactly what to send.
+_NEEDS = {
+    Event.COMPLETE_DUTY: ["done_at", "comment"],
+    Event.SUBMIT_VERIFICATION: ["slip"],
+    Event.SUBMIT_RECTIFICATION: ["slip"],
+    Event.REASSIGN: ["assignee_id"],
+    **{e: ["comment"] for e in (
+        Event.REJECT_RECTIFICATION, Event.REJECT_NORMAL, Event.REJECT_CLEARANCE, Event.TRANSFER,
+        Event.REQUEST_REVERIFY, Event.REJECT_REVERIFY,
+    )},
+}  # fmt: skip
+_NEEDS_SCHEMA = {
+    "allOf": [
+        {"if": {"properties": {"event": {"const": e.value}}, "required": ["event"]},
+         "then": {"required": fields, "properties": {f: {"not": {"type": "null"}} for f in fields}}}
+        for e, fields in _NEEDS.items()
+    ]
+}  # fmt: skip
+
+
 class TransitionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_NEEDS_SCHEMA)
 
     event: Event
     version: int = Field(description="The case version the user saw (stale → 409)")
-    slip: SlipInput | None = None
-    comment: str | None = Field(default=None, max_length=2000)
-    assignee_id: int | None = None
+    slip: SlipInput | None = Field(default=None, description="submit_verification / submit_rectification：必填，处理单")
+    comment: str | None = Field(
+        default=None, max_length=2000,
+        description="意见或说明；complete_duty（报送按时履职）必填：履职情况及依据；退回、移交、申请重新核实必填：理由",
+    )  # fmt: skip
+    assignee_id: int | None = Field(default=None, description="reassign：必填，新经办人 id")
+    done_at: date | None = Field(
+        default=None,
+        description="complete_duty：必填，履职完成日期（YYYY-MM-DD），不晚于今天、不早于预警产生日期；"
+        "晚于履职期限的，警铃按逾期转为预警而不解除。其他操作不得填写",
+    )
 
 
 class BatchCase(BaseModel):

@@ -457,6 +457,8 @@ OTHER_PARAMS: dict[str, Callable[[Matrix], object]] = {
     "check_id": lambda m: 1,
     "whitelist_id": lambda m: m.whitelist_entry_id,
     "warning_type": lambda m: "fund_risk",
+    # A duty report's evidence file, by content hash (the case's number decides the scope).
+    "sha256": lambda m: "0" * 64,
     "received_id": lambda m: m.received_id,
     "push_id": lambda m: m.push_id,
     "peer_id": lambda m: m.peer_id,
