@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # A warning raised before this date, or after now plus the skew, is refused.
     import_earliest_date: date = date(2000, 1, 1)
     import_clock_skew_minutes: int = Field(10, ge=0, le=24 * 60)
+    # Where an imported warning's first deadline counts from: the moment the platform raised
+    # it (default; a warning imported late is not given extra days) or the moment it was
+    # imported. WARNFLOW_IMPORT_DEADLINE_FROM=raised_at|import_time.
+    import_deadline_from: Literal["raised_at", "import_time"] = "raised_at"
 
     # Who fires the periodic jobs (sweep, notifications, digest): APScheduler inside `serve`
     # (default), Prefect deployments run by a Prefect worker, or nobody (tests, one-off tools).

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from models.enums import Event, Level, RuleCategory, State
+from models.enums import Event, Level, RuleCategory, State, WarningType
 from workflows.cases.detail import FACT_LABELS, CaseDetail
 from workflows.cases.queries import MONTH_PATTERN, CaseFilters, CaseRow, Sort, SummaryBucket
 from workflows.cases.slips import SlipInput
@@ -120,6 +120,8 @@ class RuleOut(BaseModel):
     description: str
     level: Level
     level_label: Label = Field(validation_alias="level")
+    warning_type: WarningType
+    warning_type_label: Label = Field(validation_alias="warning_type")
 
 
 class TimelineOut(BaseModel):
@@ -188,6 +190,8 @@ class CaseOut(CaseItem):
     payload: dict[str, Any]
     rule: RuleOut
     raised_level: Level
+    warning_type: WarningType | None = Field(description="监控平台报送的预警类型；未报送的为 null（按规则的类型分派）")
+    warning_type_label: OptionalLabel = Field(validation_alias="warning_type")
     resolution: Annotated[str | None, BeforeValidator(_text)]
     resolution_label: OptionalLabel = Field(validation_alias="resolution")
     escalation_level: int
