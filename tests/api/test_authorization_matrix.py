@@ -488,6 +488,8 @@ BODIES: dict[str, Callable[[CaseRefs, Session], dict]] = {
     "POST /api/v1/slips/{slip_id}/attachments": lambda c, s: {"files": [("attachments", _PDF)]},
     "POST /api/v1/cases/{number}/transitions": lambda c, s: {
         "json": {"event": "start_rectify", "version": _case_version(s, c)}},
+    "POST /api/v1/cases/{number}/duty-report": lambda c, s: {
+        "data": {"version": str(_case_version(s, c)), "done_at": "2026-11-23", "comment": "已导入指标文件"}},
     "PATCH /api/v1/admin/users/{user_id}": lambda c, s: {"json": {"phone": "0371-60000000"}},
     "POST /api/v1/admin/users/{user_id}/password": lambda c, s: {"json": {"password": None}},
     "POST /api/v1/oversight/{oversight_id}/transitions": lambda c, s: {

@@ -4,8 +4,9 @@ it was done and the evidence; the supervisor's review queue shows the note and s
 import re
 
 import pytest
+import sqlalchemy as sa
 
-from models import Case
+from models import Case, CaseEvent
 from models.enums import Conclusion, Event
 from tests.api.test_lifecycle_api import Api
 from tests.api.test_pages_auth import csrf_of, page_login
@@ -120,3 +121,28 @@ def test_zhang_weis_queue_shows_a_large_normal_conclusion_with_its_findings(clie
     queue = client.get("/review").text
     assert session.get(Case, large).number in queue and session.get(Case, small).number not in queue
     assert "认定正常待审核" in queue and "核实情况：" + verification_slip(Conclusion.NORMAL).findings in queue
+
+
+def test_li_na_sends_her_duty_report_with_a_scan_over_the_api(client, login, session, world):
+    number = a_bell(session, world)
+    url = f"/api/v1/cases/{number}/duty-report"
+    form = {"version": "1", "comment": "已导入指标文件", "done_at": "2026-11-23"}
+    scan = [("attachments", ("回执.pdf", PDF, "application/pdf"))]
+    assert client.post(url, headers=login("zhang_wei"), data=form, files=scan).status_code == 403
+    bad = client.post(url, headers=login("li_na"), data=form,
+                      files=[("attachments", ("回执.exe", b"MZ", "application/octet-stream"))])  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "attachments"
+    body = client.post(url, headers=login("li_na"), data=form, files=scan)
+    assert body.status_code == 200, body.text
+    assert body.json()["state"] == "clearance_review"
+    data = session.execute(
+        sa.select(CaseEvent.data).join(Case, Case.id == CaseEvent.case_id)
+        .where(Case.number == number, CaseEvent.event == Event.COMPLETE_DUTY)
+    ).scalar_one()  # fmt: skip
+    sha = data["evidence"][0]["sha256"]
+    got = client.get(f"/api/v1/cases/{number}/evidence/{sha}", headers=login("zhang_wei"))
+    assert got.status_code == 200 and got.content == PDF
+    schema = client.get("/openapi.json").json()["paths"]["/api/v1/cases/{number}/duty-report"]["post"]
+    ref = schema["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    required = client.get("/openapi.json").json()["components"]["schemas"][ref]["required"]
+    assert sorted(required) == ["comment", "done_at", "version"]
