@@ -37,7 +37,7 @@ DAY = date(2031, 3, 4)  # a Tuesday; 2031 has no official data, so Monday–Frid
 AS_OF = datetime(2025, 10, 27, 1, 0, tzinfo=UTC)
 SCENARIO = "bench_replan_scenario"
 OPEN = ("yellow_bell", "yellow_light", "verifying", "red_light", "rectifying",
-        "rectification_review", "reverify_review", "normal_review")  # fmt: skip
+        "rectification_review", "reverify_review", "normal_review", "clearance_review")  # fmt: skip
 
 
 def bases() -> list[tuple[date, int, date]]:

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from .enums import STATE_LEVEL, Event, Level, Resolution, Role, State
+from .enums import STATE_LEVEL, Event, Level, Resolution, Role, State, WarningType
 from .types import MONEY, UTCDateTime, enum_column, utcnow
 
 
@@ -52,6 +52,9 @@ class Case(CaseFacts, table=True):
     source: str = Field(max_length=32)
     external_id: str = Field(max_length=64)
     raised_at: datetime = Field(sa_type=UTCDateTime)
+    # The warning type (预警类型) the platform sent with the warning; empty when it sent none
+    # (the case was then routed by its rule's type).
+    warning_type: WarningType | None = Field(default=None, sa_type=enum_column(WarningType))
     # A yellow bell's duty deadline (local date).
     duty_due_on: date | None = None
     # The current step's deadline, a local date in Asia/Shanghai; empty once closed.

@@ -85,6 +85,9 @@ class State(Labeled):
     RECTIFICATION_REVIEW = "rectification_review"
     # A normal conclusion on a large payment, waiting for the supervisor's sign-off.
     NORMAL_REVIEW = "normal_review"
+    # A bell's duty reported done on time by a person (not by the platform's data), waiting
+    # for the supervisor's sign-off before the bell clears.
+    CLEARANCE_REVIEW = "clearance_review"
     # The handler asked to verify again (a wrong conclusion); the supervisor decides.
     REVERIFY_REVIEW = "reverify_review"
     GREEN = "green"
@@ -133,6 +136,9 @@ class Event(Labeled):
     REJECT_NORMAL = "reject_normal"
     # An administrator's calendar change moved the open deadline (workflows/escalation/replan.py).
     DEADLINE_REPLANNED = "deadline_replanned"
+    # 按时履职 reported by a person: the supervisor clears the bell or sends it back.
+    APPROVE_CLEARANCE = "approve_clearance"
+    REJECT_CLEARANCE = "reject_clearance"
 
 
 class RequestKind(Labeled):
@@ -258,6 +264,7 @@ STATE_LEVEL: dict[State, Level] = {
     State.RECTIFICATION_REVIEW: Level.RED_LIGHT,
     State.REVERIFY_REVIEW: Level.RED_LIGHT,
     State.NORMAL_REVIEW: Level.YELLOW_LIGHT,
+    State.CLEARANCE_REVIEW: Level.YELLOW_BELL,
     # Handed to other authorities: still counts as red in statistics.
     State.TRANSFERRED: Level.RED_LIGHT,
     State.GREEN: Level.GREEN,
@@ -350,13 +357,14 @@ _LABELS: dict[type, dict] = {
         State.RECTIFICATION_REVIEW: "整改待审核",
         State.REVERIFY_REVIEW: "重新核实待审核",
         State.NORMAL_REVIEW: "认定正常待审核",
+        State.CLEARANCE_REVIEW: "解除警铃待审核",
         State.GREEN: "绿灯（已办结）",
         State.CLEARED: "警铃已解除",
         State.TRANSFERRED: "已移交",
     },
     Event: {
         Event.RAISE: "产生预警",
-        Event.COMPLETE_DUTY: "按时履职，解除警铃",
+        Event.COMPLETE_DUTY: "报送按时履职",
         Event.BELL_DEADLINE_PASSED: "警铃到期转为预警",
         Event.START_VERIFY: "开始核实",
         Event.SUBMIT_VERIFICATION: "提交核实处理单",
@@ -380,6 +388,8 @@ _LABELS: dict[type, dict] = {
         Event.APPROVE_NORMAL: "同意认定正常",
         Event.REJECT_NORMAL: "退回重新核实",
         Event.DEADLINE_REPLANNED: "节假日调整期限",
+        Event.APPROVE_CLEARANCE: "同意解除警铃",
+        Event.REJECT_CLEARANCE: "退回，警铃未解除",
     },
     RequestKind: {
         RequestKind.ESCALATION: "逾期升级请求",

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # A second pair of eyes: a warning on a payment above this many yuan that is concluded
     # normal (认定正常) waits for the supervisor's sign-off before it closes.
     normal_review_above_yuan: Decimal = Field(Decimal("100000"), ge=0, max_digits=16, decimal_places=2)
+    # … and a bell's duty reported done by a person (按时履职 on a handler's word rather than
+    # the platform's data) waits for the supervisor's sign-off before the bell clears.
+    review_person_clearances: bool = True
     # The deadline ladder: a reminder this many working days before a step's deadline;
     # the supervisor is asked this many working days after it passed (rule may override).
     reminder_lead_days: int = Field(1, ge=0, le=30)
@@ -63,6 +66,10 @@ class Settings(BaseSettings):
     # A warning raised before this date, or after now plus the skew, is refused.
     import_earliest_date: date = date(2000, 1, 1)
     import_clock_skew_minutes: int = Field(10, ge=0, le=24 * 60)
+    # Where an imported warning's first deadline counts from: the moment the platform raised
+    # it (default; a warning imported late is not given extra days) or the moment it was
+    # imported. WARNFLOW_IMPORT_DEADLINE_FROM=raised_at|import_time.
+    import_deadline_from: Literal["raised_at", "import_time"] = "raised_at"
 
     # Who fires the periodic jobs (sweep, notifications, digest): APScheduler inside `serve`
     # (default), Prefect deployments run by a Prefect worker, or nobody (tests, one-off tools).

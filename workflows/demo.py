@@ -395,6 +395,13 @@ def _cases(session, rng, counties, rules, people, count, as_of) -> int:
                     session, case_id=case_id, event=Event.APPROVE_NORMAL, actor=supervisors[unit_id],
                     version=version, as_of=at, calendar=calendar, comment="核实材料齐全，同意认定正常。",
                 ).version  # fmt: skip
+            if result.to_state == State.CLEARANCE_REVIEW and n % 3:
+                # A bell cleared on the handler's word: the supervisor signs it off (a third
+                # still wait for the sign-off; the random draws stay those of a cleared bell).
+                version = transition(
+                    session, case_id=case_id, event=Event.APPROVE_CLEARANCE, actor=supervisors[unit_id],
+                    version=version, as_of=at, calendar=calendar, comment="履职凭证齐全，同意解除警铃。",
+                ).version  # fmt: skip
     return count
 
 
@@ -452,7 +459,8 @@ def _step_arguments(step, rng, at: datetime, handlers, handler_id, limits) -> tu
     if step == Event.TRANSFER:
         return step, {"comment": "涉嫌虚报冒领，移交县纪委监委处理。"}
     if step == Event.COMPLETE_DUTY:
-        return step, {"comment": f"已于{local_date(at):%Y年%m月%d日}按时完成，凭证已上传平台。"}
+        return step, {"comment": f"已于{local_date(at):%Y年%m月%d日}按时完成，凭证已上传平台。",
+                      "data": {"done_at": local_date(at).isoformat()}}
     if step == Event.REQUEST_REVERIFY:
         return step, {"comment": "项目单位补充提供了批复变更文件，原认定违规的依据不成立，申请重新核实。"}
     return step, {}

@@ -1,6 +1,6 @@
 """The case tracking list (预警跟踪) with its export, and the case page with its action forms."""
 
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from workflows.admin.rules import list_rules
 from workflows.cases.actions import act_on_case
 from workflows.cases.attachments import Upload, check_upload
 from workflows.cases.detail import FACT_LABELS, CaseDetail, find_case, get_case_detail
+from workflows.cases.duties import open_duty_evidence
 from workflows.cases.lifecycle import ladder_events_allowed
 from workflows.cases.marks import sent_back, waiting_requests
 from workflows.cases.queries import count_cases, iter_cases, list_cases
@@ -30,6 +31,7 @@ from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScop
 from workflows.core.roles import CASE_ACTORS, CASE_READERS
 
 from ..deps import SessionDep, SettingsDep, allow
+from ..routes.slips import attachment_file
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render
 
@@ -123,6 +125,7 @@ def case_page(
         if Event.REASSIGN in detail.allowed_events else [],
         "form": form or {}, "errors": errors or {}, "active_event": event,
         "message": message, "flash": flash, "today": local_date(as_of),
+        "raised_on": local_date(detail.row.raised_at),
         "waiting_requests": waiting_requests(session, case_id=detail.row.id),
         "sent_back": sent_back(session, case_ids=[detail.row.id]),
         **SLIP_CHOICES, "slip_labels": SLIP_LABELS,
@@ -132,6 +135,13 @@ def case_page(
 @router.get("/cases/{number}", dependencies=[Depends(allow(CASE_READERS))])
 def show_case(request: Request, number: str, actor: Viewer, session: SessionDep):
     return case_page(request, session, actor, number, as_of=now_utc())
+
+
+@router.get("/cases/{number}/evidence/{sha256}", dependencies=[Depends(allow(CASE_READERS))])
+def duty_evidence(number: str, sha256: str, actor: Viewer, session: SessionDep, settings: SettingsDep):
+    evidence, path = open_duty_evidence(session, actor=actor, number=number, sha256=sha256,
+                                        files_dir=settings.files_dir)
+    return attachment_file(evidence, path)
 
 
 def uploads_of(form: FormData, max_bytes: int, field: str = "attachments") -> list[Upload]:
@@ -152,6 +162,17 @@ def check_uploads(files: list[Upload], max_bytes: int, errors: dict) -> None:
             check_upload(filename=upload.filename, data=upload.data, max_bytes=max_bytes)
         except InvalidInput as refused:
             errors.setdefault("attachments", refused.message)
+
+
+def parse_date(text: str, errors: dict, field: str = "done_at") -> date | None:
+    """A date field: empty is left to the workflow to refuse; a malformed one is refused here."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors[field] = "履职完成日期格式应为 YYYY-MM-DD"
+        return None
 
 
 def parse_int(value) -> int | None:
@@ -178,6 +199,12 @@ def act_on_case_form(request: Request, number: str, actor: Viewer, session: Sess
     errors: dict[str, str] = {}
     slip = None
     files: list[Upload] = []
+    done_at = None
+    if event == Event.COMPLETE_DUTY:
+        values["done_at"] = str(form.get("done_at") or "").strip()
+        done_at = parse_date(values["done_at"], errors)
+        files = uploads_of(form, settings.upload_max_bytes)
+        check_uploads(files, settings.upload_max_bytes, errors)
     if event in SLIP_EVENTS:
         parsed = parse_slip(form, SLIP_EVENTS[event], today=local_date(now))
         values.update(parsed.values)
@@ -198,6 +225,7 @@ def act_on_case_form(request: Request, number: str, actor: Viewer, session: Sess
             session, actor=actor, number=number, event=event, version=version, as_of=now,
             slip=slip, comment=values["comment"] or None, assignee_id=parse_int(values["assignee_id"]),
             uploads=files, files_dir=settings.files_dir, max_bytes=settings.upload_max_bytes,
+            done_at=done_at,
         )
     except _NOT_A_FORM_PROBLEM:
         raise

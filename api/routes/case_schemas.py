@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from models.enums import Event, Level, RuleCategory, State
+from models.enums import Event, Level, RuleCategory, State, WarningType
 from workflows.cases.detail import FACT_LABELS, CaseDetail
 from workflows.cases.queries import MONTH_PATTERN, CaseFilters, CaseRow, Sort, SummaryBucket
 from workflows.cases.slips import SlipInput
@@ -120,6 +120,8 @@ class RuleOut(BaseModel):
     description: str
     level: Level
     level_label: Label = Field(validation_alias="level")
+    warning_type: WarningType
+    warning_type_label: Label = Field(validation_alias="warning_type")
 
 
 class TimelineOut(BaseModel):
@@ -188,6 +190,8 @@ class CaseOut(CaseItem):
     payload: dict[str, Any]
     rule: RuleOut
     raised_level: Level
+    warning_type: WarningType | None = Field(description="监控平台报送的预警类型；未报送的为 null（按规则的类型分派）")
+    warning_type_label: OptionalLabel = Field(validation_alias="warning_type")
     resolution: Annotated[str | None, BeforeValidator(_text)]
     resolution_label: OptionalLabel = Field(validation_alias="resolution")
     escalation_level: int
@@ -206,14 +210,43 @@ class CaseOut(CaseItem):
         return cls.model_validate(_DetailAndRow(detail), from_attributes=True)
 
 
+# What each event needs beyond event and version, stated in the schema itself (JSON Schema
+# if/then), so that a client reads from the OpenAPI document exactly what to send.
+_NEEDS = {
+    Event.COMPLETE_DUTY: ["done_at", "comment"],
+    Event.SUBMIT_VERIFICATION: ["slip"],
+    Event.SUBMIT_RECTIFICATION: ["slip"],
+    Event.REASSIGN: ["assignee_id"],
+    **{e: ["comment"] for e in (
+        Event.REJECT_RECTIFICATION, Event.REJECT_NORMAL, Event.REJECT_CLEARANCE, Event.TRANSFER,
+        Event.REQUEST_REVERIFY, Event.REJECT_REVERIFY,
+    )},
+}  # fmt: skip
+_NEEDS_SCHEMA = {
+    "allOf": [
+        {"if": {"properties": {"event": {"const": e.value}}, "required": ["event"]},
+         "then": {"required": fields, "properties": {f: {"not": {"type": "null"}} for f in fields}}}
+        for e, fields in _NEEDS.items()
+    ]
+}  # fmt: skip
+
+
 class TransitionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_NEEDS_SCHEMA)
 
     event: Event
     version: int = Field(description="The case version the user saw (stale → 409)")
-    slip: SlipInput | None = None
-    comment: str | None = Field(default=None, max_length=2000)
-    assignee_id: int | None = None
+    slip: SlipInput | None = Field(default=None, description="submit_verification / submit_rectification：必填，处理单")
+    comment: str | None = Field(
+        default=None, max_length=2000,
+        description="意见或说明；complete_duty（报送按时履职）必填：履职情况及依据；退回、移交、申请重新核实必填：理由",
+    )  # fmt: skip
+    assignee_id: int | None = Field(default=None, description="reassign：必填，新经办人 id")
+    done_at: date | None = Field(
+        default=None,
+        description="complete_duty：必填，履职完成日期（YYYY-MM-DD），不晚于今天、不早于预警产生日期；"
+        "晚于履职期限的，警铃按逾期转为预警而不解除。其他操作不得填写",
+    )
 
 
 class BatchCase(BaseModel):

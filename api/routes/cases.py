@@ -7,18 +7,19 @@ decided in workflows/cases/ (queries, detail, actions, summary).
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 
 from forms.spreadsheets import rule_summary_xlsx, tracking_xlsx
 from workflows.cases.actions import act_on_case, act_on_cases
 from workflows.cases.detail import get_case_detail
+from workflows.cases.duties import open_duty_evidence
 from workflows.cases.queries import MAX_LIMIT, CaseFilters, case_row, iter_cases, list_cases
 from workflows.cases.summary import rule_summary, totals
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
 from workflows.core.roles import CASE_ACTORS, CASE_READERS
 
-from ..deps import CurrentActor, SessionDep, allow
+from ..deps import CurrentActor, SessionDep, SettingsDep, allow
 from .case_schemas import (
     BatchIn,
     BatchOut,
@@ -30,7 +31,7 @@ from .case_schemas import (
     TransitionIn,
     case_filters,
 )
-from .slips import content_disposition
+from .slips import attachment_file, content_disposition
 
 router = APIRouter(tags=["预警案件"])
 
@@ -80,10 +81,20 @@ def case_read(number: str, actor: CurrentActor, session: SessionDep) -> CaseOut:
     return CaseOut.of_detail(get_case_detail(session, actor=actor, number=number, as_of=now_utc()))
 
 
+@router.get("/cases/{number}/evidence/{sha256}", summary="下载履职凭证（报送按时履职时上传的附件）",
+            dependencies=READERS, response_class=FileResponse)  # fmt: skip
+def case_evidence(
+    number: str, sha256: str, actor: CurrentActor, session: SessionDep, settings: SettingsDep
+) -> FileResponse:
+    evidence, path = open_duty_evidence(session, actor=actor, number=number, sha256=sha256,
+                                        files_dir=settings.files_dir)
+    return attachment_file(evidence, path)
+
+
 @router.post(
     "/cases/{number}/transitions",
     response_model=CaseOut,
-    summary="办理预警（核实、整改、审核、移交、改派）",
+    summary="办理预警（报送履职、核实、整改、审核、移交、改派）",
     dependencies=ACTORS,
     responses={409: {"description": "版本已过期或状态不允许"}, 422: {"description": "填写有误"}},
 )
@@ -93,7 +104,7 @@ def case_transition(
     now = now_utc()
     result = act_on_case(
         session, actor=actor, number=number, event=body.event, version=body.version, as_of=now,
-        slip=body.slip, comment=body.comment, assignee_id=body.assignee_id,
+        slip=body.slip, comment=body.comment, assignee_id=body.assignee_id, done_at=body.done_at,
     )  # fmt: skip
     # Commit before reading the answer: a slip filing holds the month's number counter row
     # until commit, and every other slip filing in the province waits for it.

@@ -457,6 +457,8 @@ OTHER_PARAMS: dict[str, Callable[[Matrix], object]] = {
     "check_id": lambda m: 1,
     "whitelist_id": lambda m: m.whitelist_entry_id,
     "warning_type": lambda m: "fund_risk",
+    # A duty report's evidence file, by content hash (the case's number decides the scope).
+    "sha256": lambda m: "0" * 64,
     "received_id": lambda m: m.received_id,
     "push_id": lambda m: m.push_id,
     "peer_id": lambda m: m.peer_id,
@@ -487,6 +489,8 @@ BODIES: dict[str, Callable[[CaseRefs, Session], dict]] = {
     "POST /api/v1/cases/{number}/transitions": lambda c, s: {
         "json": {"event": "start_rectify", "version": _case_version(s, c)}},
     "PATCH /api/v1/admin/users/{user_id}": lambda c, s: {"json": {"email": "wangfang@example.cn"}},
+    "POST /api/v1/cases/{number}/duty-report": lambda c, s: {
+        "data": {"version": str(_case_version(s, c)), "done_at": "2026-11-23", "comment": "已导入指标文件"}},
     "POST /api/v1/admin/users/{user_id}/password": lambda c, s: {"json": {"password": None}},
     "POST /api/v1/oversight/{oversight_id}/transitions": lambda c, s: {
         "json": {"event": "start", "expected_version": 1}},

@@ -5,7 +5,7 @@ never the case page's detail."""
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -15,7 +15,8 @@ from models.enums import Event
 from models.settings import get_settings
 from workflows.cases import transition_pg
 from workflows.cases.attachments import Upload, store_attachments
-from workflows.cases.plan import CONTEXT, CONTEXT_BY_NUMBER, TransitionResult
+from workflows.cases.duties import report_duty_done_by_person
+from workflows.cases.plan import CONTEXT, CONTEXT_BY_NUMBER, TransitionResult, parse_event
 from workflows.cases.queries import check_visible
 from workflows.cases.slips import SlipInput
 from workflows.cases.transition import transition, transition_many
@@ -39,12 +40,23 @@ def act_on_case(
     uploads: Sequence[Upload] = (),
     files_dir: Path | None = None,
     max_bytes: int | None = None,
+    done_at: date | None = None,
 ) -> TransitionResult:
-    """One event on the case with this number, its slip's attachments with it.
+    """One event on the case with this number, its slip's attachments with it; a bell's duty
+    reported done (complete_duty) with the day it was done and the evidence (workflows/cases/duties.py).
 
     NotFound when there is no such case, OutOfScope (403 for an action) when it is not the
     actor's; then transition()'s refusals. Nothing is written unless all of it is."""
     number = number.strip()
+    if parse_event(event) == Event.COMPLETE_DUTY:
+        if slip is not None:
+            raise InvalidInput.single("slip", "not_expected", "此操作不需要处理单")
+        return report_duty_done_by_person(
+            session, actor=actor, number=number, version=version, done_at=done_at,
+            comment=comment, as_of=as_of, uploads=uploads, files_dir=files_dir, max_bytes=max_bytes,
+        ).result  # fmt: skip
+    if done_at is not None:
+        raise InvalidInput.single("done_at", "not_expected", "只有报送按时履职时填写履职完成日期（done_at）")
     driver = transition_pg.driver(session)
     if driver is not None:
         context = transition_pg.load_by_number(driver, number)

@@ -18,6 +18,7 @@ from models.enums import (
     RuleCategory,
     SlipKind,
     State,
+    WarningType,
     event_words,
 )
 from workflows.cases.lifecycle import CASE_MACHINE, events_allowed
@@ -48,6 +49,7 @@ class RuleInfo:
     basis: str
     description: str
     level: Level
+    warning_type: WarningType
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ class CaseDetail:
     payload: dict[str, Any]
     rule: RuleInfo
     raised_level: Level
+    # The warning type (预警类型) the platform sent; None when it sent none (the rule's applies).
+    warning_type: WarningType | None
     resolution: Resolution | None
     escalation_level: int
     due_on: date | None
@@ -141,6 +145,7 @@ def get_case_detail(
                 *(getattr(Case, name) for name in FACT_LABELS),
                 Case.payload,
                 Case.raised_level,
+                Case.warning_type,
                 Case.resolution,
                 Case.escalation_level,
                 Case.due_on,
@@ -153,6 +158,7 @@ def get_case_detail(
                 Rule.basis,
                 Rule.description,
                 Rule.level,
+                Rule.warning_type.label("rule_warning_type"),
             )
             .join(Rule, Rule.id == Case.rule_id)
             .where(Case.id == case_id)
@@ -177,8 +183,10 @@ def get_case_detail(
             basis=case.basis,
             description=case.description,
             level=Level(case.level),
+            warning_type=WarningType(case.rule_warning_type),
         ),
         raised_level=Level(case.raised_level),
+        warning_type=WarningType(case.warning_type) if case.warning_type else None,
         resolution=Resolution(case.resolution) if case.resolution else None,
         escalation_level=case.escalation_level,
         due_on=case.due_on,

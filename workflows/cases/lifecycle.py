@@ -33,6 +33,10 @@ class Branch(StrEnum):
     # amount: "normal_review") or violation
     CONCLUSION = "conclusion"
     BELL_BECOMES = "bell_becomes"  # the rule says what an expired yellow bell becomes
+    # who reported a bell's duty done: the platform's data clears it ("data"); a person's word
+    # waits for the supervisor's sign-off ("review"), unless the setting says it need not
+    # ("person"; duty_rules.needs_clearance_review)
+    REPORTER = "reporter"
 
 
 HANDLER = frozenset({Role.HANDLER})
@@ -53,12 +57,19 @@ VERIFY_OUTCOMES = {
 def _build() -> dict[tuple[State, Event], Step]:
     table: dict[tuple[State, Event], Step] = {
         (State.YELLOW_BELL, Event.COMPLETE_DUTY): Step(
-            # The duty may be reported done by the department, or by the platform's data
-            # (workflows/cases/duties.py: only when done on time); either way with a note
-            # saying when and on what evidence.
-            roles=frozenset({Role.HANDLER, Role.SUPERVISOR, Role.INTEGRATION, Role.SYSTEM}),
+            # Reported done by the handler, or by the platform's data; either way with the
+            # day it was done (on time: workflows/cases/duties.py converts a late one) and a
+            # note saying on what evidence. A person's word is signed off by the supervisor,
+            # who therefore does not report it.
+            roles=frozenset({Role.HANDLER, Role.INTEGRATION, Role.SYSTEM}),
             needs_comment=True,
-            outcomes=only(State.CLEARED, Deadline.CLEAR, Resolution.CLEARED),
+            needs_done_at=True,
+            branch=Branch.REPORTER,
+            outcomes={
+                "data": Outcome(State.CLEARED, Deadline.CLEAR, Resolution.CLEARED),
+                "person": Outcome(State.CLEARED, Deadline.CLEAR, Resolution.CLEARED),
+                "review": Outcome(State.CLEARANCE_REVIEW, Deadline.REVIEW),
+            },
         ),
         (State.YELLOW_BELL, Event.BELL_DEADLINE_PASSED): Step(
             roles=frozenset({Role.SYSTEM}),
@@ -109,6 +120,14 @@ def _build() -> dict[tuple[State, Event], Step]:
         roles=SUPERVISOR, needs_comment=True, signs=SlipKind.VERIFICATION,
         outcomes=only(State.VERIFYING, Deadline.VERIFY),
     )  # fmt: skip
+    # 按时履职 on a person's word: the supervisor clears the bell or sends it back to the
+    # duty's own deadline (the sweep converts it if that has passed meanwhile).
+    table[(State.CLEARANCE_REVIEW, Event.APPROVE_CLEARANCE)] = Step(
+        roles=SUPERVISOR, outcomes=only(State.CLEARED, Deadline.CLEAR, Resolution.CLEARED)
+    )
+    table[(State.CLEARANCE_REVIEW, Event.REJECT_CLEARANCE)] = Step(
+        roles=SUPERVISOR, needs_comment=True, outcomes=only(State.YELLOW_BELL, Deadline.DUTY)
+    )
     # 重新核实: a violation found wrongly is verified again on a new slip (the first stays).
     for state in (State.RED_LIGHT, State.RECTIFYING):
         table[(state, Event.REQUEST_REVERIFY)] = Step(

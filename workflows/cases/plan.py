@@ -5,7 +5,7 @@ portable write (workflows/cases/transition.py) and the PostgreSQL one
 (workflows/cases/transition_pg.py) both apply a `Plan`."""
 
 from collections import namedtuple
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -15,6 +15,7 @@ from sqlmodel import Session
 from models import Case, Region, Rule, User
 from models.enums import Event, Level, Role, SignoffDecision, State
 from models.settings import get_settings
+from workflows.cases.duty_rules import DATA_REPORTERS, done_in_time, needs_clearance_review
 from workflows.cases.lifecycle import CASE_MACHINE, Branch, Deadline, Outcome, Step
 from workflows.cases.slip_rules import needs_normal_review
 from workflows.cases.slips import SlipInput
@@ -76,6 +77,7 @@ class Plan:
     # What due_on counts from (models/cases.py); unused when the step keeps its deadline.
     due_from: date | None = None
     due_days: int | None = None
+    data: dict = field(default_factory=dict)  # the event's own data (a duty's done_at)
 
 
 def who(context) -> str:
@@ -100,8 +102,10 @@ def load_context(session: Session, case_id: int) -> Row:
 def plan(
     session: Session, context: Row, event: Event, actor: Actor, version: int, as_of: datetime,
     slip: SlipInput | None, comment: str | None, assignee_id: int | None, calendar: WorkingCalendar,
+    data: dict | None = None,
 ) -> Plan:  # fmt: skip
-    """The lifecycle's decision for this event, or the refusal (nothing written)."""
+    """The lifecycle's decision for this event, or the refusal (nothing written). `data`: what
+    the event row records beside its columns (a duty's done_at, its evidence)."""
     state = State(context.state)
     step = machine.check(
         CASE_MACHINE, who=who(context), state=state, event=event, event_label=event.label,
@@ -110,7 +114,9 @@ def plan(
         or actor.in_scope(region_path=context.region_path, org_unit_id=context.org_unit_id),
     )  # fmt: skip
     _check_input(session, context, step, as_of, slip, comment, assignee_id)
-    outcome = step.outcomes[_branch_key(step, context, slip)]
+    if step.needs_done_at:
+        _check_done_at(context, data or {})
+    outcome = step.outcomes[_branch_key(step, context, slip, actor)]
     due_from, due_days = _deadline_basis(outcome.deadline, context, local_date(as_of))
     if outcome.deadline == Deadline.KEEP:
         due_on = context.due_on
@@ -119,7 +125,7 @@ def plan(
     else:
         due_on = calendar.add_working_days(due_from, due_days)
     return Plan(context=context, step=step, outcome=outcome, due_on=due_on, due_from=due_from,
-                due_days=due_days)  # fmt: skip
+                due_days=due_days, data=dict(data or {}))  # fmt: skip
 
 
 def _check_input(
@@ -159,7 +165,19 @@ def _check_assignee(session: Session, context: Row, assignee_id: int | None) -> 
         )
 
 
-def _branch_key(step: Step, context: Row, slip: SlipInput | None) -> str:
+def _check_done_at(context: Row, data: dict) -> None:
+    """A bell clears only on a done_at (an ISO date or local moment: its first ten characters
+    are the local day) on or before its deadline; workflows/cases/duties.py converts a late one."""
+    done_at = data.get("done_at")
+    if not done_at:
+        raise InvalidInput.single("done_at", "required", "请填写履职完成日期（done_at）")
+    if not done_in_time(date.fromisoformat(str(done_at)[:10]), context.due_on):
+        raise InvalidInput.single(
+            "done_at", "late", f"履职完成日期（done_at）晚于期限 {context.due_on}，不能解除警铃"
+        )
+
+
+def _branch_key(step: Step, context: Row, slip: SlipInput | None, actor: Actor) -> str:
     if step.branch == Branch.CONCLUSION:
         # 认定正常 on a payment above the review amount waits for the supervisor's signature.
         if slip.conclusion.value == "normal" and needs_normal_review(context.amount):
@@ -167,6 +185,10 @@ def _branch_key(step: Step, context: Row, slip: SlipInput | None) -> str:
         return slip.conclusion.value
     if step.branch == Branch.BELL_BECOMES:
         return context.bell_becomes or Level.YELLOW_LIGHT.value
+    if step.branch == Branch.REPORTER:
+        if needs_clearance_review(actor.role):
+            return "review"
+        return "data" if actor.role in DATA_REPORTERS else "person"
     return ""
 
 
@@ -219,9 +241,9 @@ def event_values(
     assignee_id: int | None, *, seq: int = 0, slip_id: int | None = None,
 ) -> dict:  # fmt: skip
     """The event row (seq and slip_id are the write's)."""
-    data: dict = {}
+    data: dict = dict(plan.data)
     if plan.step.needs_assignee:
-        data = {"from_assignee_id": plan.context.assignee_id, "to_assignee_id": assignee_id}
+        data |= {"from_assignee_id": plan.context.assignee_id, "to_assignee_id": assignee_id}
     return machine.event_row(
         CASE_MACHINE, row_id=plan.context.id, seq=seq, event=event, from_state=plan.context.state,
         to_state=plan.outcome.to, actor=actor, at=as_of, comment=comment, data=data,

@@ -59,12 +59,14 @@ MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 # -- the per-rule summary's columns (workflows/cases/summary.py) -----------------------------
 # Each case is counted on the track it came in on (see that module); the same conditions
 # count the summary's cells and filter the list a cell links to, so the two always agree.
+# The steps that wait for the supervisor's sign-off (the review queue).
+REVIEW_STATES = (State.RECTIFICATION_REVIEW, State.REVERIFY_REVIEW, State.NORMAL_REVIEW, State.CLEARANCE_REVIEW)
 RED_OPEN_STATES = (State.RED_LIGHT, State.RECTIFYING, State.RECTIFICATION_REVIEW, State.REVERIFY_REVIEW)
 
 
 def summary_track() -> sa.ColumnElement[str]:
     state, raised = CASES.c.state, CASES.c.raised_level
-    in_bell = state.in_([State.YELLOW_BELL, State.CLEARED])
+    in_bell = state.in_([State.YELLOW_BELL, State.CLEARANCE_REVIEW, State.CLEARED])
     return sa.case(
         (sa.and_(raised == Level.YELLOW_BELL, in_bell), "bell"),
         (raised == Level.RED_LIGHT, "red"),
@@ -88,7 +90,7 @@ def summary_buckets() -> dict[str, sa.ColumnElement[bool]]:
         "yellow_violation_rectified": sa.and_(
             track == "yellow", green, CASES.c.resolution == Resolution.RECTIFIED
         ),
-        "bell_open": state == State.YELLOW_BELL,
+        "bell_open": state.in_([State.YELLOW_BELL, State.CLEARANCE_REVIEW]),
         "bell_rectified": state == State.CLEARED,
         "transferred": state == State.TRANSFERRED,
     }
@@ -242,10 +244,9 @@ def iter_cases(
 
 
 def review_queue(session: Session, *, actor: Actor, as_of: datetime) -> list[CaseRow]:
-    """Rectifications, re-verification requests and large normal conclusions waiting for a supervisor, in the actor's scope, oldest deadline first."""
-    filters = CaseFilters(
-        state=[State.RECTIFICATION_REVIEW, State.REVERIFY_REVIEW, State.NORMAL_REVIEW], sort="due_on"
-    )
+    """Rectifications, re-verification requests, large normal conclusions and bells cleared on
+    a person's word waiting for a supervisor, in the actor's scope, oldest deadline first."""
+    filters = CaseFilters(state=list(REVIEW_STATES), sort="due_on")
     return iter_cases(session, actor=actor, filters=filters, as_of=as_of, cap=10_000)
 
 

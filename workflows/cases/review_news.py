@@ -50,6 +50,9 @@ REVIEW_NEWS: dict[Event, tuple[str, str]] = {
     Event.SUBMIT_RECTIFICATION: ("supervisors", "整改处理单待审核"),
     Event.REQUEST_REVERIFY: ("supervisors", "重新核实申请待审核"),
     Event.SUBMIT_VERIFICATION: ("supervisors", "认定正常待审核"),
+    Event.COMPLETE_DUTY: ("supervisors", "按时履职待审核，审核后解除警铃"),
+    Event.APPROVE_CLEARANCE: ("handler", "同意解除警铃"),
+    Event.REJECT_CLEARANCE: ("handler", "解除警铃被退回"),
     Event.APPROVE_NORMAL: ("handler", "同意认定正常"),
     Event.REJECT_NORMAL: ("handler", "认定正常被退回，请重新核实"),
     Event.APPROVE_RECTIFICATION: ("handler", "整改审核通过"),
@@ -66,7 +69,9 @@ def tell_about_review(
 ) -> None:  # fmt: skip
     """The news an accepted event carries, if any (REVIEW_NEWS); a send-back gives its reason."""
     news = REVIEW_NEWS.get(event)
-    if news is None or (event == Event.SUBMIT_VERIFICATION and to_state != State.NORMAL_REVIEW):
+    # A verification or a duty report is news only when it waits for review.
+    waits = {Event.SUBMIT_VERIFICATION: State.NORMAL_REVIEW, Event.COMPLETE_DUTY: State.CLEARANCE_REVIEW}
+    if news is None or (event in waits and to_state != waits[event]):
         return
     whom, words = news
     comment = (comment or "").strip()

@@ -54,15 +54,17 @@ def transition(
     assignee_id: int | None = None,
     calendar: WorkingCalendar | None = None,
     context=None,
+    data: dict | None = None,
 ) -> TransitionResult:
     """Apply one event to one case, or raise a DomainError having written nothing.
-    `context` is the case's plan.CONTEXT row when the caller has just read it."""
+    `context` is the case's plan.CONTEXT row when the caller has just read it; `data` is what
+    the event row records beside its columns (a duty's done_at: workflows/cases/duties.py)."""
     event = parse_event(event)
     calendar = calendar or load_calendar(session)
     driver = transition_pg.driver(session)
     if context is None:
         context = transition_pg.load(driver, case_id) if driver else load_context(session, case_id)
-    step = plan(session, context, event, actor, version, as_of, slip, comment, assignee_id, calendar)
+    step = plan(session, context, event, actor, version, as_of, slip, comment, assignee_id, calendar, data)
     if step.step.slip:
         check_figures(session, slip=slip, case_ids=[context.id])
     if driver is not None:

@@ -42,6 +42,8 @@ class Step:
     slip: SlipKind | None = None
     signs: SlipKind | None = None
     needs_assignee: bool = False
+    # A case's step that reports a bell's duty done: its event data carries done_at, on time.
+    needs_done_at: bool = False
     # An oversight case's step: the record fields its form offers, those that must be filled
     # after it, and whether every commitment must be done.
     fields: tuple[str, ...] = ()

@@ -410,7 +410,7 @@ def _import(session: Session, *, actor: Actor, items: list[Any], as_of: datetime
             rule=r.rule, region_id=r.region_id, org_unit_id=r.org_unit_id,
             assignee_id=r.assignee_id, source=r.item.source, external_id=r.item.external_id,
             raised_at=r.raised_at, facts=facts, payload=_jsonable(payload),
-            duty_due_on=r.duty_due_on, level=r.level,
+            duty_due_on=r.duty_due_on, level=r.level, warning_type=r.item.warning_type,
         )
 
     def create_all(chunk: list[_Ready]) -> bool:
@@ -433,6 +433,7 @@ def _import(session: Session, *, actor: Actor, items: list[Any], as_of: datetime
                     assignee_id=c.assignee_id, source=c.source, external_id=c.external_id,
                     raised_at=c.raised_at, as_of=as_of, actor=actor, facts=c.facts,
                     payload=c.payload, duty_due_on=c.duty_due_on, level=c.level, calendar=calendar,
+                    warning_type=c.warning_type,
                 ))
         except (DuplicateWarning, sa.exc.IntegrityError):
             result.duplicates += 1  # sent concurrently by another request: it landed there

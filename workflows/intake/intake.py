@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from models import Case, CaseEvent, Rule
-from models.enums import Event, Level
+from models.enums import Event, Level, WarningType
 from models.settings import get_settings
 from workflows.cases.lifecycle import INITIAL, Deadline
 from workflows.core.actors import Actor
@@ -65,6 +65,7 @@ class NewCase:
     payload: dict[str, Any] | None = None
     duty_due_on: date | None = None
     level: Level | None = None  # the rule's level when not given
+    warning_type: WarningType | None = None  # what the platform sent (预警类型), if anything
 
 
 def raise_case(
@@ -84,12 +85,13 @@ def raise_case(
     duty_due_on: date | None = None,
     level: Level | None = None,
     calendar: WorkingCalendar | None = None,
+    warning_type: WarningType | None = None,
 ) -> int:
     """Open a case for one warning and record its `raise` event; returns the case id."""
     item = NewCase(
         rule=rule, region_id=region_id, org_unit_id=org_unit_id, assignee_id=assignee_id,
         source=source, external_id=external_id, raised_at=raised_at, facts=facts,
-        payload=payload, duty_due_on=duty_due_on, level=level,
+        payload=payload, duty_due_on=duty_due_on, level=level, warning_type=warning_type,
     )
     ids = _raise(
         session, [item], as_of=as_of, actor=actor, calendar=calendar, numbered_fields=False
@@ -215,7 +217,7 @@ def _raise(
     settings = get_settings()
     today = local_date(as_of)
     # Deadlines repeat across a batch (same day, few rules): compute each distinct one once.
-    after_today: dict[int, date] = {}
+    after_day: dict[tuple[date, int], date] = {}
     next_working: dict[date, date] = {}
 
     def due_on_of(item: NewCase, level: Level) -> tuple[date, int, date]:
@@ -229,9 +231,10 @@ def _raise(
                 days = item.rule.verify_days or settings.default_verify_days
             case _:
                 days = item.rule.rectify_days or settings.default_rectify_days
-        if days not in after_today:
-            after_today[days] = calendar.add_working_days(today, days)
-        return today, days, after_today[days]
+        start = _deadline_start(item, today, settings.import_deadline_from)
+        if (start, days) not in after_day:
+            after_day[start, days] = calendar.add_working_days(start, days)
+        return start, days, after_day[start, days]
 
     # raise_cases gets its own SAVEPOINT, so an unexpected database error (a warning sent
     # concurrently, a bad reference) leaves no case, event or used-up number behind and the
@@ -240,6 +243,15 @@ def _raise(
     # thousands of savepoints in one transaction slow PostgreSQL down (subtransactions).
     with session.begin_nested() if numbered_fields else nullcontext():
         return _write(session, items, as_of=as_of, actor=actor, due_on_of=due_on_of)
+
+
+def _deadline_start(item: NewCase, today: date, counted_from: str) -> date:
+    """The day a new case's first deadline counts from: the day the platform raised the
+    warning (a warning sent in late gets no extra days), or the import's day when the setting
+    import_deadline_from says import_time."""
+    if counted_from == "import_time":
+        return today
+    return local_date(item.raised_at)
 
 
 def _write(
@@ -273,6 +285,9 @@ def _write(
             "source": item.source,
             "external_id": item.external_id,
             "raised_at": item.raised_at,
+            # Its value, not the enum: COPY converts the enums the first row has, and this
+            # one is often empty.
+            "warning_type": item.warning_type and WarningType(item.warning_type).value,
             "duty_due_on": item.duty_due_on,
             "due_on": due_on,
             "due_from": due_from,

@@ -165,7 +165,9 @@ def story(session: Session, world) -> list[tuple]:
         step(normal, Event.SUBMIT_VERIFICATION, slip=verification_slip(Conclusion.NORMAL)),
         step(red, Event.REASSIGN, "zhang_wei", assignee_id=world.users["wang_fang"]),
         step(red, Event.TRANSFER, "zhang_wei", comment="涉嫌违纪，移交纪检监察机关"),
-        step(bell, Event.COMPLETE_DUTY, comment="已按时拨付，附拨付凭证"),
+        step(bell, Event.COMPLETE_DUTY, comment="未写完成日期"),
+        step(bell, Event.COMPLETE_DUTY, comment="已按时拨付，附拨付凭证", data={"done_at": "2026-11-23"}),
+        step(bell, Event.APPROVE_CLEARANCE, "zhang_wei", comment="凭证齐全"),
         step(expiring, Event.BELL_DEADLINE_PASSED, "system"),
         # Refusals write nothing, on either database, with the same words.
         step(normal, Event.START_VERIFY),
@@ -216,7 +218,7 @@ def test_the_same_story_writes_the_same_rows_on_sqlite_and_postgresql(pair):
     assert lite_out == pg_out
     # The story's refusals did refuse, each for its reason.
     assert [answer["code"] for kind, answer in lite_out if kind == "refused"] == [
-        "invalid_state", "role_not_allowed", "invalid_input", "stale_version", "out_of_scope",
+        "invalid_input", "invalid_state", "role_not_allowed", "invalid_input", "stale_version", "out_of_scope",
     ]
     for table in COMPARED:
         assert lite_rows[table] == pg_rows[table], table

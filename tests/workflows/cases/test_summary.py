@@ -47,7 +47,10 @@ def driven(session, world):
     drive(session, world, "red", [(Event.TRANSFER, "zhang_wei", REASON)])
     # Bells: 1 open, 1 cleared; a bell whose rule turns it red once its deadline passed.
     drive(session, world, "bell", [])
-    drive(session, world, "bell", [(Event.COMPLETE_DUTY, "li_na", {"comment": "已按时上传扫描件"})])
+    drive(session, world, "bell", [
+        (Event.COMPLETE_DUTY, "li_na", {"comment": "已按时上传扫描件", "data": {"done_at": "2026-11-23"}}),
+        (Event.APPROVE_CLEARANCE, "zhang_wei", {}),
+    ])  # fmt: skip
     drive(session, world, "bell_red", [(Event.BELL_DEADLINE_PASSED, "system", {})])
     # Out of Li Na's reach: Ningxian.
     drive(session, world, "yellow", [], region="ningxian", unit="ningxian_agri", assignee="zhao_lei",

@@ -44,7 +44,8 @@ PATHS: dict[State, tuple[str, list[tuple[Event, str]]]] = {
     State.REVERIFY_REVIEW: ("red", [(Event.REQUEST_REVERIFY, "li_na")]),
     State.NORMAL_REVIEW: ("yellow_large", [(Event.SUBMIT_VERIFICATION, "li_na")]),
     State.GREEN: ("yellow", [(Event.SUBMIT_VERIFICATION, "li_na")]),
-    State.CLEARED: ("bell", [(Event.COMPLETE_DUTY, "li_na")]),
+    State.CLEARANCE_REVIEW: ("bell", [(Event.COMPLETE_DUTY, "li_na")]),
+    State.CLEARED: ("bell", [(Event.COMPLETE_DUTY, "li_na"), (Event.APPROVE_CLEARANCE, "zhang_wei")]),
     State.TRANSFERRED: ("red", [(Event.TRANSFER, "zhang_wei")]),
 }
 
@@ -55,8 +56,10 @@ def arguments(world, event: Event, conclusion=Conclusion.NORMAL) -> dict:
     if event == Event.SUBMIT_RECTIFICATION:
         return {"slip": rectification_slip()}
     if event in (Event.REJECT_RECTIFICATION, Event.TRANSFER, Event.REQUEST_REVERIFY,
-                 Event.REJECT_REVERIFY, Event.COMPLETE_DUTY, Event.REJECT_NORMAL):
+                 Event.REJECT_REVERIFY, Event.REJECT_NORMAL, Event.REJECT_CLEARANCE):
         return {"comment": "整改材料不全，请补充收回资金的银行回单"}
+    if event == Event.COMPLETE_DUTY:
+        return {"comment": "指标文件已于当日导入平台", "data": {"done_at": "2026-11-23"}}
     if event == Event.REASSIGN:
         return {"assignee_id": world.users["wang_fang"]}
     return {}
@@ -101,6 +104,7 @@ def expected_due(session, case_before: Case, deadline: Deadline, world) -> date 
     rule = session.get(type(world.rules["red"]), case_before.rule_id)
     return {
         Deadline.KEEP: case_before.due_on,
+        Deadline.DUTY: case_before.duty_due_on and calendar.next_working_day(case_before.duty_due_on),
         Deadline.CLEAR: None,
         Deadline.VERIFY: calendar.add_working_days(today, rule.verify_days or s.default_verify_days),
         Deadline.RECTIFY: calendar.add_working_days(today, rule.rectify_days or s.default_rectify_days),
@@ -113,6 +117,8 @@ def expected_outcome(step: Step) -> Outcome:
         return step.outcomes["normal"]  # arguments() files a "normal" slip unless told
     if step.branch == Branch.BELL_BECOMES:
         return step.outcomes["yellow_light"]  # the "bell" rule leaves bell_becomes empty
+    if step.branch == Branch.REPORTER:
+        return step.outcomes["review"]  # the first role allowed is the handler's
     return step.outcomes[""]
 
 

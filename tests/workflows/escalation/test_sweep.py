@@ -98,8 +98,10 @@ def test_wang_fangs_bell_cleared_in_time_is_left_alone(session, world):
     case_id = new_case(session, world, "bell", assignee="wang_fang")
     transition(
         session, case_id=case_id, event=Event.COMPLETE_DUTY, actor=world.actors["wang_fang"],
-        version=1, as_of=NOW, comment="扫描件已于11月23日上传",
+        version=1, as_of=NOW, comment="扫描件已于11月23日上传", data={"done_at": "2026-11-23"},
     )  # fmt: skip
+    transition(session, case_id=case_id, event=Event.APPROVE_CLEARANCE, actor=world.actors["zhang_wei"],
+               version=2, as_of=NOW)  # fmt: skip
     result = sweep(session, as_of=at(2026, 12, 1))
     assert result.bells_converted == 0
     assert case(session, case_id).state == State.CLEARED
