@@ -62,10 +62,15 @@ def setup(pg: str, moved: int) -> None:
         conn.execute("UPDATE warning_case SET due_from = due_on, due_days = 0 "
                      "WHERE due_on IS NOT NULL AND due_from IS NULL")  # fmt: skip
         conn.execute("DELETE FROM calendar_day WHERE day = %s", (DAY,))
+        # A previous scenario's cases get their own deadlines back.
+        if conn.execute("SELECT to_regclass(%s)", (SCENARIO,)).fetchone()[0]:
+            conn.execute(f"""UPDATE warning_case c SET due_on = s.due_on, due_from = s.due_on, due_days = 0
+                             FROM {SCENARIO} s WHERE c.id = s.id""")  # fmt: skip
         conn.execute(f"DROP TABLE IF EXISTS {SCENARIO}")
         conn.execute(
             f"""CREATE TABLE {SCENARIO} AS
-                SELECT id, version, updated_at, (row_number() OVER (ORDER BY md5(id::text))) %% 200 AS b
+                SELECT id, version, updated_at, due_on,
+                       (row_number() OVER (ORDER BY md5(id::text))) %% 200 AS b
                 FROM warning_case WHERE state = ANY(%s) AND due_on IS NOT NULL
                 ORDER BY md5(id::text) LIMIT %s""",
             (list(OPEN), moved),

@@ -28,12 +28,14 @@ from models.enums import (
     WhitelistKind,
 )
 from workflows.admin.accounts import create_user, hash_password
+from workflows.admin.calendar import set_calendar_day
 from workflows.admin.persons import check_separation, record_person, with_check_character
 from workflows.cases.slips import SlipInput
 from workflows.cases.transition import transition
 from workflows.core.actors import Actor, load_actor
-from workflows.core.calendar import LOCAL_TZ, load_calendar, local_date, set_day
+from workflows.core.calendar import LOCAL_TZ, load_calendar, local_date
 from workflows.core.clock import now_utc
+from workflows.escalation.extensions import decide_extension, request_extension
 from workflows.intake.intake import raise_case
 from workflows.intake.routing import route
 from workflows.oversight.opening import evaluate_streaks
@@ -177,9 +179,15 @@ def load_demo(
     counties = _regions(session)
     people = _people(session, rng, password)
     rules = _rules(session)
-    set_day(session, day=date(2027, 1, 1), kind=DayKind.HOLIDAY, name="元旦", actor_id=people["admin"].user_id)
     _whitelist(session, rules, people)
     made = _cases(session, rng, counties, rules, people, cases, as_of)
+    new_year = date(local_date(as_of).year + 1, 1, 1)
+    _extension_to(session, new_year, as_of)
+    # 2027 has no official data yet: the administrator has entered only 元旦, after the
+    # extension above was granted, so its deadline moved (节假日调整 on the timeline) and the
+    # rest of 2027 still shows as missing on the calendar page (the notice can be entered there).
+    set_calendar_day(session, actor=people["admin"], day=new_year, kind=DayKind.HOLIDAY,
+                     name="元旦", as_of=as_of)  # fmt: skip
     # What the first working day's jobs would have left: last month evaluated under the
     # three-month rule (with the months before it) and every region's summary drafted.
     streaks = evaluate_streaks(session, as_of=as_of)
@@ -190,6 +198,28 @@ def load_demo(
         f"{len(people)} 个账户，{len(rules)} 条规则，{made} 个预警案件，"
         f"上月月报 {drafts.created} 份（编制中），专项督查 {streaks.inspections_opened} 件",
     )
+
+
+def _extension_to(session: Session, new_year: date, as_of: datetime) -> None:
+    """One rectifying case whose handler was granted time until next 1 January: counted by
+    Monday–Friday for a year without data, until the administrator enters 元旦."""
+    case = session.exec(
+        select(Case).where(Case.state == State.RECTIFYING, Case.assignee_id.is_not(None)).order_by(Case.id)
+    ).first()
+    supervisor = case and session.exec(
+        select(User.id).where(User.org_unit_id == case.org_unit_id, User.role == Role.SUPERVISOR,
+                              User.is_active.is_(True)).order_by(User.id)  # fmt: skip
+    ).first()
+    if case is None or supervisor is None:
+        return
+    asked = request_extension(
+        session, case_id=case.id, actor=load_actor(session, case.assignee_id), version=case.version,
+        as_of=as_of, reason="整改涉及跨年度资金收回，需待银行年末对账后办理", requested_due_on=new_year,
+    )  # fmt: skip
+    decide_extension(
+        session, request_id=asked.request_id, actor=load_actor(session, supervisor),
+        version=asked.version, as_of=as_of, approve=True, reason="同意延期至元旦",
+    )  # fmt: skip
 
 
 def _regions(session: Session) -> list[Region]:

@@ -128,3 +128,15 @@ def test_every_active_demo_account_belongs_to_a_person_and_nobody_is_both_admin_
     # The administrator 孙浩 and the handler 李娜 are different people.
     admin, handler = (next(u.person_id for u in users if u.username == name) for name in ("admin", "handler"))
     assert admin != handler
+
+
+def test_an_extension_into_next_year_moved_when_yuandan_was_entered(demo):
+    """The demo shows the calendar re-plan: a granted extension to 1 January 2027, counted by
+    Monday–Friday until the administrator entered 元旦, now ends on Monday 4 January."""
+    [(number, comment, due_on, due_from)] = rows(demo, (
+        sa.select(Case.number, CaseEvent.comment, Case.due_on, Case.due_from)
+        .join(CaseEvent, CaseEvent.case_id == Case.id)
+        .where(CaseEvent.event == Event.DEADLINE_REPLANNED)
+    ))  # fmt: skip
+    assert comment == "节假日调整，期限由 2027年1月1日 调整为 2027年1月4日"
+    assert (due_on, due_from) == (date(2027, 1, 4), date(2027, 1, 1))
