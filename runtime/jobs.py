@@ -25,7 +25,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from apscheduler.triggers.cron import CronTrigger
@@ -42,7 +42,7 @@ from notifications import digest, federation
 from runtime.mail import dispatch_notifications
 from workflows.audit.nightly import nightly_check
 from workflows.audit.seal import seal
-from workflows.core.calendar import LOCAL_TZ, is_first_working_day, load_calendar, local_date
+from workflows.core.calendar import LOCAL_TZ, first_working_day, load_calendar, local_date
 from workflows.escalation.sweep import sweep
 from workflows.oversight.opening import evaluate_streaks
 from workflows.reporting.drafts import draft_monthly_reports
@@ -99,6 +99,12 @@ class Job:
         return ""
 
 
+def _draft_monthly_reports(session: Session, *, as_of: datetime):
+    """The monthly drafting as a job: the runtime has already decided that this tick is the
+    month's run (its first working day, or the catch-up after an outage over it)."""
+    return draft_monthly_reports(session, as_of=as_of, only_first_working_day=False)
+
+
 def prune_job_history(session: Session, *, as_of: datetime) -> str:
     """Delete job runs and leases older than the retention (settings.job_history_days)."""
     cutoff = as_of - timedelta(days=get_settings().job_history_days)
@@ -145,7 +151,7 @@ JOBS: dict[str, Job] = {
             first_working_day_of_month=True,
         ),
         Job(
-            "draft_monthly_reports", draft_monthly_reports,
+            "draft_monthly_reports", _draft_monthly_reports,
             "0 7 * * *",
             "每月第一个工作日 07:00 起草上月各县、市、省的预警情况月报（其余日子跳过）",
             grace=timedelta(hours=10), lookback=timedelta(days=2), first_working_day_of_month=True,
@@ -419,14 +425,25 @@ def last_runs(session: Session) -> dict[str, JobRun]:
 
 def _call(engine: Engine, job: Job, as_of: datetime) -> tuple[str, str]:
     function = job.target
+    catch_up = ""
     if job.working_days_only or job.first_working_day_of_month:
         today = local_date(as_of)
         with session_scope(engine) as session:
             calendar = load_calendar(session)
         if job.working_days_only and not calendar.is_working_day(today):
             return "skipped", f"{today:%Y-%m-%d} 不是工作日，未运行"
-        if job.first_working_day_of_month and not is_first_working_day(calendar, today):
-            return "skipped", f"{today:%Y-%m-%d} 不是本月第一个工作日，未运行"
+        if job.first_working_day_of_month:
+            first = first_working_day(calendar, today)
+            if today < first:
+                return "skipped", f"{today:%Y-%m-%d} 不是本月第一个工作日（{first:%m月%d日}），未运行"
+            if today > first:
+                done = _ran_since(engine, job, first)
+                if done is not None:
+                    return "skipped", (f"{today:%Y-%m-%d} 不是本月第一个工作日，本月已于 "
+                                       f"{_local(done)} 运行，未重复运行")  # fmt: skip
+                # The first working day's run was lost (the service was down over it): the
+                # month's work is done now rather than a month late.
+                catch_up = f"补跑：本月第一个工作日（{first:%m月%d日}）未运行。"
     parameters = list(inspect.signature(function).parameters)
     # A function that can commit its own batches (the sweep) does so: a long run then holds
     # no transaction open and a killed run keeps the batches it finished.
@@ -438,7 +455,18 @@ def _call(engine: Engine, job: Job, as_of: datetime) -> tuple[str, str]:
             result = function(session, as_of=as_of, **extra)
     else:
         result = function(engine, as_of=as_of)
-    return "ok", _describe(result)
+    return "ok", catch_up + _describe(result)
+
+
+def _ran_since(engine: Engine, job: Job, first: date) -> datetime | None:
+    """When the job last ran successfully for a tick on or after the local day `first`."""
+    since = datetime.combine(first, time(0), LOCAL_TZ)
+    with session_scope(engine) as session:
+        return session.exec(
+            select(sa.func.max(JobRun.scheduled_for)).where(
+                JobRun.job_name == job.name, JobRun.outcome == "ok", JobRun.scheduled_for >= since
+            )
+        ).one()
 
 
 def _describe(result) -> str:

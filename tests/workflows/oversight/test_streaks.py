@@ -272,14 +272,34 @@ def test_the_monthly_job_runs_only_on_the_first_working_day(cli_db):
 
     engine = get_engine(cli_db)
     job = JOBS["evaluate_streaks"]
-    skipped = run_now(engine, job, as_of=at(2026, 10, 9, 6))
-    assert skipped.outcome == "skipped" and "不是本月第一个工作日" in skipped.message
-    assert run_now(engine, job, as_of=at(2026, 10, 1, 6)).outcome == "skipped"  # a holiday
+    early = run_now(engine, job, as_of=at(2026, 10, 1, 6))  # a holiday, before the 8th
+    assert early.outcome == "skipped" and "不是本月第一个工作日（10月08日）" in early.message
     ran = run_now(engine, job, as_of=at(2026, 10, 8, 6))
     assert ran.outcome == "ok", ran.message
-    assert "2026年09月" in ran.message
+    assert "2026年09月" in ran.message and "补跑" not in ran.message
+    skipped = run_now(engine, job, as_of=at(2026, 10, 9, 6))
+    assert skipped.outcome == "skipped" and "本月已于 2026-10-08 06:00 运行" in skipped.message
     assert run_now(engine, job, as_of=at(2026, 11, 2, 6)).outcome == "ok"  # Monday 2 November
     assert run_now(engine, job, as_of=at(2026, 11, 3, 6)).outcome == "skipped"
+
+
+def test_a_month_whose_first_working_day_was_missed_runs_at_the_next_tick(cli_db):
+    """The service was down from Sunday 1 to Tuesday 3 November 2026 (the first working day
+    is Monday 2 November): the three-month rule runs on the 3rd instead of a month late."""
+    from models.db import get_engine
+    from runtime.jobs import JOBS, run_now
+
+    engine = get_engine(cli_db)
+    job = JOBS["evaluate_streaks"]
+    late = run_now(engine, job, as_of=at(2026, 11, 3, 6))
+    assert late.outcome == "ok", late.message
+    assert late.message.startswith("补跑：本月第一个工作日（11月02日）未运行。") and "2026年10月" in late.message
+    again = run_now(engine, job, as_of=at(2026, 11, 4, 6))
+    assert again.outcome == "skipped" and "本月已于 2026-11-03 06:00 运行" in again.message
+    # The monthly drafting catches up the same way (its own first-working-day check is the
+    # runtime's now).
+    drafted = run_now(engine, JOBS["draft_monthly_reports"], as_of=at(2026, 11, 3, 7))
+    assert drafted.outcome == "ok" and drafted.message.startswith("补跑") and "未起草" not in drafted.message
 
 
 # -- the month boundary as a property ----------------------------------------------------------
