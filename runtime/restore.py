@@ -107,7 +107,8 @@ def _refuse_rows(connection, where: str) -> bool:
     """Refuse a database holding warnflow rows; True when it has (empty) tables already."""
     if rows := rows_in_tables(connection):
         listed = "、".join(f"{table} {count} 行" for table, count in sorted(rows.items())[:5])
-        raise BackupError(f"目标数据库 {where} 已有数据（{listed}），拒绝恢复：只能恢复到空数据库")
+        raise BackupError(f"目标数据库 {where} 已有数据（{listed}），拒绝恢复：只能恢复到空数据库"
+                          "（新建的空库即可，无需先运行 warnflow migrate）")
     return bool(table_names(connection))
 
 
