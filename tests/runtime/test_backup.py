@@ -7,6 +7,7 @@ chain verifies there. A restore onto a deployment that has data, or from a damag
 refused in Chinese and writes nothing.
 """
 
+import hashlib
 import io
 import json
 import tarfile
@@ -170,6 +171,18 @@ def more_rows(name: str, data: bytes) -> bytes:
     return json.dumps(manifest).encode()
 
 
+def forged(archive: Path) -> Path:
+    """A manifest changed together with its own checksum: only the rows can tell."""
+    body = more_rows(MANIFEST, rewrite_read(archive, MANIFEST))
+    return rewrite(archive, lambda name, data: body if name == MANIFEST else
+                   (hashlib.sha256(body).hexdigest() + "\n").encode() if name == "manifest.sha256" else data)
+
+
+def rewrite_read(archive: Path, name: str) -> bytes:
+    with tarfile.open(archive) as tar:
+        return tar.extractfile(name).read()
+
+
 def flipped_attachment(name: str, data: bytes) -> bytes:
     return data[:-1] + b"?" if name.startswith("files/") else data
 
@@ -181,7 +194,9 @@ def flipped_attachment(name: str, data: bytes) -> bytes:
     (lambda archive: rewrite(archive, lambda n, d: None if n == MANIFEST else d), "缺少备份清单 manifest.json"),
     (lambda archive: rewrite(archive, more_rows), "清单被改动或损坏"),
     (lambda archive: rewrite(archive, flipped_attachment), "SHA-256 与备份清单不符"),
-], ids=["missing", "not-a-tar", "cut-short", "no-manifest", "tampered-manifest", "corrupted-file"])
+    (forged, "表 attachment 有 2 行，备份清单记录 3 行"),
+], ids=["missing", "not-a-tar", "cut-short", "no-manifest", "tampered-manifest", "corrupted-file",
+        "forged-manifest"])
 def test_a_bad_archive_is_refused_and_nothing_is_restored(anxian, tmp_path, monkeypatch, damage, words):
     _, target = anxian
     archive = damage(backup(tmp_path / "anxian.tar.gz").archive)
@@ -195,3 +210,13 @@ def test_a_bad_archive_is_refused_and_nothing_is_restored(anxian, tmp_path, monk
     else:
         with get_engine(target.url).connect() as connection:
             assert sa.inspect(connection).get_table_names() == []
+
+
+def test_a_migrated_target_counts_as_data_and_the_refusal_says_not_to_migrate(anxian, tmp_path, monkeypatch):
+    _, target = anxian
+    made = backup(tmp_path / "anxian.tar.gz")
+    upgrade(target.url)
+    target.use(monkeypatch)
+    with pytest.raises(BackupError, match="calendar_stamp 1 行.*无需先运行 warnflow migrate"):
+        restore(made.archive)
+    assert not target.files_dir.exists()
