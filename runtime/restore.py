@@ -10,7 +10,6 @@ takes back what was placed: the deployment is left as empty as it was found.
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import tarfile
 import tempfile
@@ -123,8 +122,6 @@ def _check_sqlite_target(target: Path) -> None:
     if not target.exists() or target.stat().st_size == 0:
         return
     try:
-        connection = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
-        connection.close()
         engine = sa.create_engine(f"sqlite:///{target}")
         with engine.connect() as conn:
             _refuse_rows(conn, str(target))
