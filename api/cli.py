@@ -23,6 +23,7 @@ from workflows.escalation.sweep import sweep as run_sweep
 from workflows.reporting.staffing import keeps_chains_staffed
 
 from .cli_audit import audit_app
+from .cli_backup import backup, restore
 from .cli_calendar import calendar_app
 from .cli_federation import federation_app
 from .cli_import import import_app
@@ -41,6 +42,9 @@ app.add_typer(federation_app, name="federation")
 app.add_typer(report_app, name="report")
 app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
+# Top-level verbs rather than a group: an operator types `warnflow backup /srv/backups`.
+app.command("backup")(backup)
+app.command("restore")(restore)
 users_app = typer.Typer(help="用户管理：开通、变更、停用账户（user accounts）", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 

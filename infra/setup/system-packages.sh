@@ -3,12 +3,17 @@
 #   runtime: a CJK font for WeasyPrint (without it Chinese renders as empty boxes, silently)
 #   test:    runtime + Chromium (browser tests, screenshots) + poppler-utils (pdftotext, pdffonts)
 #            + haproxy (the operator-path test runs infra/haproxy.cfg in front of two serve)
+#            + postgresql-client (pg_dump/pg_restore: the backup round-trip test on PostgreSQL)
+#   runtime on PostgreSQL (WARNFLOW_DATABASE_URL=postgresql…): postgresql-client, which
+#            `warnflow backup` / `warnflow restore` run
 set -euo pipefail
 
 what="${1:-runtime}"
 packages=(fonts-wqy-microhei)
 if [[ "$what" == "test" ]]; then
-    packages+=(chromium poppler-utils haproxy)
+    packages+=(chromium poppler-utils haproxy postgresql-client)
+elif [[ "${WARNFLOW_DATABASE_URL:-}" == postgresql* ]]; then
+    packages+=(postgresql-client)
 fi
 
 missing=()
