@@ -59,13 +59,16 @@ def bearer_or_cookie(request: Request) -> str | None:
 
 def get_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor:
     token = bearer_or_cookie(request)
-    user_id = read_token(token, settings=settings) if token else None
-    if user_id is None:
+    claims = read_token(token, settings=settings) if token else None
+    if claims is None:
         raise NotAuthenticated("请先登录")
+    user_id, epoch = claims
     try:
         actor = load_actor(session, user_id)
     except NotFound:
         raise NotAuthenticated("账户不存在或已停用，请重新登录") from None
+    if actor.session_epoch != epoch:
+        raise NotAuthenticated("登录已失效（已退出、密码已修改或重置），请重新登录")
     if actor.must_change_password and request.url.path not in ONE_TIME_PASSWORD_PATHS:
         raise PasswordChangeRequired("您正在使用管理员重置的一次性密码，请先修改密码后再办理业务")
     request.state.actor = actor

@@ -36,6 +36,9 @@ class User(UserBase, table=True):
     # Set by an administrator's reset (a one-time password): nothing but changing it is
     # allowed until the holder has chosen their own.
     must_change_password: bool = False
+    # Every session token carries the epoch it was issued in; logging out, a password set or
+    # reset and a revocation bump it, which ends every earlier session of the account at once.
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class UserPublic(UserBase):

@@ -105,6 +105,9 @@ def _draft_monthly_reports(session: Session, *, as_of: datetime):
     return draft_monthly_reports(session, as_of=as_of, only_first_working_day=False)
 
 
+_draft_monthly_reports.__wrapped_job__ = draft_monthly_reports  # what the job runs, for readers
+
+
 def prune_job_history(session: Session, *, as_of: datetime) -> str:
     """Delete job runs and leases older than the retention (settings.job_history_days)."""
     cutoff = as_of - timedelta(days=get_settings().job_history_days)

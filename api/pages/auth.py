@@ -4,9 +4,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from forms.page_forms import errors_of
-from models.enums import AuditKind
-from workflows.admin.auth import authenticate, change_own_password
-from workflows.core.audit import record
+from models.users import User
+from workflows.admin.auth import authenticate, change_own_password, log_out
 from workflows.core.clock import now_utc
 from workflows.core.errors import InvalidInput
 from workflows.core.roles import EVERYONE
@@ -46,7 +45,8 @@ def login(request: Request, form: PostedForm, session: SessionDep, settings: Set
             {"next": target, "username": username, "error": outcome.error.message},
             status_code=outcome.error.status,
         )
-    token, expires_in = create_token(outcome.user.id, settings=settings, now=now)
+    token, expires_in = create_token(outcome.user.id, epoch=outcome.user.session_epoch or 0,
+                                     settings=settings, now=now)
     if outcome.user.must_change_password:
         # A one-time password opens only the page that replaces it.
         target = "/account/password"
@@ -60,8 +60,7 @@ def login(request: Request, form: PostedForm, session: SessionDep, settings: Set
 
 @router.post("/logout", dependencies=[Depends(allow(EVERYONE)), CsrfForm])
 def logout(request: Request, actor: CurrentActor, session: SessionDep):
-    record(session, AuditKind.LOGOUT, as_of=now_utc(), user_id=actor.user_id,
-           actor_id=actor.user_id, client=_client(request))
+    log_out(session, user_id=actor.user_id, as_of=now_utc(), client=_client(request))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -74,7 +73,8 @@ def password_page(request: Request, actor: Viewer):
 
 
 @router.post("/account/password", dependencies=[Depends(allow(EVERYONE)), CsrfForm])
-def change_password(request: Request, actor: Viewer, session: SessionDep, form: PostedForm):
+def change_password(request: Request, actor: Viewer, session: SessionDep, form: PostedForm,
+                    settings: SettingsDep):
     try:
         with session.begin_nested():
             change_own_password(
@@ -86,4 +86,12 @@ def change_password(request: Request, actor: Viewer, session: SessionDep, form: 
         return render(request, "account_password.html",
                       {"forced": actor.must_change_password, "errors": errors_of(error),
                        "message": error.message}, status_code=error.status)
-    return RedirectResponse("/?done=password_changed", status_code=303)
+    # The new password ended every session, this one too: this browser gets a new one.
+    user = session.get(User, actor.user_id)
+    token, expires_in = create_token(user.id, epoch=user.session_epoch, settings=settings, now=now_utc())
+    response = RedirectResponse("/?done=password_changed", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=expires_in, httponly=True, samesite="lax",
+        secure=settings.secure_cookies, path="/",
+    )
+    return response

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models import OrgUnit, Region, User
 from models.enums import Role
-from workflows.admin.auth import authenticate, change_own_password
+from workflows.admin.auth import authenticate, change_own_password, log_out
 from workflows.core.clock import now_utc
 from workflows.core.roles import EVERYONE
 
@@ -56,7 +56,8 @@ def issue_token(
         # The failed attempt (and a lock) must be kept although the login is refused.
         session.commit()
         raise outcome.error
-    token, expires_in = create_token(outcome.user.id, settings=settings, now=now)
+    token, expires_in = create_token(outcome.user.id, epoch=outcome.user.session_epoch or 0,
+                                     settings=settings, now=now)
     return Token(access_token=token, expires_in=expires_in)
 
 
@@ -81,4 +82,13 @@ def change_password(body: PasswordChange, request: Request, actor: CurrentActor,
     change_own_password(session, user_id=actor.user_id, current_password=body.current_password,
                         new_password=body.new_password, as_of=now_utc(),
                         client=request.client.host if request.client else "")
+    return Response(status_code=204)
+
+
+@router.post("/auth/logout", status_code=204, summary="退出登录",
+             description="结束本账户的全部会话：此前签发的所有令牌（各设备、各浏览器）立即失效。",
+             dependencies=[Depends(allow(EVERYONE))])
+def logout(request: Request, actor: CurrentActor, session: SessionDep) -> Response:
+    log_out(session, user_id=actor.user_id, as_of=now_utc(),
+            client=request.client.host if request.client else "")
     return Response(status_code=204)

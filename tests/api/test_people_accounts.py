@@ -150,7 +150,9 @@ def test_a_reset_gives_a_one_time_password_that_only_opens_the_password_change(w
     changed = client.post("/api/v1/auth/password", headers=hers,
                           json={"current_password": generated, "new_password": "Mine-2027x"})
     assert changed.status_code == 204
-    assert client.get("/api/v1/cases", headers=hers).status_code == 200
+    # The change ended the one-time session; her own password opens a full one.
+    assert client.get("/api/v1/cases", headers=hers).status_code == 401
+    assert client.get("/api/v1/cases", headers=bearer(client, "li_na", "Mine-2027x")).status_code == 200
     # What Sun Hao was shown no longer works: he never knew a usable password.
     assert client.post("/api/v1/auth/token", data={"username": "li_na", "password": generated}).status_code == 401
     [event] = session.exec(select(AuditEvent).where(AuditEvent.kind == AuditKind.PASSWORD_CHANGED)).all()

@@ -101,6 +101,8 @@ def set_password(session: Session, *, user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     user.failed_login_count = 0
     user.locked_until = None
+    # A new password ends the sessions opened with the old one (a stolen token with them).
+    user.session_epoch = (user.session_epoch or 0) + 1
     session.add(user)
     session.flush()
 

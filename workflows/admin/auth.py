@@ -96,6 +96,13 @@ def _locked(until: datetime) -> AccountLocked:
     return AccountLocked(f"连续登录失败次数过多，账户已锁定至 {local:%H:%M}，请稍后再试或联系管理员")
 
 
+def log_out(session: Session, *, user_id: int, as_of: datetime, client: str = "") -> None:
+    """End every session of the account (each device's token, not only this one)."""
+    session.execute(sa.update(User).where(User.id == user_id)
+                    .values(session_epoch=User.session_epoch + 1))  # fmt: skip
+    record(session, AuditKind.LOGOUT, as_of=as_of, user_id=user_id, actor_id=user_id, client=client)
+
+
 def change_own_password(
     session: Session, *, user_id: int, current_password: str, new_password: str, as_of: datetime,
     client: str = "",

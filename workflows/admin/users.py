@@ -294,6 +294,7 @@ def revoke_user(
         return row
     moved = hand_over_cases(session, actor=actor, user=user, handover=handover, as_of=as_of)
     user.is_active, user.revoked_at = False, as_of
+    user.session_epoch = (user.session_epoch or 0) + 1
     session.add(user)
     session.flush()
     record(session, AuditKind.USER_REVOKED, as_of=as_of, user_id=user.id, username=user.username,

@@ -21,6 +21,8 @@ class Actor:
     name: str = ""
     # A one-time password not yet changed: the doors allow nothing but changing it.
     must_change_password: bool = False
+    # The account's session epoch (models/users.py): a token of an older epoch is refused.
+    session_epoch: int = 0
 
     @classmethod
     def system(cls) -> "Actor":
@@ -66,7 +68,7 @@ def load_actor(session: Session, user_id: int) -> Actor:
     """The acting identity of an active user."""
     row = session.connection().execute(
         sa.select(User.id, User.role, User.org_unit_id, User.full_name, User.must_change_password,
-                  Region.path)
+                  User.session_epoch, Region.path)
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
         .join(Region, Region.id == OrgUnit.region_id)
         .where(User.id == user_id, User.is_active.is_(True))
@@ -80,4 +82,5 @@ def load_actor(session: Session, user_id: int) -> Actor:
         region_path=row.path,
         name=row.full_name,
         must_change_password=bool(row.must_change_password),
+        session_epoch=row.session_epoch or 0,
     )
