@@ -11,9 +11,11 @@ never from the layers above nor from a sibling in its own layer (pyproject.toml
     ---
     intake        warnings becoming routed cases: batch import, routing table, monitoring whitelist
     reporting     monthly figures, drafts, the countersigning chain and its effects, reads, ledger
-    admin         accounts, logins, rules, calendar overrides (every change audited)
+    admin         accounts, logins, rules, calendar overrides and the State Council notice (every
+                  change audited)
     ---
-    escalation    the deadline ladder: reminders, bells turning lights, extension and escalation requests
+    escalation    the deadline ladder: reminders, bells turning lights, extension and escalation requests,
+                  re-planning open deadlines when the calendar changes
     federation    signing keys, trusted peers, the signed report exchange between deployments
     oversight     the three-month rule: streaks, special inspections and interviews
     audit         the hash chain over every audited row: sealing, verifying, the audit viewer
