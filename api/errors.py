@@ -30,6 +30,7 @@ _MESSAGES = {
     "list_too_long": "条目过多",
     "json_invalid": "不是有效的 JSON",
     "bool_parsing": "应为是或否",
+    "bool_type": "应为是或否（true 或 false）",
 }
 
 
