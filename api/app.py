@@ -21,6 +21,7 @@ from workflows.core.clock import now_utc
 
 from .body_limit import BodyLimit
 from .errors import install_error_handlers
+from .openapi import install_openapi
 from .pages import page_routers
 from .pages.errors import render_page_error
 from .pages.templating import STATIC_DIR
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, *, on_shutdown: Callable[[], No
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(BodyLimit, settings=settings)
     # Pages answer domain errors in HTML (login redirect, Chinese error page).
     app.state.render_page_error = render_page_error
