@@ -20,7 +20,10 @@ from workflows.core.calendar import LOCAL_TZ, WorkingCalendar, load_calendar
 from workflows.core.clock import now_utc
 
 from .body_limit import BodyLimit
+from .docs import install_docs
 from .errors import install_error_handlers
+from .headers import SecurityHeaders
+from .openapi import install_openapi
 from .pages import page_routers
 from .pages.errors import render_page_error
 from .pages.templating import STATIC_DIR
@@ -41,12 +44,17 @@ def create_app(settings: Settings | None = None, *, on_shutdown: Callable[[], No
     app = FastAPI(
         title="warnflow 财政扶贫资金动态监控预警处理",
         version=package_version("warnflow"),
-        docs_url="/docs",
+        # Served by api/docs.py from local files, not a CDN.
+        docs_url=None,
+        redoc_url=None,
         lifespan=lifespan,
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(SecurityHeaders)
+    install_docs(app)
     # Pages answer domain errors in HTML (login redirect, Chinese error page).
     app.state.render_page_error = render_page_error
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

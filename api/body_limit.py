@@ -1,4 +1,5 @@
-"""Request bodies of the import doors have a size limit: 413 with the limit in Chinese.
+"""Every request body has a size limit (the import doors and attachments their own, any other
+body `body_max_bytes`): 413 with the limit in Chinese.
 
 Checked on the declared Content-Length before anything is read, so a 500 MB body is refused
 at once; a body sent without a length is counted as it arrives and refused the same way.
@@ -7,6 +8,7 @@ at once; a body sent without a length is counted as it arrives and refused the s
 import json
 
 from models.settings import Settings
+from workflows.cases.attachments import MAX_FILES_PER_UPLOAD
 from workflows.imports.files import size_text
 
 IMPORT_PATHS = ("/api/v1/warnings/import",)
@@ -15,16 +17,22 @@ UPLOAD_PATHS = ("/api/v1/imports", "/imports")
 _MULTIPART_SLACK = 1024 * 1024
 
 
+_WITH_BODY = ("POST", "PUT", "PATCH", "DELETE")
+
+
 class BodyTooLarge(Exception):
     pass
 
 
-def _limit(settings: Settings, path: str) -> int | None:
+def _limit(settings: Settings, path: str, content_type: bytes = b"") -> int:
     if path in IMPORT_PATHS:
         return settings.import_body_max_bytes
     if path in UPLOAD_PATHS:
         return settings.import_file_max_bytes + _MULTIPART_SLACK
-    return None
+    if content_type.lower().startswith(b"multipart/"):
+        # Attachments: as many files as one upload may carry, each at most upload_max_bytes.
+        return settings.upload_max_bytes * MAX_FILES_PER_UPLOAD + _MULTIPART_SLACK
+    return settings.body_max_bytes
 
 
 class BodyLimit:
@@ -33,10 +41,11 @@ class BodyLimit:
         self.settings = settings
 
     async def __call__(self, scope, receive, send):
-        limit = _limit(self.settings, scope.get("path", "")) if scope["type"] == "http" else None
-        if limit is None or scope.get("method") != "POST":
+        if scope["type"] != "http" or scope.get("method") not in _WITH_BODY:
             return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        limit = _limit(self.settings, scope.get("path", ""), headers.get(b"content-type", b""))
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return await self._refuse(send, limit)
         seen = 0

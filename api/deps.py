@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from models.db import get_engine, session_scope, writer
@@ -57,7 +58,14 @@ def bearer_or_cookie(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-def get_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor:
+# Declares the bearer scheme in the OpenAPI (Swagger's Authorize button); the token itself is
+# read by bearer_or_cookie, which also accepts the pages' session cookie.
+bearer_scheme = HTTPBearer(auto_error=False, scheme_name="bearer",
+                           description="POST /api/v1/auth/token 取得的 access_token")
+
+
+def get_actor(request: Request, session: SessionDep, settings: SettingsDep,
+              _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None) -> Actor:
     token = bearer_or_cookie(request)
     claims = read_token(token, settings=settings) if token else None
     if claims is None:

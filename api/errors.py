@@ -1,9 +1,8 @@
 """One place that turns errors into answers: JSON with code, Chinese message and field paths."""
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from workflows.core.errors import DomainError, FieldError, InvalidInput, NotFound, OutOfScope
@@ -30,11 +29,15 @@ _MESSAGES = {
     "list_too_long": "条目过多",
     "json_invalid": "不是有效的 JSON",
     "bool_parsing": "应为是或否",
+    "bool_type": "应为是或否（true 或 false）",
 }
 
 
 def field_path(loc: tuple) -> str:
     # ("body", "slip", "conclusion") → "slip.conclusion"; query/path parameters keep their name.
+    # A body that is not JSON at all is located by a character offset: it is the body's fault.
+    if len(loc) == 2 and loc[0] == "body" and isinstance(loc[1], int):
+        return "body"
     parts = [str(p) for p in loc[1:]] if loc and loc[0] in ("body", "query", "path", "form") else [str(p) for p in loc]
     return ".".join(parts) or "body"
 
@@ -56,6 +59,25 @@ def hidden_message(path: str) -> str:
     if path.startswith(("/api/v1/reports", "/reports")):
         return "月报不存在"
     return "预警不存在"
+
+
+# The answers the framework gives itself (unknown path, wrong method, unreadable body), in the
+# same {code, message, errors} as every other error.
+_HTTP_ANSWERS = {
+    400: ("bad_request", "请求内容无法解析，请检查请求体格式"),
+    401: ("not_authenticated", "请先登录"),
+    403: ("forbidden", "无权进行此操作"),
+    404: ("not_found", "接口不存在"),
+    405: ("method_not_allowed", "不支持此操作（请求方法不被允许）"),
+    413: ("too_large", "请求内容过大"),
+    415: ("unsupported_media_type", "不支持的内容类型"),
+    429: ("too_many_requests", "请求过于频繁，请稍后再试"),
+}
+
+
+def http_error_body(status: int) -> dict:
+    code, message = _HTTP_ANSWERS.get(status, ("http_error", "请求未能处理"))
+    return {"code": code, "message": message, "errors": []}
 
 
 class MethodNotAllowed(DomainError):
@@ -96,7 +118,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return render_page(request, NotFound("页面不存在"))
         if render_page is not None and error.status_code == 405:
             return render_page(request, MethodNotAllowed("不支持此操作"))
-        return await http_exception_handler(request, error)
+        headers = getattr(error, "headers", None)
+        if error.status_code < 200 or error.status_code in (204, 304):
+            return Response(status_code=error.status_code, headers=headers)
+        return JSONResponse(http_error_body(error.status_code), status_code=error.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid_request(request: Request, error: RequestValidationError):

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # Cookies marked Secure need HTTPS; turn on behind a TLS proxy.
     secure_cookies: bool = False
     upload_max_bytes: int = 20 * 1024 * 1024
+    # Any other request body (JSON, a form without files); larger ones are refused with 413.
+    body_max_bytes: int = Field(8 * 1024 * 1024, ge=1024)
 
     # Imports (POST /api/v1/warnings/import, 数据导入 files, `warnflow import`).
     # A JSON batch of 10,000 warnings is a few MB; larger bodies are refused with 413.

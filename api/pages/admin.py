@@ -29,6 +29,7 @@ from workflows.intake import whitelist as intake_whitelist
 from workflows.reporting.staffing import chain_gaps
 
 from ..deps import SessionDep, allow
+from ..params import Id, IsoDate, Year
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render
 
@@ -144,14 +145,14 @@ def _user_page(request, session, actor, user_id, *, form=None, errors=None, mess
 
 
 @router.get("/admin/users/{user_id}", dependencies=READ)
-def user(request: Request, user_id: int, actor: Viewer, session: SessionDep):
+def user(request: Request, user_id: Id, actor: Viewer, session: SessionDep):
     return _user_page(request, session, actor, user_id)
 
 
 # Opening, changing (name, role, unit, position, phone) and revoking an account go by
 # application (/account-applications); this page keeps only the e-mail notices go to.
 @router.post("/admin/users/{user_id}", dependencies=WRITE)
-def change_user_email(request: Request, user_id: int, actor: Viewer, session: SessionDep,
+def change_user_email(request: Request, user_id: Id, actor: Viewer, session: SessionDep,
                       form: PostedForm):
     values = {"email": _text(form, "email")}
     try:
@@ -165,7 +166,7 @@ def change_user_email(request: Request, user_id: int, actor: Viewer, session: Se
 
 
 @router.post("/admin/users/{user_id}/password", dependencies=WRITE)
-def reset_password(request: Request, user_id: int, actor: Viewer, session: SessionDep,
+def reset_password(request: Request, user_id: Id, actor: Viewer, session: SessionDep,
                    form: PostedForm):
     password = str(form.get("password") or "")
     try:
@@ -182,7 +183,7 @@ def reset_password(request: Request, user_id: int, actor: Viewer, session: Sessi
 
 
 @router.post("/admin/users/{user_id}/unlock", dependencies=WRITE)
-def unlock_user(request: Request, user_id: int, actor: Viewer, session: SessionDep):
+def unlock_user(request: Request, user_id: Id, actor: Viewer, session: SessionDep):
     admin_users.unlock_user(session, actor=actor, user_id=user_id, as_of=now_utc())
     return _go(f"/admin/users/{user_id}", "unlocked")
 
@@ -259,13 +260,13 @@ def create_rule(request: Request, actor: Viewer, session: SessionDep, form: Post
 
 
 @router.get("/admin/rules/{rule_id}", dependencies=READ)
-def rule(request: Request, rule_id: int, actor: Viewer, session: SessionDep):
+def rule(request: Request, rule_id: Id, actor: Viewer, session: SessionDep):
     found = admin_rules.get_rule(session, rule_id=rule_id)
     return _rule_page(request, rule=found, form=_rule_form(found))
 
 
 @router.post("/admin/rules/{rule_id}", dependencies=WRITE)
-def change_rule(request: Request, rule_id: int, actor: Viewer, session: SessionDep, form: PostedForm):
+def change_rule(request: Request, rule_id: Id, actor: Viewer, session: SessionDep, form: PostedForm):
     values = _rule_values(form)
     try:
         with session.begin_nested():
@@ -296,7 +297,7 @@ def _calendar_page(request, session, year, *, form=None, errors=None, message=No
 
 
 @router.get("/admin/calendar", dependencies=READ)
-def calendar(request: Request, actor: Viewer, session: SessionDep, year: int | None = None):
+def calendar(request: Request, actor: Viewer, session: SessionDep, year: Year | None = None):
     this_year = local_date(now_utc()).year
     year = year if year and 2000 <= year <= 2100 else this_year
     return _calendar_page(request, session, year)
@@ -318,7 +319,7 @@ def set_day(request: Request, actor: Viewer, session: SessionDep, form: PostedFo
 
 
 @router.post("/admin/calendar/{day}/remove", dependencies=WRITE)
-def remove_day(request: Request, day: date, actor: Viewer, session: SessionDep):
+def remove_day(request: Request, day: IsoDate, actor: Viewer, session: SessionDep):
     replanned = admin_calendar.unset_calendar_day(session, actor=actor, day=day, as_of=now_utc())
     return _go(f"/admin/calendar?year={day.year}&moved={replanned.moved}", "day_removed")
 
@@ -374,13 +375,13 @@ def _set_entry(session, actor, entry_id: int, active: bool) -> None:
 
 
 @router.post("/admin/whitelist/{entry_id}/withdraw", dependencies=WRITE)
-def withdraw_whitelist(entry_id: int, actor: Viewer, session: SessionDep):
+def withdraw_whitelist(entry_id: Id, actor: Viewer, session: SessionDep):
     _set_entry(session, actor, entry_id, False)
     return _go("/admin/whitelist", "wl_withdrawn")
 
 
 @router.post("/admin/whitelist/{entry_id}/restore", dependencies=WRITE)
-def restore_whitelist(entry_id: int, actor: Viewer, session: SessionDep):
+def restore_whitelist(entry_id: Id, actor: Viewer, session: SessionDep):
     _set_entry(session, actor, entry_id, True)
     return _go("/admin/whitelist?active=", "wl_restored")
 

@@ -21,6 +21,7 @@ from workflows.core.roles import ADMINS
 from workflows.reporting.staffing import keeps_chains_staffed
 
 from ..deps import SessionDep, allow
+from ..params import Id
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render
 
@@ -62,7 +63,7 @@ def _list_page(request, session, actor, *, form=None, errors=None, message=None,
 
 @router.get("/account-applications", dependencies=READ)
 def applications(request: Request, actor: Viewer, session: SessionDep, kind: str = "open",
-                 user_id: int | None = None):
+                 user_id: Id | None = None):
     form = {"kind": kind if kind in ApplicationKind._value2member_map_ else "open",
             "role": Role.HANDLER.value if kind == "open" else "", "user_id": user_id or ""}
     return _list_page(request, session, actor, form=form)
@@ -102,7 +103,7 @@ def _detail(request, session, actor, application_id, *, errors=None, message=Non
 
 
 @router.get("/account-applications/{application_id}", dependencies=READ)
-def application(request: Request, application_id: int, actor: Viewer, session: SessionDep):
+def application(request: Request, application_id: Id, actor: Viewer, session: SessionDep):
     return _detail(request, session, actor, application_id)
 
 
@@ -113,7 +114,7 @@ def _decision(form) -> dict:
 
 @router.post("/account-applications/{application_id}/head-decision",
              dependencies=[Depends(allow(HEAD_ROLES)), CsrfForm])
-def head_decide(request: Request, application_id: int, actor: Viewer, session: SessionDep, form: PostedForm):
+def head_decide(request: Request, application_id: Id, actor: Viewer, session: SessionDep, form: PostedForm):
     try:
         with session.begin_nested():
             account_applications.head_decide(session, actor=actor, application_id=application_id,
@@ -126,7 +127,7 @@ def head_decide(request: Request, application_id: int, actor: Viewer, session: S
 
 @router.post("/account-applications/{application_id}/admin-decision",
              dependencies=[Depends(allow(ADMINS)), CsrfForm])
-def admin_decide(request: Request, application_id: int, actor: Viewer, session: SessionDep, form: PostedForm):
+def admin_decide(request: Request, application_id: Id, actor: Viewer, session: SessionDep, form: PostedForm):
     choice = str(form.get("handover") or "")
     handover = Handover.from_choice(to_user_id=_int(choice), to_queue=choice == "queue")
     try:

@@ -15,6 +15,7 @@ from workflows.core.errors import BatchRefused, DomainError, RoleNotAllowed
 from workflows.core.roles import HANDLERS
 
 from ..deps import SessionDep, SettingsDep, allow
+from ..params import Count
 from .cases import check_uploads, uploads_of
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render
@@ -48,7 +49,7 @@ def _page(request: Request, session: Session, actor: Actor, kind: str, *, form=N
 
 @router.get("/batch", dependencies=[Depends(allow(HANDLERS))])
 def batch_form(request: Request, actor: Viewer, session: SessionDep, kind: str | None = None,
-               done: int | None = None):
+               done: Count | None = None):
     kind = _kind(kind)
     flash = f"已为 {done} 条预警提交一张{KINDS[kind][0].label}" if done else None
     return _page(request, session, actor, kind, flash=flash)

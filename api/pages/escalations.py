@@ -17,6 +17,7 @@ from workflows.core.roles import HANDLERS, SUPERVISORS
 from workflows.escalation.extensions import pending_requests, request_extension
 
 from ..deps import SessionDep, allow
+from ..params import Id
 from ..routes.escalations import case_in_scope, decide, pending_request
 from .cases import _NOT_A_FORM_PROBLEM, case_page, parse_int
 from .csrf import CsrfForm, PostedForm
@@ -99,7 +100,7 @@ def decide_on_page(request: Request, actor: Viewer, session: SessionDep, form: P
 
 @router.post("/cases/{number}/extension-requests", dependencies=[Depends(allow(HANDLERS)), CsrfForm])
 def ask_on_page(request: Request, number: str, actor: Viewer, session: SessionDep, form: PostedForm,
-                case_id: int = Depends(case_in_scope)):
+                case_id: Id = Depends(case_in_scope)):
     now = now_utc()
     values = {k: str(form.get(k) or "").strip() for k in ("reason", "requested_due_on")}
     errors: dict[str, str] = {}

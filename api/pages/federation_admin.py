@@ -16,6 +16,7 @@ from workflows.federation import exchange as federation
 from workflows.federation import keys as federation_keys
 
 from ..deps import SessionDep, SettingsDep, allow
+from ..params import Id
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render
 
@@ -110,7 +111,7 @@ def add_peer(
 
 
 @router.post("/admin/federation/peers/{peer_id}/active", dependencies=WRITE)
-def toggle_peer(peer_id: int, actor: Viewer, session: SessionDep, form: PostedForm):
+def toggle_peer(peer_id: Id, actor: Viewer, session: SessionDep, form: PostedForm):
     active = str(form.get("active") or "") == "1"
     federation_keys.set_peer_active(session, actor=actor, peer_id=peer_id, active=active,
                                     as_of=now_utc())
@@ -120,6 +121,6 @@ def toggle_peer(peer_id: int, actor: Viewer, session: SessionDep, form: PostedFo
 
 
 @router.post("/admin/federation/pushes/{push_id}/retry", dependencies=WRITE)
-def retry(push_id: int, actor: Viewer, session: SessionDep):
+def retry(push_id: Id, actor: Viewer, session: SessionDep):
     federation.retry_push(session, push_id=push_id, as_of=now_utc())
     return RedirectResponse("/admin/federation?done=retry", status_code=303)

@@ -16,6 +16,7 @@ from workflows.imports.files import size_text
 from workflows.imports.runs import FileTooLarge, import_view, list_imports
 
 from ..deps import SessionDep, SettingsDep, allow
+from ..params import Id
 from ..routes.imports import IMPORTERS, ImportSessions, start_import
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render
@@ -47,8 +48,8 @@ def _page(request: Request, session: Session, *, current: int | None = None, pag
 
 
 @router.get("/imports", dependencies=[Depends(allow(IMPORTERS))])
-def imports_page(request: Request, actor: Viewer, session: SessionDep, id: int | None = None,
-                 page: int = 1):
+def imports_page(request: Request, actor: Viewer, session: SessionDep, id: Id | None = None,
+                 page: Id = 1):
     return _page(request, session, current=id, page=max(page, 1))
 
 

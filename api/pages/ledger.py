@@ -22,6 +22,7 @@ from workflows.reporting.figures import SCHEMA as MONTHLY_SCHEMA
 from workflows.reporting.ledger import build_ledger
 
 from ..deps import SessionDep, allow
+from ..params import Id
 from .templating import Viewer, render
 
 router = APIRouter(include_in_schema=False)
@@ -84,7 +85,7 @@ def _tables(figures: dict) -> tuple[dict | None, dict | None]:
 
 
 @router.get("/ledger/received/{received_id}", dependencies=READERS)
-def received_page(received_id: int, request: Request, actor: Viewer, session: SessionDep):
+def received_page(received_id: Id, request: Request, actor: Viewer, session: SessionDep):
     row = received_report(session, actor=actor, received_id=received_id)
     figures = row[0].payload.get("figures") or {}
     tables, charts = _tables(figures)

@@ -54,6 +54,7 @@ from workflows.oversight.spot_checks import (
 from workflows.oversight.streaks import latest_evaluated_month, streak_board
 
 from ..deps import SessionDep, SettingsDep, allow
+from ..params import Id
 from .cases import parse_int, uploads_of
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render
@@ -182,7 +183,7 @@ def issue_page(request: Request, actor: Viewer, session: SessionDep, form: Poste
 
 
 @router.get("/oversight/notices/{notice_id}", dependencies=[Depends(allow(OFFICE_READERS))])
-def notice_page(notice_id: int, actor: Viewer, session: SessionDep):
+def notice_page(notice_id: Id, actor: Viewer, session: SessionDep):
     notice = get_notice(session, actor=actor, notice_id=notice_id)
     return Response(notice_pdf(session, notice), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{notice.number}.pdf"'})
@@ -221,7 +222,7 @@ def draw_page(request: Request, actor: Viewer, session: SessionDep, form: Posted
 
 
 @router.get("/oversight/spot-checks/{draw_id}", dependencies=[Depends(allow(OFFICE_READERS))])
-def draw_detail(request: Request, draw_id: int, actor: Viewer, session: SessionDep):
+def draw_detail(request: Request, draw_id: Id, actor: Viewer, session: SessionDep):
     return _draw_page(request, session, actor, draw_id)
 
 
@@ -233,7 +234,7 @@ def _draw_page(request, session, actor, draw_id, *, message=None, status_code=20
 
 
 @router.post("/oversight/spot-checks/{draw_id}/checks/{check_id}", dependencies=[Depends(allow(CHECKERS)), CsrfForm])
-def check_page(request: Request, draw_id: int, check_id: int, actor: Viewer, session: SessionDep,
+def check_page(request: Request, draw_id: Id, check_id: Id, actor: Viewer, session: SessionDep,
                form: PostedForm):  # fmt: skip
     try:
         with session.begin_nested():
@@ -248,7 +249,7 @@ def check_page(request: Request, draw_id: int, check_id: int, actor: Viewer, ses
 
 
 @router.get("/oversight/{oversight_id}", dependencies=[Depends(allow(OFFICE_READERS))])
-def show_oversight(request: Request, oversight_id: int, actor: Viewer, session: SessionDep):
+def show_oversight(request: Request, oversight_id: Id, actor: Viewer, session: SessionDep):
     return oversight_page(request, session, actor, oversight_id)
 
 
@@ -284,7 +285,7 @@ def form_errors(error: DomainError) -> dict[str, str]:
 
 @router.post("/oversight/{oversight_id}/transitions",
              dependencies=[Depends(allow(OVERSIGHT_ACTORS)), CsrfForm])  # fmt: skip
-def act_on_oversight(request: Request, oversight_id: int, actor: Viewer, session: SessionDep,
+def act_on_oversight(request: Request, oversight_id: Id, actor: Viewer, session: SessionDep,
                      form: PostedForm):  # fmt: skip
     row = find_oversight(session, actor=actor, oversight_id=oversight_id)
     event = str(form.get("event") or "")
@@ -318,7 +319,7 @@ def act_on_oversight(request: Request, oversight_id: int, actor: Viewer, session
 
 @router.post("/oversight/{oversight_id}/attachments",
              dependencies=[Depends(allow(OVERSIGHT_ACTORS)), CsrfForm])  # fmt: skip
-def attach_to_oversight(request: Request, oversight_id: int, actor: Viewer, session: SessionDep,
+def attach_to_oversight(request: Request, oversight_id: Id, actor: Viewer, session: SessionDep,
                         settings: SettingsDep, form: PostedForm):  # fmt: skip
     files = uploads_of(form, settings.upload_max_bytes)
     try:

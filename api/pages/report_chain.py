@@ -18,6 +18,7 @@ from workflows.reporting.chain_reads import list_reports, report_chain
 from workflows.reporting.children import send_label
 
 from ..deps import SessionDep, allow
+from ..params import Id
 from .cases import parse_int
 from .csrf import CsrfForm, PostedForm
 from .templating import Viewer, render
@@ -97,13 +98,13 @@ def chain_page(
 
 
 @router.get("/reports/{report_id}/chain", dependencies=READERS)
-def chain_view(report_id: int, request: Request, actor: Viewer, session: SessionDep):
+def chain_view(report_id: Id, request: Request, actor: Viewer, session: SessionDep):
     return chain_page(request, session, actor, report_id)
 
 
 @router.post("/reports/{report_id}/chain", dependencies=[Depends(allow(CASE_READERS)), CsrfForm])
 def chain_act(
-    report_id: int, request: Request, actor: Viewer, session: SessionDep, form: PostedForm
+    report_id: Id, request: Request, actor: Viewer, session: SessionDep, form: PostedForm
 ):
     values = {k: str(form.get(k) or "").strip() for k in ("event", "version", "comment")}
     unreported = [str(v) for v in form.getlist("unreported") if isinstance(v, str) and v]

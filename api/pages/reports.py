@@ -15,6 +15,7 @@ from workflows.reporting.figures import REPORT_LEVELS
 from workflows.reporting.reads import monthly_report, resolve_region
 
 from ..deps import SessionDep, SettingsDep, allow
+from ..params import Id
 from ..routes.slips import content_disposition
 from .cases import XLSX, filter_options
 from .templating import Viewer, render
@@ -37,7 +38,7 @@ def choose(actor: Viewer, session: SessionDep, region: str | None = None,
 
 @router.get("/reports/monthly/{region_code}/{month}", dependencies=READERS)
 def report_page(request: Request, region_code: str, month: str, actor: Viewer,
-                session: SessionDep, version: int | None = None):  # fmt: skip
+                session: SessionDep, version: Id | None = None):  # fmt: skip
     view = monthly_report(session, actor=actor, org=region_code, month=month, as_of=now_utc(),
                           version=version)  # fmt: skip
     regions = [r for r in filter_options(session, actor)["regions"] if r.level in _LEVELS]
@@ -58,7 +59,7 @@ def _download(body: bytes, media_type: str, filename: str, kind: str) -> Respons
 
 @router.get("/reports/monthly/{region_code}/{month}/report.pdf", dependencies=READERS)
 def report_pdf(region_code: str, month: str, actor: Viewer, session: SessionDep,
-               settings: SettingsDep, version: int | None = None):  # fmt: skip
+               settings: SettingsDep, version: Id | None = None):  # fmt: skip
     view = monthly_report(session, actor=actor, org=region_code, month=month, as_of=now_utc(),
                           version=version)  # fmt: skip
     name = f"{view.region_name}{view.month_label}预警情况月报_{view.slug}.pdf"
@@ -68,7 +69,7 @@ def report_pdf(region_code: str, month: str, actor: Viewer, session: SessionDep,
 
 @router.get("/reports/monthly/{region_code}/{month}/report.xlsx", dependencies=READERS)
 def report_xlsx(region_code: str, month: str, actor: Viewer, session: SessionDep,
-                settings: SettingsDep, version: int | None = None):  # fmt: skip
+                settings: SettingsDep, version: Id | None = None):  # fmt: skip
     view = monthly_report(session, actor=actor, org=region_code, month=month, as_of=now_utc(),
                           version=version)  # fmt: skip
     name = f"{view.region_name}{view.month_label}预警情况月报_{view.slug}.xlsx"

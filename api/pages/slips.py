@@ -16,6 +16,7 @@ from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScop
 from workflows.core.roles import CASE_ACTORS, CASE_READERS
 
 from ..deps import SessionDep, SettingsDep, allow
+from ..params import Id
 from ..routes.slips import attachment_file, content_disposition
 from .cases import check_uploads, parse_int, uploads_of
 from .csrf import CsrfForm, PostedForm
@@ -25,7 +26,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/slips/{slip_id}/pdf", dependencies=[Depends(allow(CASE_READERS))])
-def print_slip(slip_id: int, actor: Viewer, session: SessionDep, case_id: int | None = None,
+def print_slip(slip_id: Id, actor: Viewer, session: SessionDep, case_id: Id | None = None,
                version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None):
     number = check_printable(session, actor=actor, slip_id=slip_id, case_id=case_id,
                              version=version).number
@@ -37,7 +38,7 @@ def print_slip(slip_id: int, actor: Viewer, session: SessionDep, case_id: int | 
 
 
 @router.get("/attachments/{attachment_id}", dependencies=[Depends(allow(CASE_READERS))])
-def download(attachment_id: int, actor: Viewer, session: SessionDep, settings: SettingsDep):
+def download(attachment_id: Id, actor: Viewer, session: SessionDep, settings: SettingsDep):
     attachment, path = open_attachment(session, actor=actor, attachment_id=attachment_id,
                                        files_dir=settings.files_dir)
     return attachment_file(attachment, path)
@@ -69,12 +70,12 @@ def _as_text(value):
 
 
 @router.get("/slips/{slip_id}/amend", dependencies=[Depends(allow(CASE_ACTORS))])
-def amend_form(request: Request, slip_id: int, actor: Viewer, session: SessionDep):
+def amend_form(request: Request, slip_id: Id, actor: Viewer, session: SessionDep):
     return _amend_page(request, get_slip(session, actor=actor, slip_id=slip_id))
 
 
 @router.post("/slips/{slip_id}/amend", dependencies=[Depends(allow(CASE_ACTORS)), CsrfForm])
-def amend(request: Request, slip_id: int, actor: Viewer, session: SessionDep,
+def amend(request: Request, slip_id: Id, actor: Viewer, session: SessionDep,
           settings: SettingsDep, form: PostedForm):
     now = now_utc()
     slip = get_slip(session, actor=actor, slip_id=slip_id)

@@ -4,7 +4,6 @@ are opened, changed and revoked by application), rules, calendar overrides, whit
 Administrators only, and administrators never reach case routes (separation of duties).
 """
 
-from datetime import date
 
 from fastapi import APIRouter, Depends, Response
 
@@ -22,6 +21,7 @@ from workflows.intake.routing import RouteRow
 from workflows.intake.whitelist import WhitelistRow
 
 from ..deps import CurrentActor, SessionDep, allow
+from ..params import Id, IsoDate, Year
 from .admin_schemas import (
     CalendarChangeOut,
     CalendarDayIn,
@@ -54,7 +54,7 @@ def list_users(actor: CurrentActor, session: SessionDep, region: str | None = No
 
 @router.get("/users/{user_id}", response_model=UserRow, summary="查看账户",
             dependencies=[Depends(allow(ADMINS))])
-def get_user(user_id: int, actor: CurrentActor, session: SessionDep):
+def get_user(user_id: Id, actor: CurrentActor, session: SessionDep):
     return admin_users.get_user(session, actor=actor, user_id=user_id)
 
 
@@ -63,14 +63,14 @@ def get_user(user_id: int, actor: CurrentActor, session: SessionDep):
 # that notices are sent to, which is no part of annex 3's form.
 @router.patch("/users/{user_id}", response_model=UserRow, summary="修改账户电子邮箱",
               dependencies=[Depends(allow(ADMINS))])
-def change_user_email(user_id: int, body: UserEmailChange, actor: CurrentActor, session: SessionDep):
+def change_user_email(user_id: Id, body: UserEmailChange, actor: CurrentActor, session: SessionDep):
     return admin_users.change_user(session, actor=actor, user_id=user_id,
                                    changes=body.model_dump(exclude_unset=True), as_of=now_utc())
 
 
 @router.post("/users/{user_id}/password", response_model=PasswordResetDone, summary="重置密码",
              dependencies=[Depends(allow(ADMINS))])
-def reset_password(user_id: int, body: PasswordReset, actor: CurrentActor, session: SessionDep):
+def reset_password(user_id: Id, body: PasswordReset, actor: CurrentActor, session: SessionDep):
     generated = admin_users.reset_password(session, actor=actor, user_id=user_id,
                                            password=body.password, as_of=now_utc())
     return PasswordResetDone(generated_password=generated)
@@ -78,7 +78,7 @@ def reset_password(user_id: int, body: PasswordReset, actor: CurrentActor, sessi
 
 @router.post("/users/{user_id}/unlock", response_model=UserRow, summary="解除登录锁定",
              dependencies=[Depends(allow(ADMINS))])
-def unlock_user(user_id: int, actor: CurrentActor, session: SessionDep):
+def unlock_user(user_id: Id, actor: CurrentActor, session: SessionDep):
     return admin_users.unlock_user(session, actor=actor, user_id=user_id, as_of=now_utc())
 
 
@@ -103,13 +103,13 @@ def create_rule(body: RuleCreate, actor: CurrentActor, session: SessionDep):
 
 @router.get("/rules/{rule_id}", response_model=RuleOut, summary="查看规则",
             dependencies=[Depends(allow(ADMINS))])
-def get_rule(rule_id: int, session: SessionDep):
+def get_rule(rule_id: Id, session: SessionDep):
     return RuleOut.model_validate(admin_rules.get_rule(session, rule_id=rule_id))
 
 
 @router.patch("/rules/{rule_id}", response_model=RuleOut, summary="修改规则",
               dependencies=[Depends(allow(ADMINS))])
-def change_rule(rule_id: int, body: RuleChange, actor: CurrentActor, session: SessionDep):
+def change_rule(rule_id: Id, body: RuleChange, actor: CurrentActor, session: SessionDep):
     rule = admin_rules.change_rule(session, actor=actor, rule_id=rule_id,
                                    changes=body.model_dump(exclude_unset=True), as_of=now_utc())
     return RuleOut.model_validate(rule)
@@ -120,7 +120,7 @@ def change_rule(rule_id: int, body: RuleChange, actor: CurrentActor, session: Se
 
 @router.get("/calendar", response_model=list[CalendarDayOut], summary="工作日历调整",
             dependencies=[Depends(allow(ADMINS))])
-def list_calendar(session: SessionDep, year: int | None = None):
+def list_calendar(session: SessionDep, year: Year | None = None):
     return [CalendarDayOut.model_validate(d) for d in admin_calendar.list_calendar_overrides(session, year=year)]
 
 
@@ -142,7 +142,7 @@ def import_notice(body: NoticeIn, actor: CurrentActor, session: SessionDep):
 @router.put("/calendar/{day}", response_model=CalendarChangeOut, summary="设定节假日或调休上班日",
             description="在办案件的办理期限随之重新计算（案件时间线记录“节假日调整”）。",
             dependencies=[Depends(allow(ADMINS))])
-def set_calendar_day(day: date, body: CalendarDayIn, actor: CurrentActor, session: SessionDep):
+def set_calendar_day(day: IsoDate, body: CalendarDayIn, actor: CurrentActor, session: SessionDep):
     change = admin_calendar.set_calendar_day(session, actor=actor, day=day, kind=body.kind,
                                              name=body.name, as_of=now_utc())
     return CalendarChangeOut.model_validate({
@@ -154,7 +154,7 @@ def set_calendar_day(day: date, body: CalendarDayIn, actor: CurrentActor, sessio
 
 @router.delete("/calendar/{day}", status_code=204, summary="取消日历调整",
                dependencies=[Depends(allow(ADMINS))])
-def unset_calendar_day(day: date, actor: CurrentActor, session: SessionDep) -> Response:
+def unset_calendar_day(day: IsoDate, actor: CurrentActor, session: SessionDep) -> Response:
     admin_calendar.unset_calendar_day(session, actor=actor, day=day, as_of=now_utc())
     return Response(status_code=204)
 
@@ -178,13 +178,13 @@ def add_whitelist_entry(body: WhitelistIn, actor: CurrentActor, session: Session
 
 @router.get("/whitelist/{entry_id}", response_model=WhitelistRow, summary="查看白名单条目",
             dependencies=[Depends(allow(ADMINS))])
-def get_whitelist_entry(entry_id: int, session: SessionDep):
+def get_whitelist_entry(entry_id: Id, session: SessionDep):
     return intake_whitelist.get_whitelist_entry(session, entry_id=entry_id)
 
 
 @router.patch("/whitelist/{entry_id}", response_model=WhitelistRow, summary="撤销或恢复白名单条目",
               dependencies=[Depends(allow(ADMINS))])
-def change_whitelist_entry(entry_id: int, body: WhitelistChange, actor: CurrentActor, session: SessionDep):
+def change_whitelist_entry(entry_id: Id, body: WhitelistChange, actor: CurrentActor, session: SessionDep):
     row = intake_whitelist.set_whitelist_entry_active(session, actor=actor, entry_id=entry_id,
                                                  active=body.is_active, as_of=now_utc())
     return row

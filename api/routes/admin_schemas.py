@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.enums import DayKind, Level, OrgKind, RuleCategory, WarningType, WhitelistKind
 
+from ..params import Bool, Id, IsoDate
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -50,9 +52,9 @@ class RuleFields(Strict):
     review_days: int | None = Field(None, description="审核期限（工作日，1–30）")
     bell_lead_days: int | None = Field(None, description="黄色警铃提前天数（工作日，0–30）")
     bell_becomes: Level | None = Field(None, description="黄色警铃到期未履职时转为：黄灯或红灯")
-    active_from: date | None = Field(None, description="生效日期")
-    active_until: date | None = Field(None, description="失效日期")
-    is_active: bool | None = Field(None, description="是否启用")
+    active_from: IsoDate | None = Field(None, description="生效日期")
+    active_until: IsoDate | None = Field(None, description="失效日期")
+    is_active: Bool | None = Field(None, description="是否启用")
 
 
 class RuleCreate(RuleFields):
@@ -61,7 +63,7 @@ class RuleCreate(RuleFields):
     category: RuleCategory = Field(description="规则分类")
     level: Level = Field(description="预警级别：黄色警铃、黄灯或红灯")
     warning_type: WarningType = Field(description="预警类型（决定整改处室）")
-    active_from: date = Field(description="生效日期")
+    active_from: IsoDate = Field(description="生效日期")
 
 
 class RuleChange(RuleFields):
@@ -116,7 +118,7 @@ class CalendarChangeOut(CalendarDayOut):
 
 class NoticeIn(Strict):
     notice: str = Field(description="国务院办公厅《关于YYYY年部分节假日安排的通知》全文")
-    save: bool = Field(False, description="true：识别后保存为工作日历调整；false：只识别，不保存（预览）")
+    save: Bool = Field(False, description="true：识别后保存为工作日历调整；false：只识别，不保存（预览）")
 
 
 class NoticeDayOut(BaseModel):
@@ -144,12 +146,12 @@ class WhitelistIn(Strict):
     value: str = Field(description="收款人名称（至少 2 个字）或账户（8–32 位数字，可含空格或连字符）")
     reason: str = Field(description="理由")
     rule_code: str | None = Field(None, description="只对该规则免于预警；不填则对全部规则")
-    approved_by_id: int = Field(description="审批人（用户编号）：处室负责人、监督检查局、领导或省厅账户")
-    valid_until: date | None = Field(None, description="有效期至（不早于今天）；不填为长期有效")
+    approved_by_id: Id = Field(description="审批人（用户编号）：处室负责人、监督检查局、领导或省厅账户")
+    valid_until: IsoDate | None = Field(None, description="有效期至（不早于今天）；不填为长期有效")
 
 
 class WhitelistChange(Strict):
-    is_active: bool = Field(description="false 撤销，true 恢复")
+    is_active: Bool = Field(description="false 撤销，true 恢复")
 
 
 class RouteIn(Strict):

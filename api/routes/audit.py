@@ -4,7 +4,7 @@ What each may read is decided by workflows.audit.trail (administrators: every ac
 and the imports; auditors and supervision: everything in their region).
 """
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -16,6 +16,7 @@ from workflows.audit.trail import AUDIT_READERS, MAX_PAGE, PAGE, TrailFilter, tr
 from workflows.core.clock import now_utc
 
 from ..deps import CurrentActor, SessionDep, allow
+from ..params import IsoDate
 from .answers import Answer
 from .cases import XLSX_RESPONSE, xlsx
 
@@ -46,8 +47,8 @@ def trail_filter(
     person: Annotated[str | None, Query(max_length=64, description="人员（用户名）")] = None,
     kind: Annotated[str | None, Query(max_length=80, description="类别：来源表（如 case_event）或具体类别（如 login）")] = None,
     case: Annotated[str | None, Query(max_length=20, description="预警编号")] = None,
-    date_from: Annotated[date | None, Query(description="起始日期（含）")] = None,
-    date_to: Annotated[date | None, Query(description="截止日期（含）")] = None,
+    date_from: Annotated[IsoDate | None, Query(description="起始日期（含）")] = None,
+    date_to: Annotated[IsoDate | None, Query(description="截止日期（含）")] = None,
 ) -> TrailFilter:
     return TrailFilter(person=person or None, kind=kind or None, case=case or None,
                        date_from=date_from, date_to=date_to)

@@ -14,6 +14,8 @@ from workflows.cases.queries import MONTH_PATTERN, CaseFilters, CaseRow, Sort, S
 from workflows.cases.slips import SlipInput
 from workflows.cases.summary import RuleSummaryRow
 
+from ..params import Count, Id, IsoDate
+
 
 def money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
@@ -35,7 +37,7 @@ def case_filters(
     ] = None,
     bucket: Annotated[SummaryBucket | None, Query(description="规则汇总表的栏目")] = None,
     department: Annotated[str | None, Query(max_length=32, description="处室编码")] = None,
-    assignee: Annotated[int | None, Query(description="经办人 id")] = None,
+    assignee: Annotated[Id | None, Query(description="经办人 id")] = None,
     mine: Annotated[bool, Query(description="我的待办")] = False,
     overdue: Annotated[bool | None, Query(description="是否超期")] = None,
     days_at_step_min: Annotated[
@@ -235,14 +237,14 @@ class TransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_NEEDS_SCHEMA)
 
     event: Event
-    version: int = Field(description="The case version the user saw (stale → 409)")
+    version: Count = Field(description="The case version the user saw (stale → 409)")
     slip: SlipInput | None = Field(default=None, description="submit_verification / submit_rectification：必填，处理单")
     comment: str | None = Field(
         default=None, max_length=2000,
         description="意见或说明；complete_duty（报送按时履职）必填：履职情况及依据；退回、移交、申请重新核实必填：理由",
     )  # fmt: skip
-    assignee_id: int | None = Field(default=None, description="reassign：必填，新经办人 id")
-    done_at: date | None = Field(
+    assignee_id: Id | None = Field(default=None, description="reassign：必填，新经办人 id")
+    done_at: IsoDate | None = Field(
         default=None,
         description="complete_duty：必填，履职完成日期（YYYY-MM-DD），不晚于今天、不早于预警产生日期；"
         "晚于履职期限的，警铃按逾期转为预警而不解除。其他操作不得填写",
@@ -253,7 +255,7 @@ class BatchCase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     number: str = Field(max_length=20)
-    version: int
+    version: Count
 
 
 class BatchIn(BaseModel):
@@ -263,7 +265,7 @@ class BatchIn(BaseModel):
     cases: list[BatchCase] = Field(min_length=1, max_length=500)
     slip: SlipInput | None = None
     comment: str | None = Field(default=None, max_length=2000)
-    assignee_id: int | None = None
+    assignee_id: Id | None = None
 
 
 class BatchOut(BaseModel):

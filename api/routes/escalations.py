@@ -21,6 +21,7 @@ from workflows.escalation.extensions import (
 )
 
 from ..deps import CurrentActor, SessionDep, allow
+from ..params import Count, Id, IsoDate
 from .answers import Answer
 
 router = APIRouter(tags=["督办申请"])
@@ -56,17 +57,17 @@ class DecisionOut(Answer):
 
 
 class ExtensionIn(BaseModel):
-    version: int = Field(description="The case version being acted on (stale → 409)")
+    version: Count = Field(description="The case version being acted on (stale → 409)")
     reason: str = Field(max_length=2000, description="Why more time is needed (延期理由)")
-    requested_due_on: date | None = None
+    requested_due_on: IsoDate | None = None
 
 
 class DecisionIn(BaseModel):
-    version: int = Field(description="The case version being acted on (stale → 409)")
+    version: Count = Field(description="The case version being acted on (stale → 409)")
     decision: Literal["approve", "reject", "reassign", "extend", "escalate"]
     reason: str | None = Field(default=None, max_length=2000)
-    new_due_on: date | None = None
-    assignee_id: int | None = None
+    new_due_on: IsoDate | None = None
+    assignee_id: Id | None = None
 
 
 def request_out(row) -> RequestOut:
@@ -78,7 +79,7 @@ def decision_out(result: DecisionResult) -> DecisionOut:
 
 
 def pending_request(
-    request_id: Annotated[int, Path()], actor: CurrentActor, session: SessionDep
+    request_id: Annotated[Id, Path()], actor: CurrentActor, session: SessionDep
 ):
     """The request, if it waits in this supervisor's queue. Checked before the body is read,
     so a request on someone else's case is refused (404: no existence leak) whatever is sent."""

@@ -17,6 +17,7 @@ from workflows.federation import exchange as federation
 from workflows.federation import keys as federation_keys
 
 from ..deps import CurrentActor, SessionDep, SettingsDep, allow
+from ..params import Id
 from .answers import Answer, MonthText
 
 router = APIRouter(prefix="/federation", tags=["系统对接"])
@@ -138,7 +139,7 @@ def pushes(
 
 
 @router.post("/pushes/{push_id}/retry", status_code=202, dependencies=ADMIN)
-def retry(push_id: int, session: SessionDep) -> dict:
+def retry(push_id: Id, session: SessionDep) -> dict:
     """Send a dead push again."""
     federation.retry_push(session, push_id=push_id, as_of=now_utc())
     return {"id": push_id, "status": PushStatus.PENDING.value}

@@ -32,6 +32,7 @@ from workflows.imports.runs import (
 from workflows.intake.imports import MAX_ITEMS, WarningIn, import_warnings
 
 from ..deps import CurrentActor, SessionDep, SettingsDep, allow
+from ..params import Id
 
 router = APIRouter(tags=["预警导入"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -187,7 +188,7 @@ async def upload_import(
 
 @router.get("/imports", response_model=ImportPage, summary="导入记录",
             dependencies=[Depends(allow(IMPORTERS))])
-def import_history(session: SessionDep, page: Annotated[int, Query(ge=1)] = 1,
+def import_history(session: SessionDep, page: Annotated[Id, Query()] = 1,
                    per_page: Annotated[int, Query(ge=1, le=100)] = 20) -> ImportPage:
     views, total = list_imports(session, as_of=now_utc(), page=page, per_page=per_page)
     return ImportPage(total=total, page=page, per_page=per_page,
@@ -211,13 +212,13 @@ def import_template(kind: str) -> Response:
 
 @router.get("/imports/{import_id}", response_model=ImportStatus, summary="导入进度与结果",
             dependencies=[Depends(allow(IMPORTERS))])
-def import_status(import_id: int, session: SessionDep) -> ImportStatus:
+def import_status(import_id: Id, session: SessionDep) -> ImportStatus:
     return ImportStatus.model_validate(import_view(session, import_id, as_of=now_utc()).as_dict())
 
 
 @router.get("/imports/{import_id}/errors.xlsx", summary="错误报告", response_class=Response,
             dependencies=[Depends(allow(IMPORTERS))],
             responses={200: {"content": {XLSX: {}}}})
-def import_errors(import_id: int, session: SessionDep) -> Response:
+def import_errors(import_id: Id, session: SessionDep) -> Response:
     name, data = error_report_of(session, import_id)
     return _xlsx(name, data)

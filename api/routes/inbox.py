@@ -2,8 +2,9 @@
 undeliverable messages (/api/v1/notifications/...)."""
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from models.notifications import WebhookKind
@@ -12,6 +13,7 @@ from workflows.core.clock import now_utc
 from workflows.core.roles import ADMINS, EVERYONE
 
 from ..deps import CurrentActor, SessionDep, allow
+from ..params import Bool, Id
 from .answers import Answer
 
 router = APIRouter(tags=["站内消息"])
@@ -66,7 +68,7 @@ class DeadLetterOut(Answer):
 @router.get("/inbox", response_model=InboxOut, summary="站内消息",
             dependencies=[Depends(allow(EVERYONE))])
 def read_inbox(actor: CurrentActor, session: SessionDep, unread_only: bool = False,
-               limit: int = 50, before_id: int | None = None):
+               limit: Annotated[int, Query(ge=1, le=200)] = 50, before_id: Id | None = None):
     items = inbox.list_inbox(session, user_id=actor.user_id, unread_only=unread_only,
                              limit=limit, before_id=before_id)
     return InboxOut(unread=inbox.unread_count(session, user_id=actor.user_id),
@@ -96,7 +98,7 @@ def change_preferences(body: PreferencesIn, actor: CurrentActor, session: Sessio
 
 @router.get("/notifications/dead", response_model=list[DeadLetterOut], summary="发送失败的通知",
             dependencies=[Depends(allow(ADMINS))])
-def dead_notifications(actor: CurrentActor, session: SessionDep, limit: int = 100):
+def dead_notifications(actor: CurrentActor, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 100):
     return [DeadLetterOut.model_validate(d) for d in robots.dead_letters(session, actor=actor, limit=limit)]
 
 
@@ -106,7 +108,7 @@ class RobotIn(BaseModel):
     url: str
     # DingTalk 加签 secret; empty for none.
     secret: str | None = None
-    enabled: bool = True
+    enabled: Bool = True
 
 
 class RobotOut(Answer):

@@ -29,6 +29,7 @@ from workflows.oversight.spot_checks import CHECKERS, DrawRow, draw_sample, get_
 from workflows.oversight.streaks import streak_board
 
 from ..deps import CurrentActor, SessionDep, SettingsDep, allow
+from ..params import Bool, Count, Id, IsoDate
 from .answers import Answer
 from .slips import attachment_file
 
@@ -95,7 +96,7 @@ class OversightDetailOut(Answer):
 class TransitionIn(BaseModel):
     event: str = Field(description="start, submit_report, reopen, close (inspection); arrange, "
                        "hold, record_commitments, follow_up, close (interview)")  # fmt: skip
-    expected_version: int = Field(description="The version read (stale → 409)")
+    expected_version: Count = Field(description="The version read (stale → 409)")
     record: dict[str, Any] | None = Field(default=None, description="The step's record fields")
     comment: str | None = Field(default=None, max_length=2000)
 
@@ -121,7 +122,7 @@ class StreakOut(Answer):
 
 
 def oversight_in_scope(
-    oversight_id: Annotated[int, Path()], actor: CurrentActor, session: SessionDep
+    oversight_id: Annotated[Id, Path()], actor: CurrentActor, session: SessionDep
 ):
     """The case if the caller may see it (404 otherwise), checked before the body is read."""
     return find_oversight(session, actor=actor, oversight_id=oversight_id)
@@ -144,7 +145,7 @@ def oversight_list(
 
 @router.get("/oversight/streaks", response_model=list[StreakOut], dependencies=[Depends(allow(CASE_READERS))],
             summary="连续计入月份达到2个月及以上的市县")  # fmt: skip
-def streaks(actor: CurrentActor, session: SessionDep, month: date | None = None) -> list[StreakOut]:
+def streaks(actor: CurrentActor, session: SessionDep, month: IsoDate | None = None) -> list[StreakOut]:
     return [StreakOut.model_validate(r) for r in streak_board(session, actor=actor, month=month)]
 
 
@@ -159,7 +160,7 @@ class SlowRegionOut(Answer):
 
 
 class NoticeIn(BaseModel):
-    month: date = Field(description="通报的月份（该月第一天，如 2026-11-01）；须已结束")
+    month: IsoDate = Field(description="通报的月份（该月第一天，如 2026-11-01）；须已结束")
 
 
 class NoticeOut(Answer):
@@ -173,7 +174,7 @@ class NoticeOut(Answer):
 
 @router.get("/oversight/slow-regions", response_model=list[SlowRegionOut], dependencies=READERS,
             summary="预警按期处理率低于设定值的市县")
-def slow_region_list(actor: CurrentActor, session: SessionDep, month: date) -> list[SlowRegionOut]:
+def slow_region_list(actor: CurrentActor, session: SessionDep, month: IsoDate) -> list[SlowRegionOut]:
     return [SlowRegionOut.model_validate(r) for r in slow_regions(session, actor=actor, month=month.replace(day=1))]
 
 
@@ -186,7 +187,7 @@ def issue(body: NoticeIn, actor: CurrentActor, session: SessionDep) -> NoticeOut
 
 @router.get("/oversight/notices/{notice_id}/pdf", summary="通报（PDF）", dependencies=READERS,
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
-def notice_document(notice_id: int, actor: CurrentActor, session: SessionDep) -> Response:
+def notice_document(notice_id: Id, actor: CurrentActor, session: SessionDep) -> Response:
     notice = get_notice(session, actor=actor, notice_id=notice_id)
     return Response(notice_pdf(session, notice), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{notice.number}.pdf"'})
@@ -262,7 +263,7 @@ def upload_oversight_attachments(
 @router.get("/oversight/{oversight_id}/attachments/{attachment_id}", summary="下载督查约谈附件",
             dependencies=READERS, response_class=Response)
 def download_oversight_attachment(
-    attachment_id: int, actor: CurrentActor, session: SessionDep, settings: SettingsDep,
+    attachment_id: Id, actor: CurrentActor, session: SessionDep, settings: SettingsDep,
     row: Annotated[object, Depends(oversight_in_scope)],
 ):
     attachment, path = open_oversight_attachment(session, actor=actor, oversight_id=row.id,
@@ -273,16 +274,16 @@ def download_oversight_attachment(
 
 class DrawIn(BaseModel):
     model_config = {"extra": "forbid"}
-    sample_size: int = Field(description="抽取的案件数（1–200）；不足时全部抽取")
-    closed_from: date = Field(description="整改办结日期起（含）")
-    closed_until: date = Field(description="整改办结日期止（含），不晚于昨天")
+    sample_size: Count = Field(description="抽取的案件数（1–200）；不足时全部抽取")
+    closed_from: IsoDate = Field(description="整改办结日期起（含）")
+    closed_until: IsoDate = Field(description="整改办结日期止（含），不晚于昨天")
     seed: str | None = Field(None, max_length=64, description="随机种子；不填由系统生成。公开抽取时可由见证人提供")
 
 
 class CheckIn(BaseModel):
     model_config = {"extra": "forbid"}
-    version: int = Field(description="看到的抽查记录版本")
-    passed: bool = Field(description="true 通过 / false 未通过（该预警重新整改）")
+    version: Count = Field(description="看到的抽查记录版本")
+    passed: Bool = Field(description="true 通过 / false 未通过（该预警重新整改）")
     findings: str = Field(description="抽查情况")
 
 
@@ -294,11 +295,11 @@ def spot_check_draw(body: DrawIn, actor: CurrentActor, session: SessionDep) -> D
 
 @router.get("/spot-checks/{draw_id}", response_model=DrawRow, summary="抽查记录（含种子、总体和复现校验）",
             dependencies=READERS)
-def spot_check_read(draw_id: int, actor: CurrentActor, session: SessionDep) -> DrawRow:
+def spot_check_read(draw_id: Id, actor: CurrentActor, session: SessionDep) -> DrawRow:
     return get_draw(session, actor=actor, draw_id=draw_id)
 
 
 @router.post("/spot-checks/checks/{check_id}", response_model=DrawRow, summary="登记抽查结果（未通过则重新整改）",
              dependencies=[Depends(allow(CHECKERS))])
-def spot_check_result(check_id: int, body: CheckIn, actor: CurrentActor, session: SessionDep) -> DrawRow:
+def spot_check_result(check_id: Id, body: CheckIn, actor: CurrentActor, session: SessionDep) -> DrawRow:
     return record_check(session, actor=actor, check_id=check_id, as_of=now_utc(), **body.model_dump())

@@ -14,6 +14,7 @@ from workflows.reporting.chain import ReportEvent, report_transition, resubmit
 from workflows.reporting.chain_reads import PartLine, list_reports, report_chain
 
 from ..deps import CurrentActor, SessionDep, allow
+from ..params import Count, Id
 from .answers import Answer, MonthText
 
 router = APIRouter(prefix="/reports", tags=["月报"])
@@ -81,7 +82,7 @@ class ChainOut(BaseModel):
 
 
 @router.get("/{report_id}/chain", response_model=ChainOut, dependencies=READERS)
-def chain(report_id: int, actor: CurrentActor, session: SessionDep) -> ChainOut:
+def chain(report_id: Id, actor: CurrentActor, session: SessionDep) -> ChainOut:
     c = report_chain(session, actor=actor, report_id=report_id)
     r = c.report
     return ChainOut(
@@ -108,7 +109,7 @@ class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event: ReportEvent
-    version: int = Field(ge=1)
+    version: Count = Field(ge=1)
     comment: str | None = Field(default=None, max_length=2000)
     unreported: list[Annotated[str, Field(max_length=12)]] | None = Field(
         default=None,
@@ -129,7 +130,7 @@ class ActionOut(Answer):
 @router.post(
     "/{report_id}/transitions", response_model=ActionOut, dependencies=[Depends(allow(CHAIN_ROLES))]
 )
-def act(report_id: int, body: ActionIn, actor: CurrentActor, session: SessionDep) -> ActionOut:
+def act(report_id: Id, body: ActionIn, actor: CurrentActor, session: SessionDep) -> ActionOut:
     """One step of the chain: confirm_part, compile, return, countersign, send or resubmit."""
     result = report_transition(
         session,
@@ -147,7 +148,7 @@ def act(report_id: int, body: ActionIn, actor: CurrentActor, session: SessionDep
 class ResubmitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1)
+    version: Count = Field(ge=1)
     reason: str = Field(max_length=2000)
 
 
@@ -158,7 +159,7 @@ class ResubmitIn(BaseModel):
     dependencies=[Depends(allow(CHAIN_ROLES))],
 )
 def resubmit_report(
-    report_id: int, body: ResubmitIn, actor: CurrentActor, session: SessionDep
+    report_id: Id, body: ResubmitIn, actor: CurrentActor, session: SessionDep
 ) -> ActionOut:
     """A new version of a countersigned or sent report, with the reason (both are kept)."""
     result = resubmit(

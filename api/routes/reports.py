@@ -12,6 +12,7 @@ from workflows.core.roles import OFFICE_READERS
 from workflows.reporting.reads import monthly_report
 
 from ..deps import CurrentActor, SessionDep, allow
+from ..params import Count
 
 router = APIRouter(tags=["月报"])
 READERS = [Depends(allow(OFFICE_READERS))]
@@ -38,7 +39,7 @@ class MonthlyReportOut(BaseModel):
             summary="月报数据（JSON）", dependencies=READERS)  # fmt: skip
 def monthly_report_json(
     region_code: str, month: str, actor: CurrentActor, session: SessionDep,
-    version: int | None = None,
+    version: Count | None = None,
 ) -> MonthlyReportOut:  # fmt: skip
     """The report of a region (code like 410121, or an org unit code) for a month (YYYY-MM);
     its latest version unless `version` is given."""

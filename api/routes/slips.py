@@ -24,6 +24,7 @@ from workflows.core.clock import now_utc
 from workflows.core.roles import CASE_ACTORS, CASE_READERS
 
 from ..deps import CurrentActor, SessionDep, SettingsDep, allow
+from ..params import Count, Id
 from .answers import Answer, JsonFields
 
 router = APIRouter(tags=["处理单"])
@@ -113,7 +114,7 @@ class SlipOut(Answer):
 
 
 class AmendIn(BaseModel):
-    version: int = Field(description="The slip version being amended (stale → 409)")
+    version: Count = Field(description="The slip version being amended (stale → 409)")
     reason: str = Field(max_length=2000, description="Why it is amended (修改原因)")
     slip: SlipInput
 
@@ -138,13 +139,13 @@ def list_case_slips(number: str, actor: CurrentActor, session: SessionDep) -> li
 
 @router.get("/slips/{slip_id}", response_model=SlipOut, summary="处理单（含历次版本与附件）",
             dependencies=READERS)
-def read_slip(slip_id: int, actor: CurrentActor, session: SessionDep) -> SlipOut:
+def read_slip(slip_id: Id, actor: CurrentActor, session: SessionDep) -> SlipOut:
     return _slip_out(get_slip(session, actor=actor, slip_id=slip_id))
 
 
 @router.post("/slips/{slip_id}/amend", response_model=SlipOut, summary="修改处理单（保留历史版本）",
              dependencies=WRITERS)
-def amend(slip_id: int, body: AmendIn, actor: CurrentActor, session: SessionDep) -> SlipOut:
+def amend(slip_id: Id, body: AmendIn, actor: CurrentActor, session: SessionDep) -> SlipOut:
     amend_slip(session, slip_id=slip_id, version=body.version, changes=body.slip,
                reason=body.reason, actor=actor, as_of=now_utc())
     return _slip_out(get_slip(session, actor=actor, slip_id=slip_id))
@@ -153,7 +154,7 @@ def amend(slip_id: int, body: AmendIn, actor: CurrentActor, session: SessionDep)
 @router.post("/slips/{slip_id}/attachments", response_model=UploadedOut, status_code=201,
              summary="上传附件（可多个，全部成功或全部不保存）", dependencies=WRITERS)
 def upload_attachments(
-    slip_id: int,
+    slip_id: Id,
     attachments: Annotated[list[UploadFile], File(description="PDF、JPG、PNG、OFD、DOCX、XLSX")],
     actor: CurrentActor,
     session: SessionDep,
@@ -172,7 +173,7 @@ def upload_attachments(
 @router.get("/attachments/{attachment_id}", summary="下载附件", dependencies=READERS,
             response_class=FileResponse)
 def download_attachment(
-    attachment_id: int, actor: CurrentActor, session: SessionDep, settings: SettingsDep
+    attachment_id: Id, actor: CurrentActor, session: SessionDep, settings: SettingsDep
 ) -> FileResponse:
     attachment, path = open_attachment(session, actor=actor, attachment_id=attachment_id,
                                        files_dir=settings.files_dir)
@@ -193,7 +194,7 @@ def attachment_file(attachment, path) -> FileResponse:
 @router.get("/slips/{slip_id}/pdf", summary="打印处理单（PDF，一页 A4）", dependencies=READERS,
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
 def print_slip(
-    slip_id: int, actor: CurrentActor, session: SessionDep, case_id: int | None = None,
+    slip_id: Id, actor: CurrentActor, session: SessionDep, case_id: Id | None = None,
     version: Annotated[int | None, Query(ge=1, le=1_000_000, description="版本（默认当前版本）")] = None,
 ) -> Response:
     number = check_printable(session, actor=actor, slip_id=slip_id, case_id=case_id,

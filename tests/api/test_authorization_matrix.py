@@ -44,7 +44,7 @@ PUBLIC = {
     ("GET", "/login"),
     ("POST", "/login"),
     ("GET", "/docs"),
-    ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/docs-assets"),
     ("GET", "/redoc"),
     ("GET", "/openapi.json"),
     ("GET", "/static"),

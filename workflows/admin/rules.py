@@ -166,8 +166,9 @@ def list_rules(
     if active is not None:
         query = query.where(Rule.is_active.is_(active))
     if q and q.strip():
-        pattern = f"%{q.strip()}%"
-        query = query.where(Rule.code.like(pattern) | Rule.name.like(pattern))
+        # autoescape: a % or _ typed in the search box is a character, not a wildcard.
+        text = q.strip()
+        query = query.where(Rule.code.contains(text, autoescape=True) | Rule.name.contains(text, autoescape=True))
     return list(session.exec(query.order_by(Rule.code)).all())
 
 

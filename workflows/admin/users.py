@@ -100,8 +100,10 @@ def list_users(
     if active is not None:
         query = query.where(User.is_active.is_(active))
     if q and q.strip():
-        pattern = f"%{q.strip()}%"
-        query = query.where(sa.or_(User.username.like(pattern), User.full_name.like(pattern)))
+        # autoescape: a % or _ typed in the search box is a character, not a wildcard.
+        text = q.strip()
+        query = query.where(sa.or_(User.username.contains(text, autoescape=True),
+                                   User.full_name.contains(text, autoescape=True)))
     rows = session.exec(query.order_by(Region.path, OrgUnit.code, User.username)).all()
     masks = _masks(session, {u.person_id for u, *_ in rows if u.person_id is not None})
     return [_row(u, uc, un, rc, rn, masks.get(u.person_id)) for u, uc, un, rc, rn, _ in rows]

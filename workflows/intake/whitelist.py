@@ -73,7 +73,8 @@ def list_whitelist(
     if active is not None:
         query = query.where(WhitelistEntry.is_active.is_(active))
     if q and q.strip():
-        query = query.where(WhitelistEntry.value.like(f"%{q.strip()}%"))
+        # autoescape: a % or _ typed in the search box is a character, not a wildcard.
+        query = query.where(WhitelistEntry.value.contains(q.strip(), autoescape=True))
     return [_whitelist_row(*r) for r in session.exec(query.order_by(WhitelistEntry.id.desc())).all()]
 
 
