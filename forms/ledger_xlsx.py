@@ -7,9 +7,12 @@ from typing import Any
 from openpyxl import Workbook
 
 from models.enums import Level, RuleCategory
+from workflows.core.letterhead import Letterhead
 
 from .formatting import label, to_wan
-from .spreadsheets import COUNT, WAN, _finish, _header, _save, _write_row
+from .spreadsheets import COUNT, WAN, _finish, _header, _letterhead, _save, _write_row
+
+TITLE = "财政扶贫资金动态监控预警分类台账"
 
 SUMMARY = [
     ("上级区划", 12, None),
@@ -31,15 +34,16 @@ DETAIL = [
 ]
 
 
-def ledger_xlsx(ledger: Any) -> bytes:
-    """Both sheets, each with a 合计 row taken from the exact 元 sums."""
+def ledger_xlsx(ledger: Any, head: Letterhead | None = None) -> bytes:
+    """Both sheets, each with a 合计 row taken from the exact 元 sums, and the letterhead."""
     book = Workbook()
     sheet = book.active
     sheet.title = "分类台账汇总"
-    _header(sheet, SUMMARY)
-    r = 1
+    top = _letterhead(sheet, head, TITLE + "（汇总）", len(SUMMARY))
+    _header(sheet, SUMMARY, top)
+    r = top
     # The lines with each city's subtotal (province); the 合计 sums the lines only.
-    for r, line in enumerate(ledger.rows or ledger.regions, start=2):
+    for r, line in enumerate(ledger.rows or ledger.regions, start=top + 1):
         _write_row(
             sheet,
             r,
@@ -68,12 +72,13 @@ def ledger_xlsx(ledger: Any) -> bytes:
         ],
         SUMMARY,
     )
-    _finish(sheet, SUMMARY, autofilter=False)
+    _finish(sheet, SUMMARY, autofilter=False, header_row=top)
     detail = book.create_sheet("分类台账明细")
-    _header(detail, DETAIL)
+    top = _letterhead(detail, head, TITLE + "（明细）", len(DETAIL))
+    _header(detail, DETAIL, top)
     total = Decimal("0.00")
-    r = 1
-    for r, cell in enumerate(ledger.cells, start=2):
+    r = top
+    for r, cell in enumerate(ledger.cells, start=top + 1):
         total += cell.amount
         _write_row(
             detail,
@@ -95,5 +100,5 @@ def ledger_xlsx(ledger: Any) -> bytes:
         ["合计", "", "", "", "", sum(c.count for c in ledger.cells), to_wan(total)],
         DETAIL,
     )
-    _finish(detail, DETAIL, autofilter=False)
+    _finish(detail, DETAIL, autofilter=False, header_row=top)
     return _save(book)

@@ -28,6 +28,7 @@ from workflows.core.actors import Actor, active_handlers
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
 from workflows.core.errors import DomainError, InvalidInput, NotFound, OutOfScope, RoleNotAllowed
+from workflows.core.letterhead import letterhead_for
 from workflows.core.roles import CASE_ACTORS, CASE_READERS
 
 from ..deps import SessionDep, SettingsDep, allow
@@ -81,7 +82,7 @@ def tracking_export(request: Request, actor: Viewer, session: SessionDep):
     parsed = parse_case_filters(request.query_params)
     rows = iter_cases(session, actor=actor, filters=parsed.value, as_of=now)
     name = f"预警跟踪_{now:%Y%m%d}.xlsx"
-    return Response(tracking_xlsx(rows), media_type=XLSX, headers={
+    return Response(tracking_xlsx(rows, letterhead_for(session, actor, as_of=now)), media_type=XLSX, headers={
         "Content-Disposition": f"attachment; filename=\"tracking.xlsx\"; filename*=UTF-8''{quote(name)}",
         "Cache-Control": "no-store",
     })

@@ -16,6 +16,7 @@ from models.enums import Level, RuleCategory
 from workflows.core.calendar import parse_month
 from workflows.core.clock import now_utc
 from workflows.core.errors import InvalidInput
+from workflows.core.letterhead import letterhead_for
 from workflows.core.roles import OFFICE_READERS
 from workflows.federation.exchange import received_report, received_reports
 from workflows.reporting.figures import SCHEMA as MONTHLY_SCHEMA
@@ -64,7 +65,7 @@ def ledger_export(request: Request, actor: Viewer, session: SessionDep):
         else f"分类台账_{ledger.region.name}_{now_utc():%Y%m%d}.xlsx"
     )
     return Response(
-        ledger_xlsx(ledger),
+        ledger_xlsx(ledger, letterhead_for(session, actor, as_of=now_utc())),
         media_type=XLSX,
         headers={
             "Content-Disposition": f"attachment; filename=\"ledger.xlsx\"; filename*=UTF-8''{quote(name)}",

@@ -9,6 +9,7 @@ from forms.spreadsheets import rule_summary_xlsx
 from models.settings import get_settings
 from workflows.cases.summary import SUMMARY_COLUMNS, rule_summary, totals
 from workflows.core.clock import now_utc
+from workflows.core.letterhead import letterhead_for
 from workflows.core.roles import CASE_READERS
 from workflows.oversight.streaks import latest_evaluated_month, streak_board
 
@@ -39,7 +40,7 @@ def summary_export(actor: Viewer, session: SessionDep, region: str | None = None
     now = now_utc()
     rows = rule_summary(session, actor=actor, as_of=now, region=(region or "").strip() or None)
     name = f"规则汇总_{now:%Y%m%d}.xlsx"
-    return Response(rule_summary_xlsx(rows), media_type=XLSX, headers={
+    return Response(rule_summary_xlsx(rows, letterhead_for(session, actor, as_of=now)), media_type=XLSX, headers={
         "Content-Disposition": f"attachment; filename=\"summary.xlsx\"; filename*=UTF-8''{quote(name)}",
         "Cache-Control": "no-store",
     })

@@ -17,6 +17,7 @@ from workflows.cases.queries import MAX_LIMIT, CaseFilters, case_row, iter_cases
 from workflows.cases.summary import rule_summary, totals
 from workflows.core.calendar import local_date
 from workflows.core.clock import now_utc
+from workflows.core.letterhead import letterhead_for
 from workflows.core.roles import CASE_ACTORS, CASE_READERS
 
 from ..deps import CurrentActor, SessionDep, SettingsDep, allow
@@ -73,7 +74,7 @@ def cases_list(
 def cases_export(actor: CurrentActor, session: SessionDep, filters: Filters) -> Response:
     now = now_utc()
     rows = iter_cases(session, actor=actor, filters=filters, as_of=now)
-    return xlsx(tracking_xlsx(rows), "预警跟踪清单", now)
+    return xlsx(tracking_xlsx(rows, letterhead_for(session, actor, as_of=now)), "预警跟踪清单", now)
 
 
 @router.get("/cases/{number}", response_model=CaseOut, summary="预警详情", dependencies=READERS)
@@ -148,4 +149,4 @@ def summary(actor: CurrentActor, session: SessionDep, region: Region = None) -> 
 def summary_export(actor: CurrentActor, session: SessionDep, region: Region = None) -> Response:
     now = now_utc()
     rows = rule_summary(session, actor=actor, as_of=now, region=region or None)
-    return xlsx(rule_summary_xlsx(rows), "规则汇总表", now)
+    return xlsx(rule_summary_xlsx(rows, letterhead_for(session, actor, as_of=now)), "规则汇总表", now)

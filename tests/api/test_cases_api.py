@@ -167,17 +167,25 @@ def test_li_na_exports_her_filtered_tracking_list(client, login, cases):
         "filename*=UTF-8''%E9%A2%84%E8%AD%A6%E8%B7%9F%E8%B8%AA%E6%B8%85%E5%8D%95-20261123.xlsx"
         in disposition
     )
-    rows = list(sheet_of(response).iter_rows(values_only=True))
-    assert rows[0][0] == "预警编号"
-    assert [r[0] for r in rows[1:]] == [cases["agri"]]
+    sheet = sheet_of(response)
+    rows = list(sheet.iter_rows(values_only=True))
+    # A bureau's letterhead: title, then 填报单位 / 单位 / 制表日期, then the header.
+    assert rows[0][0] == "中原省财政扶贫资金动态监控预警跟踪表"
+    assert [v for v in rows[1] if v] == ["填报单位：安县财政局农财股", "单位：万元", "制表日期：2026年11月23日"]
+    assert rows[2][0] == "预警编号" and rows[2][-1] == "金额（万元）"
+    assert [r[0] for r in rows[3:]] == [cases["agri"]]
+    assert sheet.print_title_rows == "$3:$3" and sheet.freeze_panes == "A4"
+    assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9  # A4
 
 
 def test_the_auditor_exports_the_summary_with_a_total_line(client, login, cases):
     response = client.get("/api/v1/summary/export.xlsx", headers=login("liu_yang"))
     assert "filename*=UTF-8''" in response.headers["content-disposition"]
     rows = list(sheet_of(response).iter_rows(values_only=True))
-    assert rows[0][:2] == ("规则编码", "规则名称")
-    assert [r[0] for r in rows[1:]] == ["ZB-001", "ZB-002", "ZC-001", "ZC-002", "合计"]
+    assert rows[0][0] == "中原省财政扶贫资金动态监控预警规则汇总表"
+    assert rows[1][0] == "填报单位：中原省财政厅办公室"
+    assert rows[2][:2] == ("规则编码", "规则名称")
+    assert [r[0] for r in rows[3:]] == ["ZB-001", "ZB-002", "ZC-001", "ZC-002", "合计"]
 
 
 @pytest.mark.parametrize("path", ["/api/v1/cases/export.xlsx", "/api/v1/summary/export.xlsx"])

@@ -80,11 +80,14 @@ def test_the_ledger_exports_a_workbook_whose_sums_match(client, login, world, ca
     assert response.status_code == 200
     book = load_workbook(BytesIO(response.content))
     summary, detail = book["分类台账汇总"], book["分类台账明细"]
-    rows = list(summary.iter_rows(min_row=2, values_only=True))
+    assert summary["A1"].value == "中原省财政扶贫资金动态监控预警分类台账（汇总）"
+    assert summary["A2"].value == "填报单位：中原省财政厅国库处" and summary["A3"].value == "上级区划"
+    assert detail["A1"].value == "中原省财政扶贫资金动态监控预警分类台账（明细）"
+    rows = list(summary.iter_rows(min_row=4, values_only=True))
     assert [r[1] for r in rows[:-1]] == ["安县", "宁县", "平川市小计"] and rows[-1][0] == "合计"
     assert rows[-1][2] == rows[-2][2] == sum(r[2] for r in rows[:-2]) == 4
     assert rows[-1][-1] == pytest.approx(7.0)
-    counts = [r[5] for r in detail.iter_rows(min_row=2, values_only=True)]
+    counts = [r[5] for r in detail.iter_rows(min_row=4, values_only=True)]
     assert counts[-1] == sum(counts[:-1]) == 4
 
 

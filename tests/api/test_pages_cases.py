@@ -70,6 +70,11 @@ def test_the_tracking_list_filters_and_exports(world, session, client):
     export = client.get("/cases/export.xlsx?level=red_light")
     assert export.status_code == 200
     assert export.content[:2] == b"PK"
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+    sheet = load_workbook(BytesIO(export.content)).active
+    assert sheet["A1"].value == "中原省财政扶贫资金动态监控预警跟踪表" and sheet["A3"].value == "预警编号"
 
 
 def test_a_case_outside_li_nas_scope_is_a_404_page(world, session, client):

@@ -20,7 +20,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from models import Case, EscalationRequest, Region, User
+from models import Case, EscalationRequest, Region, Rule, User
 from models.enums import Event, RequestDecision, RequestKind, Role
 from models.notifications import NotificationKind
 from workflows.cases.lifecycle import LADDER_MACHINE
@@ -33,6 +33,8 @@ from workflows.core.errors import InvalidInput, InvalidState, NotFound, RoleNotA
 
 CASES = Case.__table__
 REQUESTS = EscalationRequest.__table__
+RULES = Rule.__table__
+REQUESTER = User.__table__.alias("requester")
 
 # What an escalation decision records on the timeline (a reassignment is the reassign event).
 _DECISION_EVENT = {
@@ -165,9 +167,15 @@ def pending_requests(session: Session, *, actor: Actor) -> list:
             REQUESTS.c.id, REQUESTS.c.kind, REQUESTS.c.level, REQUESTS.c.case_id, CASES.c.number,
             CASES.c.version, CASES.c.due_on, CASES.c.org_unit_id, Region.__table__.c.path,
             REQUESTS.c.reason, REQUESTS.c.requested_due_on, REQUESTS.c.requested_at,
+            # What the supervisor decides on without opening the case (issue 18).
+            RULES.c.code.label("rule_code"), RULES.c.name.label("rule_name"), CASES.c.payee_name,
+            CASES.c.amount, REQUESTER.c.full_name.label("requester_name"),
         )  # fmt: skip
         .join(CASES, CASES.c.id == REQUESTS.c.case_id)
         .join(Region.__table__, Region.__table__.c.id == CASES.c.region_id)
+        .join(RULES, RULES.c.id == CASES.c.rule_id)
+        # The deadline sweep raises escalations with no person behind them.
+        .outerjoin(REQUESTER, REQUESTER.c.id == REQUESTS.c.requested_by_id)
         .where(REQUESTS.c.decided_at.is_(None))
         .where(Region.__table__.c.path.startswith(actor.region_path))
         .order_by(REQUESTS.c.requested_at, REQUESTS.c.id)
