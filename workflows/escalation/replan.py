@@ -86,28 +86,26 @@ def replan_deadlines(
     moves = _moves(connection, calendar, days, as_of)
     if not moves:
         return ReplanResult(0, 0, 0)
+    # On failure the caller's rollback takes the temporary table away with the rest (dropping
+    # it in a `finally` would hide the error behind PostgreSQL's "transaction aborted").
     connection.execute(sa.text("DROP TABLE IF EXISTS replan_move"))
     _MOVES.create(connection)
-    try:
-        connection.execute(_MOVES.insert(), moves)
-        postgres = connection.dialect.name == "postgresql"
-        if postgres:
-            # A temporary table has no statistics; and even analyzed, PostgreSQL expects a
-            # handful of cases per deadline and re-reads each deadline's cases once per basis
-            # (a nested loop: 200 index scans of 10,000 rows at 100,000 moved). The candidates
-            # are one index range read; one hash join with the bases is the plan wanted.
-            connection.execute(sa.text("ANALYZE replan_move"))
-            connection.execute(sa.text("SET LOCAL enable_nestloop = off"))
-        span = (min(m["old_due"] for m in moves), max(m["old_due"] for m in moves))
-        try:
-            withdrawn = _count_withdrawn(connection, span)
-            moved = _move(connection, actor, as_of, span)
-        finally:
-            if postgres:
-                connection.execute(sa.text("SET LOCAL enable_nestloop = on"))
-        closed = _close_withdrawn_requests(connection, as_of)
-    finally:
-        _MOVES.drop(connection)
+    connection.execute(_MOVES.insert(), moves)
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        # A temporary table has no statistics; and even analyzed, PostgreSQL expects a
+        # handful of cases per deadline and re-reads each deadline's cases once per basis
+        # (a nested loop: 200 index scans of 10,000 rows at 100,000 moved). The candidates
+        # are one index range read; one hash join with the bases is the plan wanted.
+        connection.execute(sa.text("ANALYZE replan_move"))
+        connection.execute(sa.text("SET LOCAL enable_nestloop = off"))
+    span = (min(m["old_due"] for m in moves), max(m["old_due"] for m in moves))
+    withdrawn = _count_withdrawn(connection, span)
+    moved = _move(connection, actor, as_of, span)
+    if postgres:
+        connection.execute(sa.text("SET LOCAL enable_nestloop = on"))
+    closed = _close_withdrawn_requests(connection, as_of)
+    _MOVES.drop(connection)
     return ReplanResult(moved, withdrawn, closed)
 
 
