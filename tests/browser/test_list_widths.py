@@ -67,14 +67,14 @@ def problems(page: Page) -> list[str]:
 
 @pytest.fixture(scope="module")
 def extension_request(site):
-    """An open 申请延期 on the "other" case, so 督办申请 has a row to measure."""
+    """An open 申请延期 on a case no other browser test acts on, so 督办申请 has a row to measure."""
     with Session(get_engine(site.database_url)) as session:
-        case = session.exec(select(Case).where(Case.number == site.cases["other"])).one()
+        case = session.exec(select(Case).where(Case.number == site.cases["extension"])).one()
         li_na = session.exec(select(User).where(User.username == "li_na")).one()
         request_extension(session, case_id=case.id, actor=load_actor(session, li_na.id),
                           version=case.version, as_of=utcnow(), reason="收款人账户核对需省厅回函，申请延期十个工作日")
         session.commit()
-    return site.cases["other"]
+    return site.cases["extension"]
 
 
 def list_pages(page: Page) -> list[str]:

@@ -136,7 +136,9 @@ def test_the_by_hand_path_runs_as_written_and_a_tick_runs_through_prefect(operat
     automations = httpx.post(f"{api}/automations/filter", json={}, timeout=20).json()
     assert [a["name"] for a in automations] == ["warnflow-crashed-runs"]
     deployments = httpx.post(f"{api}/deployments/filter", json={}, timeout=20).json()
-    assert len(deployments) == len({d["name"] for d in deployments}) == 8
+    from runtime.jobs import JOBS
+
+    assert len(deployments) == len({d["name"] for d in deployments}) == len(JOBS)
 
     two_instances_behind_haproxy(names, run_env, tmp_path, started)
 
